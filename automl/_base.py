@@ -1,0 +1,390 @@
+"""The shared fit template: validate → plan → search → refit.
+
+:class:`BaseAuto` holds everything the two public estimators share; they only
+add task hooks (target encoding, default metric, how to predict).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from automl.data import FeatureTyper, check_features, check_target, dataset_properties
+from automl.data.types import Task
+from automl.evaluation import (
+    TrialData,
+    TrialResult,
+    TrialSettings,
+    evaluate,
+    refit,
+    save_trial_data,
+)
+from automl.exceptions import FallbackModelWarning
+from automl.limits import KILL_GRACE_SECONDS, Deadline
+from automl.metrics import Metric, crash_loss, get_metric, score_predictions
+from automl.reporting import leaderboard_frame
+from automl.resampling import choose_resampling, make_splits, validation_indices
+from automl.search import (
+    LokyExecutor,
+    Optimizer,
+    SearchSettings,
+    TrialRecord,
+    available_cores,
+    run_search,
+)
+from automl.space import build_space, select_models
+
+logger = logging.getLogger("automl")
+
+#: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
+DEFAULT_TRIAL_SHARE = 0.25
+
+
+class BaseAuto(BaseEstimator):
+    """Shared implementation of :class:`AutoClassifier` and :class:`AutoRegressor`."""
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        "time_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "metric": [str, callable, None],
+        "n_jobs": [Interval(Integral, -1, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
+        "max_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "include": [list, tuple, None],
+        "exclude": [list, tuple, None],
+        "resampling": [StrOptions({"auto", "holdout", "cv"})],
+        "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        time_limit: float | None = 300,
+        metric: Any = None,
+        n_jobs: int | None = -1,
+        random_state: int | None = 0,
+        max_trials: int | None = None,
+        include: list[str] | tuple[str, ...] | None = None,
+        exclude: list[str] | tuple[str, ...] | None = None,
+        resampling: str = "auto",
+        per_trial_time_limit: float | None = None,
+    ) -> None:
+        self.time_limit = time_limit
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.max_trials = max_trials
+        self.include = include
+        self.exclude = exclude
+        self.resampling = resampling
+        self.per_trial_time_limit = per_trial_time_limit
+
+    # -- task hooks -------------------------------------------------------------
+
+    _target_kind: str  # "classification" or "regression"
+
+    def _encode_target(self, y: np.ndarray) -> tuple[np.ndarray, Task]:
+        raise NotImplementedError
+
+    def _fallback_model(self) -> BaseEstimator:
+        raise NotImplementedError
+
+    # -- fit template -------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> BaseAuto:
+        """Search models and hyperparameters within ``time_limit`` and refit the best.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric, boolean, categorical/string and datetime columns; missing
+            values allowed.
+        y : array-like of shape (n_samples,)
+            Target: class labels of any type, or numbers for regression.
+
+        Returns
+        -------
+        self
+        """
+        deadline = Deadline.starting_now(self.time_limit)
+        self._validate_params()
+        self._check_budget_params()
+        data, metric = self._prepare(X, y)
+        self._search_and_refit(data, metric, deadline)
+        self.fit_time_ = deadline.elapsed()
+        return self
+
+    def _check_budget_params(self) -> None:
+        if self.time_limit is None and self.max_trials is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a time_limit or a max_trials to know "
+                "when to stop; both are None. Set time_limit (seconds), e.g. "
+                "time_limit=300."
+            )
+
+    def _prepare(self, X: Any, y: Any) -> tuple[TrialData, Metric]:
+        X_frame = check_features(X)
+        y_checked = check_target(y, n_rows=len(X_frame), task=self._target_kind)
+        validate_data(self, X, skip_check_array=True)
+        y_encoded, task = self._encode_target(y_checked)
+        self.typer_ = FeatureTyper().fit(X_frame)
+        X_typed = self.typer_.transform(X_frame)
+        n_classes = None if task == "regression" else len(self.classes_)
+        properties = dataset_properties(
+            X_typed, self.typer_.columns_, task=task, n_classes=n_classes
+        )
+        self.task_ = task
+        self.metric_ = get_metric(self.metric, task)
+        self.resampling_ = choose_resampling(
+            self.resampling, len(y_encoded), self.time_limit
+        )
+        splits = make_splits(self.resampling_, y_encoded, task, self._seed)
+        data = TrialData(
+            X_typed, y_encoded, task, self.typer_.columns_, properties, splits, n_classes
+        )
+        return data, self.metric_
+
+    @property
+    def _seed(self) -> int:
+        return 0 if self.random_state is None else int(self.random_state)
+
+    def _n_workers(self) -> int:
+        cores = available_cores()
+        if self.n_jobs is None:
+            return 1
+        return cores if self.n_jobs == -1 else max(1, min(self.n_jobs, cores))
+
+    def _search_and_refit(
+        self, data: TrialData, metric: Metric, deadline: Deadline
+    ) -> None:
+        self.fallback_ = self._fallback_model().fit(data.X, data.y)
+        fallback_loss = self._validation_loss_of_fallback(data, metric)
+        n_workers = self._n_workers()
+        settings = TrialSettings(
+            metric=metric,
+            crash_loss=crash_loss(metric, fallback_loss),
+            n_threads=max(1, available_cores() // n_workers),
+        )
+        models = select_models(data.task, include=self.include, exclude=self.exclude)
+        space = build_space(data.properties, models=models, seed=self._seed)
+        workdir = Path(tempfile.mkdtemp(prefix="automl-"))
+        executor = LokyExecutor(n_workers)
+        try:
+            data_path = save_trial_data(data, str(workdir / "data.joblib"))
+            records = self._run_search(
+                data, data_path, settings, space, workdir, deadline, executor
+            )
+            self._refit_best(records, data_path, settings, deadline, executor)
+        finally:
+            executor.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+        self.trials_ = [_trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)]
+        self.leaderboard_ = leaderboard_frame(records, metric)
+
+    def _validation_loss_of_fallback(self, data: TrialData, metric: Metric) -> float:
+        rows = validation_indices(data.splits)
+        y_valid = data.y[rows]
+        if data.task == "regression":
+            pred = np.full(len(rows), float(np.mean(data.y)))
+        else:
+            prior = np.bincount(data.y, minlength=data.n_classes) / len(data.y)
+            pred = np.tile(prior, (len(rows), 1))
+        try:
+            return score_predictions(metric, y_valid, pred, data.task)
+        except ValueError:
+            return 1.0
+
+    def _run_search(
+        self,
+        data: TrialData,
+        data_path: str,
+        settings: TrialSettings,
+        space: Any,
+        workdir: Path,
+        deadline: Deadline,
+        executor: LokyExecutor,
+    ) -> list[TrialRecord]:
+        optimizer = Optimizer(
+            space,
+            seed=self._seed,
+            n_workers=executor.n_workers,
+            initial_configs=_family_defaults(space),
+            output_dir=workdir / "smac",
+        )
+        search_settings = SearchSettings(
+            deadline=deadline,
+            max_trials=self.max_trials,
+            per_trial_limit=self._per_trial_limit(),
+            crash_loss=settings.crash_loss,
+            reserve=lambda: self._refit_reserve(records_so_far, data, deadline),
+        )
+        records_so_far: list[TrialRecord] = []
+        try:
+            return run_search(
+                optimizer,
+                executor,
+                evaluate,
+                {"data": data_path, "settings": settings},
+                search_settings,
+                on_trial=records_so_far.append,
+            )
+        finally:
+            optimizer.close()
+
+    def _per_trial_limit(self) -> float | None:
+        if self.per_trial_time_limit is not None:
+            return float(self.per_trial_time_limit)
+        if self.time_limit is None:
+            return None
+        return max(5.0, DEFAULT_TRIAL_SHARE * self.time_limit)
+
+    def _refit_reserve(
+        self, records: list[TrialRecord], data: TrialData, deadline: Deadline
+    ) -> float:
+        """Seconds to keep free at the end for refitting the best configuration."""
+        base = 1.0 + (0.05 * deadline.limit if deadline.limit else 0.0)
+        ok = [r for r in records if r.status == "ok"]
+        if not ok:
+            return base
+        best = min(ok, key=lambda r: r.loss)
+        per_fit = best.duration / len(data.splits)
+        return base + 1.3 * per_fit
+
+    def _refit_best(
+        self,
+        records: list[TrialRecord],
+        data_path: str,
+        settings: TrialSettings,
+        deadline: Deadline,
+        executor: LokyExecutor,
+    ) -> None:
+        ranked = sorted((r for r in records if r.status == "ok"), key=lambda r: r.loss)
+        for record in ranked[:3]:
+            model = self._refit_one(record, data_path, settings, deadline, executor)
+            if model is not None:
+                self.model_ = model
+                self.best_config_ = dict(record.config)
+                self.best_score_ = self.metric_.loss_to_score(record.loss)
+                return
+        self.model_ = self.fallback_
+        self.best_config_ = {"model": "fallback:" + type(self.fallback_).__name__}
+        self.best_score_ = float("nan")
+        reason = "no trial finished" if not ranked else "refitting the best models failed"
+        warnings.warn(
+            f"{reason} within time_limit={self.time_limit} s ({len(records)} trials "
+            f"run); predictions come from a constant baseline "
+            f"({type(self.fallback_).__name__}). Increase time_limit, or see "
+            "leaderboard() for the errors.",
+            FallbackModelWarning,
+            stacklevel=3,
+        )
+
+    def _refit_one(
+        self,
+        record: TrialRecord,
+        data_path: str,
+        settings: TrialSettings,
+        deadline: Deadline,
+        executor: LokyExecutor,
+    ) -> Any:
+        if deadline.remaining() < 0.5:
+            return None
+        end = None if deadline.at is None else deadline.at - 0.5
+        future = executor.submit(
+            refit,
+            config=record.config,
+            data=data_path,
+            settings=settings,
+            seed=record.seed,
+            deadline=end,
+        )
+        timeout = None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
+        try:
+            return future.result(timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - try the next best configuration
+            logger.warning("Refitting trial %d failed: %s", record.trial_id, exc)
+            if not future.done():
+                executor.kill()
+            return None
+
+    # -- after fit ----------------------------------------------------------------
+
+    def _transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "model_")
+        X_frame = check_features(X)
+        X_frame = self._align_columns(X, X_frame)
+        return self.typer_.transform(X_frame)
+
+    def _align_columns(self, X: Any, X_frame: pd.DataFrame) -> pd.DataFrame:
+        names = getattr(self, "feature_names_in_", None)
+        if isinstance(X, pd.DataFrame) and names is not None:
+            missing = [c for c in names if c not in X_frame.columns]
+            if not missing:
+                X = X[list(names)]
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return X_frame
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trial, best first (failed trials last).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns: rank, trial_id, model, score (in the user's metric), loss
+            (what the search minimised), status, fit_time, budget, origin,
+            config, error.
+        """
+        check_is_fitted(self, "leaderboard_")
+        return self.leaderboard_.copy()
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+
+def _family_defaults(space: Any) -> list[dict[str, Any]]:
+    """The default configuration of each model family, in the space's order."""
+    from automl.space import repair_config
+
+    model = space["model"]
+    defaults = dict(space.get_default_configuration())
+    configs = []
+    for family in [model.default_value] + [c for c in model.choices if c != model.default_value]:
+        repaired = repair_config({**defaults, "model": family}, space)
+        if repaired is not None and repaired not in configs:
+            configs.append(repaired)
+    return configs
+
+
+def _trial_dict(record: TrialRecord) -> dict[str, Any]:
+    result = record.outcome if isinstance(record.outcome, TrialResult) else None
+    return {
+        "trial_id": record.trial_id,
+        "config": record.config,
+        "seed": record.seed,
+        "budget": record.budget,
+        "origin": record.origin,
+        "loss": record.loss,
+        "status": record.status,
+        "started": record.started,
+        "duration": record.duration,
+        "fit_time": None if result is None else result.fit_time,
+        "worker": None if result is None else result.worker,
+        "error": record.error,
+    }
+

@@ -1,0 +1,45 @@
+"""Column kinds and dataset properties: what the data stage hands to the flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class FeatureColumns:
+    """Names of the columns of a *typed* frame (the data stage's output), by kind.
+
+    Numeric columns hold ``float64`` (bools as 0/1, datetimes expanded into numeric
+    parts); categorical columns hold a pandas ``category`` dtype whose categories
+    are strings fixed at fit time (an unseen value becomes missing).
+    """
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    #: The numeric columns derived from datetime inputs (a subset of ``numeric``).
+    datetime: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+@dataclass(frozen=True)
+class DatasetProperties:
+    """Cheap facts about a typed training table that the search space depends on."""
+
+    n_rows: int
+    n_features: int
+    n_numeric: int
+    n_categorical: int
+    n_datetime: int
+    has_missing_numeric: bool
+    has_missing_categorical: bool
+    max_cardinality: int
+    missing_fraction: float
+    task: Task
+    n_classes: int | None = None

@@ -1,0 +1,193 @@
+"""The public estimators: :class:`AutoClassifier` and :class:`AutoRegressor`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.preprocessing import LabelEncoder
+
+from automl._base import BaseAuto
+from automl.data.types import Task
+from automl.evaluation import predict_pipeline
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    time_limit : float or None, default=300
+        Seconds the whole ``fit`` may take. ``fit`` returns within it plus a
+        few seconds (the search stops proposing trials in time to refit the
+        best one). None means no limit, and then ``max_trials`` is required.
+    metric : str, scikit-learn scorer or None, default=None
+        What to optimise. None is {default_metric}. Names: {metric_names}; or
+        any scorer made with :func:`sklearn.metrics.make_scorer`.
+    n_jobs : int or None, default=-1
+        Trials run at once, each in its own worker process; -1 means all cores,
+        None means 1. Threads inside a trial share the remaining cores.
+    random_state : int or None, default=0
+        Seed of the search and the models. With ``n_jobs=1`` and ``max_trials``
+        set (and a ``time_limit`` that does not cut the search short), two fits
+        give identical leaderboards and predictions.
+    max_trials : int or None, default=None
+        Stop after this many trials (the time limit still applies).
+    include, exclude : list of str or None, default=None
+        Model families to search, or to leave out: {families}.
+    resampling : {{"auto", "holdout", "cv"}}, default="auto"
+        How trials are validated. "auto" uses 5-fold cross-validation for up to
+        1,000 rows, and up to 5,000 rows when ``time_limit`` is 30 s or more;
+        a stratified 80/20 holdout otherwise.
+    per_trial_time_limit : float or None, default=None
+        Seconds one trial may take; None means a quarter of ``time_limit``
+        (at least 5 s). Boosters and tree ensembles stop adding iterations at
+        the limit; a trial still running shortly after it is killed.
+"""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    best_config_ : dict
+        Configuration of the refitted model (family under ``"model"``).
+    best_score_ : float
+        Its validation score in the chosen metric.
+    model_ : sklearn.pipeline.Pipeline
+        The refitted best pipeline (it takes the typed frame of ``typer_``).
+    leaderboard_ : pandas.DataFrame
+        See :meth:`leaderboard`.
+    trials_ : list of dict
+        Every trial, failures included, with its error message.
+    metric_ : automl.metrics.Metric
+        The metric used.
+    task_ : {{"binary", "multiclass", "regression"}}
+    resampling_ : {{"holdout", "cv"}}
+    typer_ : automl.data.FeatureTyper
+        Column typing learned from the training data.
+    fallback_ : estimator
+        Constant baseline fitted before the search; used (with a warning) if no
+        searched model could be refitted.
+    fit_time_ : float
+        Seconds ``fit`` took.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had string column names.
+"""
+
+_FAMILIES = (
+    '"lightgbm", "xgboost", "catboost", "hist_gb", "random_forest", '
+    '"extra_trees", "linear", "knn", "mlp"'
+)
+
+
+class AutoClassifier(ClassifierMixin, BaseAuto):
+    """AutoML classifier: searches preprocessing, model family and hyperparameters.
+
+    The search is SMAC's random-forest Bayesian optimisation over one
+    conditional configuration space, starting from each family's default; the
+    best configuration is refitted on all training data.
+    {parameters}{attributes}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from automl import AutoClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> clf = AutoClassifier(time_limit=30, max_trials=3, n_jobs=1).fit(X, y)
+    >>> clf.predict_proba(X.iloc[:2]).shape
+    (2, 2)
+    >>> list(clf.leaderboard().columns[:4])
+    ['rank', 'trial_id', 'model', 'score']
+    """
+
+    _target_kind = "classification"
+
+    def _encode_target(self, y: np.ndarray) -> tuple[np.ndarray, Task]:
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        task: Task = "binary" if len(self.classes_) == 2 else "multiclass"
+        return encoder.transform(y).astype(np.int64), task
+
+    def _fallback_model(self) -> BaseEstimator:
+        return DummyClassifier(strategy="prior")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        X_typed = self._transform(X)
+        return predict_pipeline(self.model_, X_typed, self.task_, len(self.classes_))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class labels (the most probable class).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class AutoRegressor(RegressorMixin, BaseAuto):
+    """AutoML regressor: searches preprocessing, model family and hyperparameters.
+
+    The search is SMAC's random-forest Bayesian optimisation over one
+    conditional configuration space, starting from each family's default; the
+    best configuration is refitted on all training data.
+    {parameters}{attributes}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from automl import AutoRegressor
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+    >>> reg = AutoRegressor(time_limit=30, max_trials=3, n_jobs=1).fit(X, y)
+    >>> reg.predict(X.iloc[:3]).shape
+    (3,)
+    """
+
+    _target_kind = "regression"
+
+    def _encode_target(self, y: np.ndarray) -> tuple[np.ndarray, Task]:
+        return np.asarray(y, dtype=np.float64), "regression"
+
+    def _fallback_model(self) -> BaseEstimator:
+        return DummyRegressor()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return predict_pipeline(self.model_, self._transform(X), "regression", None)
+
+
+def _fill_docstring(cls: type, default_metric: str, metric_names: str) -> None:
+    parameters = _PARAMETERS.format(
+        default_metric=default_metric, metric_names=metric_names, families=_FAMILIES
+    )
+    cls.__doc__ = (cls.__doc__ or "").format(
+        parameters=parameters, attributes=_ATTRIBUTES.format()
+    )
+
+
+_fill_docstring(
+    AutoClassifier,
+    'ROC AUC for two classes and log loss for more',
+    '"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1", "f1_macro"',
+)
+_fill_docstring(AutoRegressor, "RMSE", '"rmse", "mae", "mse", "r2"')

@@ -1,0 +1,216 @@
+"""Evaluate one configuration on the validation splits; runs in worker processes.
+
+:func:`evaluate` never raises: a crash becomes a failed trial with a finite
+worst-case loss and the error text, so a bad configuration costs one trial.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from automl.data.types import DatasetProperties, FeatureColumns, Task
+from automl.metrics import Metric, score_predictions
+from automl.resampling import Split, validation_indices
+from automl.space import BuildContext, build_pipeline
+
+
+@dataclass
+class TrialData:
+    """Everything a trial needs besides its configuration; shipped to workers once."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    task: Task
+    columns: FeatureColumns
+    properties: DatasetProperties
+    splits: list[Split]
+    n_classes: int | None
+
+
+@dataclass(frozen=True)
+class TrialSettings:
+    """Small per-fit settings sent with every trial."""
+
+    metric: Metric
+    crash_loss: float
+    n_threads: int
+
+
+@dataclass
+class TrialResult:
+    """What one trial produced.
+
+    ``predictions`` are the validation predictions for the rows in
+    ``validation_indices(splits)`` (class probabilities for classification).
+    """
+
+    loss: float
+    status: str
+    fit_time: float
+    predictions: np.ndarray | None = None
+    error: str | None = None
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+def save_trial_data(data: TrialData, path: str) -> str:
+    """Write the trial data once for worker processes to load (and cache)."""
+    joblib.dump(data, path)
+    return path
+
+
+@functools.lru_cache(maxsize=2)
+def _load_trial_data(path: str) -> TrialData:
+    data: TrialData = joblib.load(path)
+    return data
+
+
+def evaluate(
+    config: dict[str, Any],
+    *,
+    data: TrialData | str,
+    settings: TrialSettings,
+    seed: int,
+    deadline: float | None,
+) -> TrialResult:
+    """Fit and score one configuration on the validation splits.
+
+    Parameters
+    ----------
+    config : dict
+        Plain configuration values (see :func:`automl.space.config_to_dict`).
+    data : TrialData or str
+        The data, or the path written by :func:`save_trial_data`.
+    settings : TrialSettings
+    seed : int
+        Random seed of the models.
+    deadline : float or None
+        ``time.time()`` by which the trial must be done; iterative models stop
+        adding iterations when it passes.
+
+    Returns
+    -------
+    TrialResult
+        Never raises; failures have ``status="crashed"`` and ``settings.crash_loss``.
+    """
+    start = time.time()
+    try:
+        trial_data = _load_trial_data(data) if isinstance(data, str) else data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            predictions = _cross_validate(config, trial_data, settings, seed, deadline)
+        y_valid = trial_data.y[validation_indices(trial_data.splits)]
+        loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
+        if not np.isfinite(loss):
+            raise ValueError(f"the metric returned a non-finite loss ({loss})")
+        loss = min(loss, settings.crash_loss)
+        return TrialResult(loss, "ok", time.time() - start, predictions)
+    except Exception as exc:  # noqa: BLE001 - a failed trial is data, not an error
+        return TrialResult(
+            settings.crash_loss,
+            "crashed",
+            time.time() - start,
+            error=f"{type(exc).__name__}: {exc}\n{_short_traceback()}",
+        )
+
+
+def _cross_validate(
+    config: dict[str, Any],
+    data: TrialData,
+    settings: TrialSettings,
+    seed: int,
+    deadline: float | None,
+) -> np.ndarray:
+    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``."""
+    order = validation_indices(data.splits)
+    position = np.empty(len(data.y), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    out: np.ndarray | None = None
+    for k, (train, valid) in enumerate(data.splits):
+        fold_deadline = _fold_deadline(deadline, folds_left=len(data.splits) - k)
+        pipeline = fit_pipeline(config, data, train, settings, seed, fold_deadline)
+        pred = predict_pipeline(pipeline, data.X.iloc[valid], data.task, data.n_classes)
+        if out is None:
+            out = np.empty((len(order),) + pred.shape[1:], dtype=np.float64)
+        out[position[valid]] = pred
+    assert out is not None
+    return out
+
+
+def _fold_deadline(deadline: float | None, folds_left: int) -> float | None:
+    """Share the time left fairly between the folds still to fit."""
+    if deadline is None:
+        return None
+    now = time.time()
+    return now + max(0.0, deadline - now) / folds_left
+
+
+def fit_pipeline(
+    config: dict[str, Any],
+    data: TrialData,
+    rows: np.ndarray | None,
+    settings: TrialSettings,
+    seed: int,
+    deadline: float | None,
+) -> Any:
+    """Build the configuration's pipeline and fit it on ``rows`` (None: all)."""
+    context = BuildContext(
+        task=data.task,
+        columns=data.columns,
+        properties=data.properties,
+        seed=seed,
+        n_threads=settings.n_threads,
+        deadline=deadline,
+    )
+    pipeline = build_pipeline(config, context)
+    X, y = (data.X, data.y) if rows is None else (data.X.iloc[rows], data.y[rows])
+    pipeline.fit(X, y)
+    return pipeline
+
+
+def predict_pipeline(
+    pipeline: Any, X: pd.DataFrame, task: Task, n_classes: int | None
+) -> np.ndarray:
+    """Predictions: values for regression, probabilities over all classes otherwise.
+
+    A fold may miss a rare class; its probability column is then zero.
+    """
+    if task == "regression":
+        return np.asarray(pipeline.predict(X), dtype=np.float64)
+    proba = np.asarray(pipeline.predict_proba(X), dtype=np.float64)
+    assert n_classes is not None
+    classes = np.asarray(pipeline.classes_, dtype=np.int64)
+    if len(classes) == n_classes:
+        return proba
+    full = np.zeros((len(X), n_classes))
+    full[:, classes] = proba
+    return full
+
+
+def _short_traceback(limit: int = 8) -> str:
+    return "".join(traceback.format_exc(limit=-limit).splitlines(keepends=True)[-limit:])
+
+
+def refit(
+    config: dict[str, Any],
+    *,
+    data: TrialData | str,
+    settings: TrialSettings,
+    seed: int,
+    deadline: float | None,
+) -> Any:
+    """Fit a configuration on all training rows and return the fitted pipeline."""
+    trial_data = _load_trial_data(data) if isinstance(data, str) else data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_pipeline(config, trial_data, None, settings, seed, deadline)

@@ -1,0 +1,64 @@
+"""The fit's clock: one deadline for the whole fit and the share each trial gets."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+#: Seconds a trial may run past its own deadline before its worker is killed.
+#: Boosters and tree ensembles stop cooperatively at the deadline; the grace
+#: covers predicting the validation rows and returning the result.
+KILL_GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Wall-clock deadline of a fit, in ``time.time()`` seconds.
+
+    ``time.time()`` rather than a monotonic clock because deadlines travel to
+    worker processes (and, on Dask, to other machines).
+
+    Parameters
+    ----------
+    start : float
+        When the fit started.
+    limit : float or None
+        Seconds allowed; None means no time limit.
+    """
+
+    start: float
+    limit: float | None
+
+    @classmethod
+    def starting_now(cls, limit: float | None) -> Deadline:
+        return cls(time.time(), limit)
+
+    @property
+    def at(self) -> float | None:
+        """Epoch second at which the fit must be done, or None."""
+        return None if self.limit is None else self.start + self.limit
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a limit, never negative)."""
+        if self.limit is None:
+            return float("inf")
+        return max(0.0, self.start + self.limit - time.time())
+
+    def elapsed(self) -> float:
+        return time.time() - self.start
+
+    def shortened_by(self, seconds: float) -> Deadline:
+        """A deadline ``seconds`` earlier (e.g. to reserve time for the refit)."""
+        if self.limit is None:
+            return self
+        return Deadline(self.start, max(0.0, self.limit - seconds))
+
+
+def trial_deadline(
+    fit_deadline: Deadline, per_trial_limit: float | None
+) -> float | None:
+    """Epoch deadline of a trial starting now: the fit's end or its own limit."""
+    candidates = [t for t in (fit_deadline.at,) if t is not None]
+    if per_trial_limit is not None:
+        candidates.append(time.time() + per_trial_limit)
+    return min(candidates) if candidates else None

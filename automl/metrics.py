@@ -1,0 +1,221 @@
+"""Metrics as losses: what the search minimises and the ensemble optimises.
+
+Every metric becomes a :class:`Metric` that turns predictions into a *loss*
+(lower is better, 0 is the optimum for the built-in metrics) and knows a finite
+worst-case loss for crashed trials (SMAC's surrogate breaks on ``inf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+from sklearn.metrics._scorer import _BaseScorer
+
+from automl.data.types import Task
+
+PredictionKind = str  # "label", "proba" or "value"
+
+_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric seen as a loss to minimise.
+
+    Parameters
+    ----------
+    name : str
+        Name shown in the leaderboard.
+    score_func : callable
+        ``score_func(y_true, y_pred) -> float``; ``y_pred`` is labels, class
+        probabilities (n_samples, n_classes) or values, as ``needs``.
+    greater_is_better : bool
+        Whether a higher score is better.
+    needs : {"label", "proba", "value"}
+        What the score function expects.
+    optimum : float or None
+        The best achievable score, when known.
+    worst : float or None
+        The worst achievable score, when known (finite).
+    """
+
+    name: str
+    score_func: Callable[..., float]
+    greater_is_better: bool
+    needs: PredictionKind
+    optimum: float | None = None
+    worst: float | None = None
+
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        """Loss of predictions (lower is better)."""
+        score = float(self.score_func(y_true, y_pred))
+        return self.score_to_loss(score)
+
+    def score_to_loss(self, score: float) -> float:
+        offset = self.optimum if self.optimum is not None else 0.0
+        return offset - score if self.greater_is_better else score - offset
+
+    def loss_to_score(self, loss: float) -> float:
+        offset = self.optimum if self.optimum is not None else 0.0
+        return offset - loss if self.greater_is_better else loss + offset
+
+    @property
+    def worst_loss(self) -> float | None:
+        """Loss of the worst possible score, or None if the metric is unbounded."""
+        return None if self.worst is None else self.score_to_loss(self.worst)
+
+
+def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return float(skm.roc_auc_score(y_true, proba[:, 1]))
+    return float(
+        skm.roc_auc_score(
+            y_true, proba, multi_class="ovr", labels=np.arange(proba.shape[1])
+        )
+    )
+
+
+def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    return float(
+        skm.log_loss(
+            y_true, np.clip(proba, _EPS, 1 - _EPS), labels=np.arange(proba.shape[1])
+        )
+    )
+
+
+def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(skm.root_mean_squared_error(y_true, y_pred))
+
+
+_LOG_LOSS_WORST = -np.log(_EPS)
+
+CLASSIFICATION_METRICS: dict[str, Metric] = {
+    "roc_auc": Metric("roc_auc", _roc_auc, True, "proba", 1.0, 0.0),
+    "log_loss": Metric("log_loss", _log_loss, False, "proba", 0.0, _LOG_LOSS_WORST),
+    "accuracy": Metric("accuracy", skm.accuracy_score, True, "label", 1.0, 0.0),
+    "balanced_accuracy": Metric(
+        "balanced_accuracy", skm.balanced_accuracy_score, True, "label", 1.0, 0.0
+    ),
+    "f1": Metric("f1", skm.f1_score, True, "label", 1.0, 0.0),
+    "f1_macro": Metric(
+        "f1_macro",
+        lambda y, p: skm.f1_score(y, p, average="macro"),
+        True,
+        "label",
+        1.0,
+        0.0,
+    ),
+}
+
+REGRESSION_METRICS: dict[str, Metric] = {
+    "rmse": Metric("rmse", _rmse, False, "value", 0.0),
+    "mae": Metric("mae", skm.mean_absolute_error, False, "value", 0.0),
+    "mse": Metric("mse", skm.mean_squared_error, False, "value", 0.0),
+    "r2": Metric("r2", skm.r2_score, True, "value", 1.0),
+}
+
+DEFAULT_METRIC: dict[Task, str] = {
+    "binary": "roc_auc",
+    "multiclass": "log_loss",
+    "regression": "rmse",
+}
+
+_ALIASES = {
+    "auc": "roc_auc",
+    "logloss": "log_loss",
+    "neg_log_loss": "log_loss",
+    "neg_root_mean_squared_error": "rmse",
+    "neg_mean_absolute_error": "mae",
+    "neg_mean_squared_error": "mse",
+}
+
+
+def get_metric(metric: str | _BaseScorer | None, task: Task) -> Metric:
+    """Resolve the user's ``metric`` parameter for a task.
+
+    Parameters
+    ----------
+    metric : str, scikit-learn scorer or None
+        A name from :data:`CLASSIFICATION_METRICS` / :data:`REGRESSION_METRICS`
+        (some scikit-learn scorer names are accepted as aliases), a scorer made
+        by :func:`sklearn.metrics.make_scorer`, or None for the task's default.
+    task : {"binary", "multiclass", "regression"}
+
+    Returns
+    -------
+    Metric
+    """
+    if metric is None:
+        metric = DEFAULT_METRIC[task]
+    if isinstance(metric, _BaseScorer):
+        return _from_scorer(metric)
+    table = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    name = _ALIASES.get(metric, metric)
+    if name not in table:
+        kind = "regression" if task == "regression" else "classification"
+        raise ValueError(
+            f"Unknown metric {metric!r} for {kind}. Use one of "
+            f"{sorted(table)} or a scorer made with sklearn.metrics.make_scorer."
+        )
+    if name == "f1" and task == "multiclass":
+        raise ValueError(
+            "metric='f1' is for binary targets; this target has more than two "
+            "classes. Use metric='f1_macro'."
+        )
+    return table[name]
+
+
+def _from_scorer(scorer: _BaseScorer) -> Metric:
+    response = scorer._response_method
+    if isinstance(response, tuple | list):
+        response = response[-1]
+    needs = {"predict": "label", "predict_proba": "proba"}.get(response)
+    if needs is None:
+        raise ValueError(
+            f"Scorers that need {response!r} are not supported; use a scorer based "
+            "on predict or predict_proba (make_scorer(..., response_method=...))."
+        )
+    func, kwargs = scorer._score_func, scorer._kwargs
+    name = getattr(func, "__name__", "custom_scorer")
+
+    def score_func(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(func(y_true, y_pred, **kwargs))
+
+    return Metric(name, score_func, scorer._sign > 0, needs)
+
+
+def prediction_kind(metric: Metric, task: Task) -> PredictionKind:
+    """What a model must output for this metric: probabilities for classifiers."""
+    return "value" if task == "regression" else "proba"
+
+
+def loss_from_proba(metric: Metric, y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Loss of class-probability predictions, whatever the metric needs."""
+    if metric.needs == "label":
+        return metric.loss(y_true, np.argmax(proba, axis=1))
+    return metric.loss(y_true, proba)
+
+
+def score_predictions(
+    metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, task: Task
+) -> float:
+    """Loss of predictions made by a model: probabilities for classification."""
+    if task == "regression":
+        return metric.loss(y_true, y_pred)
+    return loss_from_proba(metric, y_true, y_pred)
+
+
+def crash_loss(metric: Metric, constant_loss: float) -> float:
+    """A finite loss for failed trials: the metric's worst, else well past a constant."""
+    worst = metric.worst_loss
+    if worst is not None:
+        return float(worst)
+    return float(constant_loss + abs(constant_loss) + 1.0)
+
+
+def describe(metric: Metric) -> dict[str, Any]:
+    return {"name": metric.name, "greater_is_better": metric.greater_is_better}

@@ -1,0 +1,148 @@
+"""The only module that imports SMAC: builds the optimiser and wraps ask/tell.
+
+The recommendations of ``SMAC.md`` are applied here: ask/tell only (our driver
+owns workers and clock), finite costs, a random forest with ``n_jobs=1``, a
+config selector that predicts all observed configurations in one call, plain
+dicts out, fresh ``Configuration`` objects for warm-start configurations,
+``overwrite=True`` and ``tell(save=False)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+from smac import HyperparameterOptimizationFacade, Scenario
+from smac.main.config_selector import ConfigSelector
+from smac.model.random_forest.random_forest import RandomForest
+from smac.runhistory.dataclasses import TrialInfo, TrialValue
+from smac.runhistory.enumerations import StatusType
+
+warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+
+_STATUS = {
+    "ok": StatusType.SUCCESS,
+    "crashed": StatusType.CRASHED,
+    "timeout": StatusType.TIMEOUT,
+    "memout": StatusType.MEMORYOUT,
+}
+
+
+class _BatchedConfigSelector(ConfigSelector):
+    """SMAC predicts observed configurations one by one in ``_get_x_best``; batch it."""
+
+    def _get_x_best(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        assert self._model is not None
+        means, _ = self._model.predict_marginalized(X)
+        i = int(np.argmin(means[:, 0]))
+        return X[i], float(means[i, 0])
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One trial to run: plain configuration values, seed, budget and origin."""
+
+    config: dict[str, Any]
+    seed: int
+    budget: float | None
+    origin: str
+    info: TrialInfo
+
+
+def config_values(config: Configuration) -> dict[str, Any]:
+    """Active hyperparameters as plain Python values (numpy scalars unwrapped)."""
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in config.items()}
+
+
+def _origin(config: Configuration, warm: set[Configuration]) -> str:
+    if config in warm:
+        return "initial"
+    text = (config.origin or "").lower()
+    return "random" if "random" in text else "smac"
+
+
+class Optimizer:
+    """SMAC's random-forest Bayesian optimisation behind ``ask`` / ``tell``.
+
+    Parameters
+    ----------
+    space : ConfigurationSpace
+    seed : int
+    n_workers : int
+        Trials that run at once; the surrogate is retrained after that many asks.
+    initial_configs : list of dict
+        Configurations evaluated first, in order (e.g. each family's default).
+    output_dir : path or None
+        Where SMAC writes its files; a temporary directory when None.
+    """
+
+    def __init__(
+        self,
+        space: ConfigurationSpace,
+        *,
+        seed: int,
+        n_workers: int = 1,
+        initial_configs: list[dict[str, Any]] | None = None,
+        output_dir: Path | None = None,
+    ) -> None:
+        self._tmp = None
+        if output_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="automl-smac-")
+            output_dir = Path(self._tmp.name)
+        scenario = Scenario(
+            space,
+            name="search",
+            output_directory=output_dir,
+            deterministic=True,
+            seed=seed,
+            n_trials=100_000,  # ask/tell ignores it, except to size the design
+        )
+        warm = [Configuration(space, values=d) for d in initial_configs or []]
+        self._warm = set(warm)
+        facade = HyperparameterOptimizationFacade
+        self._smac = facade(
+            scenario,
+            target_function=None,
+            overwrite=True,
+            logging_level=logging.ERROR,
+            intensifier=facade.get_intensifier(scenario, max_config_calls=1),
+            initial_design=facade.get_initial_design(
+                scenario, n_configs=0, additional_configs=warm
+            ),
+            model=RandomForest(
+                space,
+                log_y=True,
+                n_trees=10,
+                ratio_features=1.0,
+                min_samples_split=2,
+                min_samples_leaf=1,
+                bootstrapping=True,
+                seed=seed,
+                n_jobs=1,
+            ),
+            config_selector=_BatchedConfigSelector(
+                scenario, retrain_after=max(1, n_workers), min_trials=2
+            ),
+        )
+
+    def ask(self) -> Proposal:
+        """The next configuration to evaluate."""
+        info = self._smac.ask()
+        origin = _origin(info.config, self._warm)
+        return Proposal(config_values(info.config), info.seed or 0, info.budget, origin, info)
+
+    def tell(self, proposal: Proposal, loss: float, status: str, seconds: float) -> None:
+        """Report a finished trial; ``loss`` must be finite."""
+        value = TrialValue(cost=loss, time=seconds, status=_STATUS[status])
+        self._smac.tell(proposal.info, value, save=False)
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None

@@ -1,0 +1,77 @@
+import time
+
+import pytest
+from ConfigSpace import ConfigurationSpace, Float
+
+from automl.limits import Deadline
+from automl.search import (
+    LokyExecutor,
+    Optimizer,
+    SearchSettings,
+    SerialExecutor,
+    run_search,
+)
+from tests.test_search.trials import faulty, quadratic
+
+
+def _space(default: float = 0.5) -> ConfigurationSpace:
+    space = ConfigurationSpace(seed=0)
+    space.add(Float("x", (0.0, 1.0), default=default))
+    return space
+
+
+def _settings(time_limit=None, max_trials=None, per_trial=None) -> SearchSettings:
+    return SearchSettings(
+        deadline=Deadline.starting_now(time_limit),
+        max_trials=max_trials,
+        per_trial_limit=per_trial,
+        crash_loss=10.0,
+    )
+
+
+def _search(trial_fn, executor, settings, initial=None):
+    optimizer = Optimizer(_space(), seed=0, initial_configs=initial)
+    try:
+        return run_search(optimizer, executor, trial_fn, {}, settings)
+    finally:
+        optimizer.close()
+
+
+def test_search_improves_on_its_initial_configuration() -> None:
+    records = _search(
+        quadratic, SerialExecutor(), _settings(max_trials=25), initial=[{"x": 0.9}]
+    )
+    assert len(records) == 25
+    assert records[0].config == {"x": 0.9} and records[0].origin == "initial"
+    assert min(r.loss for r in records) < 0.01 < records[0].loss
+
+
+def test_same_seed_gives_the_same_proposals() -> None:
+    first = _search(quadratic, SerialExecutor(), _settings(max_trials=12))
+    second = _search(quadratic, SerialExecutor(), _settings(max_trials=12))
+    assert [r.config for r in first] == [r.config for r in second]
+
+
+def test_search_stops_at_its_deadline() -> None:
+    start = time.time()
+    records = _search(quadratic, SerialExecutor(), _settings(time_limit=3))
+    assert time.time() - start < 4.5
+    assert len(records) > 3
+
+
+@pytest.mark.slow
+def test_failures_hangs_and_dead_workers_cost_one_trial_each() -> None:
+    initial = [{"x": 0.1}, {"x": 0.95}, {"x": 0.52}, {"x": 0.3}]
+    executor = LokyExecutor(1)
+    start = time.time()
+    records = _search(
+        faulty, executor, _settings(time_limit=40, max_trials=6, per_trial=2), initial
+    )
+    assert time.time() - start < 40
+    by_x = {r.config["x"]: r for r in records}
+    assert by_x[0.1].status == "crashed" and "planted failure" in by_x[0.1].error
+    assert by_x[0.95].status == "timeout"
+    assert by_x[0.52].status == "crashed"
+    assert by_x[0.3].status == "ok" and by_x[0.3].loss == pytest.approx(0.3)
+    assert len(records) == 6
+    assert all(r.loss == 10.0 for r in records if r.status != "ok")
