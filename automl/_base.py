@@ -50,6 +50,8 @@ logger = logging.getLogger("automl")
 
 #: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
 DEFAULT_TRIAL_SHARE = 0.25
+#: Below this many rows a trial uses a single thread.
+SMALL_DATA_ROWS = 5_000
 
 
 class BaseAuto(BaseEstimator):
@@ -134,11 +136,14 @@ class BaseAuto(BaseEstimator):
             )
 
     def _prepare(self, X: Any, y: Any) -> tuple[TrialData, Metric]:
+        name = type(self).__name__
         X_frame = check_features(X)
-        y_checked = check_target(y, n_rows=len(X_frame), task=self._target_kind)
+        y_checked = check_target(
+            y, n_rows=len(X_frame), task=self._target_kind, estimator_name=name
+        )
         validate_data(self, X, skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
-        self.typer_ = FeatureTyper().fit(X_frame)
+        self.typer_ = FeatureTyper(estimator_name=name).fit(X_frame)
         X_typed = self.typer_.transform(X_frame)
         n_classes = None if task == "regression" else len(self.classes_)
         properties = dataset_properties(
@@ -174,7 +179,7 @@ class BaseAuto(BaseEstimator):
         settings = TrialSettings(
             metric=metric,
             crash_loss=crash_loss(metric, fallback_loss),
-            n_threads=max(1, available_cores() // n_workers),
+            n_threads=_threads_per_trial(data.properties.n_rows, n_workers),
         )
         models = select_models(data.task, include=self.include, exclude=self.exclude)
         space = build_space(data.properties, models=models, seed=self._seed)
@@ -321,19 +326,9 @@ class BaseAuto(BaseEstimator):
     # -- after fit ----------------------------------------------------------------
 
     def _transform(self, X: Any) -> pd.DataFrame:
+        """Check and type new data; the typer matches columns by name."""
         check_is_fitted(self, "model_")
-        X_frame = check_features(X)
-        X_frame = self._align_columns(X, X_frame)
-        return self.typer_.transform(X_frame)
-
-    def _align_columns(self, X: Any, X_frame: pd.DataFrame) -> pd.DataFrame:
-        names = getattr(self, "feature_names_in_", None)
-        if isinstance(X, pd.DataFrame) and names is not None:
-            missing = [c for c in names if c not in X_frame.columns]
-            if not missing:
-                X = X[list(names)]
-        validate_data(self, X, skip_check_array=True, reset=False)
-        return X_frame
+        return self.typer_.transform(check_features(X))
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per trial, best first (failed trials last).
@@ -355,6 +350,13 @@ class BaseAuto(BaseEstimator):
         tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
+
+
+def _threads_per_trial(n_rows: int, n_workers: int) -> int:
+    """Cores per trial; small data gets one thread (OpenMP overhead dominates)."""
+    if n_rows < SMALL_DATA_ROWS:
+        return 1
+    return max(1, available_cores() // n_workers)
 
 
 def _family_defaults(space: Any) -> list[dict[str, Any]]:

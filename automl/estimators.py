@@ -134,7 +134,8 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class AutoRegressor(RegressorMixin, BaseAuto):
@@ -173,7 +174,8 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         -------
         ndarray of shape (n_samples,)
         """
-        return predict_pipeline(self.model_, self._transform(X), "regression", None)
+        X_typed = self._transform(X)
+        return predict_pipeline(self.model_, X_typed, "regression", None)
 
 
 def _fill_docstring(cls: type, default_metric: str, metric_names: str) -> None:

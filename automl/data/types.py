@@ -30,7 +30,15 @@ class FeatureColumns:
 
 @dataclass(frozen=True)
 class DatasetProperties:
-    """Cheap facts about a typed training table that the search space depends on."""
+    """Cheap facts about a typed training table that the search space depends on.
+
+    Built by ``automl.data.dataset_properties`` from the typed frame:
+    ``n_features`` counts typed columns (after datetime expansion and dropping
+    constant columns); ``n_numeric`` includes the ``n_datetime`` numeric columns
+    derived from datetime inputs; ``max_cardinality`` is the largest number of
+    categories of a categorical column (0 without any); ``missing_fraction`` is
+    the share of missing cells; ``n_classes`` is None for regression.
+    """
 
     n_rows: int
     n_features: int

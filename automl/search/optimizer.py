@@ -24,8 +24,6 @@ from smac.model.random_forest.random_forest import RandomForest
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
 from smac.runhistory.enumerations import StatusType
 
-warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
-
 _STATUS = {
     "ok": StatusType.SUCCESS,
     "crashed": StatusType.CRASHED,
@@ -133,7 +131,10 @@ class Optimizer:
 
     def ask(self) -> Proposal:
         """The next configuration to evaluate."""
-        info = self._smac.ask()
+        with warnings.catch_warnings():
+            # SMAC's local search averages an empty list of timings: harmless.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            info = self._smac.ask()
         origin = _origin(info.config, self._warm)
         return Proposal(config_values(info.config), info.seed or 0, info.budget, origin, info)
 

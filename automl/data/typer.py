@@ -1,0 +1,294 @@
+"""``FeatureTyper``: learn each column's kind at fit, give every frame those types.
+
+The typed frame is what the rest of the flow sees: numeric columns as float64,
+categorical columns as pandas ``category`` with string categories fixed at fit,
+datetime columns expanded into numeric parts. Columns are matched by name.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from automl.data.specs import ColumnSpec, TypedColumns, fit_spec, is_constant
+from automl.data.types import FeatureColumns
+from automl.data.validation import check_features, generated_names
+
+#: How many column names an error or warning lists before "...".
+_MAX_NAMES_SHOWN = 10
+
+
+class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):  # type: ignore[call-arg]
+    """Infer column kinds at fit; convert any frame to those types.
+
+    Parameters
+    ----------
+    max_categories : int, default=1000
+        Cap on the levels of a categorical column. A column with more distinct
+        strings keeps its ``max_categories - 1`` most frequent levels among those
+        seen at least twice (ties broken alphabetically) and maps every other
+        non-missing value, at fit and at transform, to the level ``"__other__"``.
+        An identifier-like column (no level repeats) thus becomes constant and is
+        dropped.
+    drop_constant : bool, default=True
+        Drop columns that hold a single value in every row at fit (an all-missing
+        column counts as constant; a value plus some missing does not). When
+        every column is constant, none is dropped.
+    estimator_name : str, optional
+        Name used in error messages ("X has 3 features, but AutoClassifier is
+        expecting 4 features as input."). Defaults to ``"FeatureTyper"``.
+
+    Attributes
+    ----------
+    columns_ : FeatureColumns
+        Names of the output columns by kind, in output order (``columns_.all``).
+    specs_ : dict of str to spec
+        The fitted recipe of each kept input column (``NumericSpec``,
+        ``CategoricalSpec`` or ``DatetimeSpec``), in input order.
+    kinds_ : dict of str to {"numeric", "categorical", "datetime"}
+        The kind inferred for every input column (dropped ones included).
+    dropped_ : dict of str to str
+        Input columns left out of the output, with the reason.
+    n_features_in_ : int
+        Number of input columns seen during fit.
+    feature_names_in_ : ndarray of str
+        Input column names seen during fit (``"x0", "x1", ...`` for arrays).
+    has_feature_names_ : bool
+        False when fit on unnamed input (names were generated). Input is then
+        matched by position, and only the number of columns is checked.
+
+    Notes
+    -----
+    Conversion rules, at fit and at transform:
+
+    * numeric: ints, floats, bools (0/1), nullable ``Int64``/``Float64``/
+      ``boolean``, timedeltas (seconds) and object columns of numbers become
+      float64. **±inf becomes NaN**, as does any value that cannot be read as a
+      number (so a numeric column arriving as strings of numbers still works).
+    * categorical: ``category``, strings (object, ``str``, ``string``) and mixed
+      columns become ``category`` with string categories fixed at fit (declared
+      order for pandas categoricals, sorted otherwise). Unseen values become
+      missing, except in capped high-cardinality columns (see
+      ``max_categories``).
+    * datetime: datetime64 (naive or tz-aware) and object columns of dates become
+      ``<name>__year``, ``__month``, ``__day``, ``__day_of_week``, ``__hour``,
+      ``__minute`` (each only when not constant at fit; local wall-clock time)
+      and ``<name>__epoch`` (seconds since 1970 UTC). The original is dropped.
+
+    Missing values (NaN, None, pd.NA, NaT) are allowed everywhere and stay
+    missing. Output columns come in the order of ``columns_.all``: numeric
+    (including datetime parts) first, then categorical, each in input order.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_categories: int = 1000,
+        drop_constant: bool = True,
+        estimator_name: str | None = None,
+    ) -> None:
+        self.max_categories = max_categories
+        self.drop_constant = drop_constant
+        self.estimator_name = estimator_name
+
+    def fit(self, X: object, y: object = None) -> FeatureTyper:
+        """Learn the kind, categories and datetime parts of every column.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training features (validated with ``check_features``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : FeatureTyper
+        """
+        if self.max_categories < 2:
+            raise ValueError(
+                f"max_categories must be at least 2, got {self.max_categories}."
+            )
+        frame = check_features(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.has_feature_names_ = list(frame.columns) != generated_names(frame.shape[1])
+        specs, dropped = self._fit_specs(frame)
+        self.kinds_ = {name: spec.kind for name, spec in specs.items()}
+        self.dropped_ = dropped
+        self.specs_ = {
+            name: spec for name, spec in specs.items() if name not in dropped
+        }
+        self.columns_ = _feature_columns(list(self.specs_.values()))
+        return self
+
+    def _fit_specs(
+        self, frame: pd.DataFrame
+    ) -> tuple[dict[str, ColumnSpec], dict[str, str]]:
+        """Fit a spec per column; return all specs and the dropped columns."""
+        taken = set(frame.columns)
+        specs: dict[str, ColumnSpec] = {}
+        reasons: dict[str, str] = {}
+        for name in frame.columns:
+            spec = fit_spec(
+                frame[name], name, max_categories=self.max_categories, taken=taken
+            )
+            taken.update(spec.output_names)
+            specs[name] = spec
+            if self.drop_constant and is_constant(spec.transform(frame[name])):
+                reasons[name] = _constant_reason(frame[name], spec)
+        if len(reasons) == len(specs):
+            reasons = {}
+        return specs, reasons
+
+    def transform(self, X: object) -> pd.DataFrame:
+        """Convert features to the types learned at fit.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features with the fit-time columns, in any order (extra columns are
+            ignored with a ``UserWarning``). Unnamed input is matched by position.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``columns_.all``: float64 numeric columns, then ``category``
+            columns with exactly the fit-time categories; a fresh RangeIndex.
+
+        Raises
+        ------
+        ValueError
+            When fit-time columns are missing, or unnamed input has a different
+            number of columns than at fit.
+        """
+        check_is_fitted(self, "columns_")
+        frame = self._align_columns(check_features(X))
+        typed: TypedColumns = {}
+        for name, spec in self.specs_.items():
+            typed.update(spec.transform(frame[name]))
+        ordered = {name: typed[name] for name in self.columns_.all}
+        return pd.DataFrame(ordered, index=pd.RangeIndex(len(frame)))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of the output columns, in output order.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "columns_")
+        return np.asarray(self.columns_.all, dtype=object)
+
+    @property
+    def _name(self) -> str:
+        return self.estimator_name or type(self).__name__
+
+    def _align_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return ``frame`` with the fit-time columns, by name or by position."""
+        fitted = list(self.feature_names_in_)
+        names = list(frame.columns)
+        unnamed = names == generated_names(len(names))
+        if unnamed or not self.has_feature_names_:
+            return self._align_by_position(frame, unnamed=unnamed)
+        present = set(names)
+        missing = [name for name in fitted if name not in present]
+        fitted_set = set(fitted)
+        extra = [name for name in names if name not in fitted_set]
+        if missing:
+            raise ValueError(_missing_columns_message(missing, extra))
+        if extra:
+            warnings.warn(
+                f"X has columns not seen during fit; they are ignored: {_show(extra)}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return frame
+
+    def _align_by_position(self, frame: pd.DataFrame, *, unnamed: bool) -> pd.DataFrame:
+        """Match unnamed input (or input to a typer fit on unnamed data) by position."""
+        if frame.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but {self._name} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        fitted = list(self.feature_names_in_)
+        if list(frame.columns) == fitted:
+            return frame
+        if unnamed:
+            message = (
+                f"X does not have valid feature names, but {self._name} was fitted "
+                "with feature names; columns are matched by position."
+            )
+        else:
+            message = (
+                f"X has feature names, but {self._name} was fitted without feature "
+                "names; columns are matched by position."
+            )
+        warnings.warn(message, UserWarning, stacklevel=4)
+        return frame.set_axis(fitted, axis=1)
+
+
+def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:
+    """Collect output names by kind from the kept specs (input order)."""
+    numeric: list[str] = []
+    categorical: list[str] = []
+    datetime: list[str] = []
+    for spec in specs:
+        if spec.kind == "categorical":
+            categorical.extend(spec.output_names)
+        else:
+            numeric.extend(spec.output_names)
+        if spec.kind == "datetime":
+            datetime.extend(spec.output_names)
+    return FeatureColumns(
+        numeric=tuple(numeric), categorical=tuple(categorical), datetime=tuple(datetime)
+    )
+
+
+def _constant_reason(column: pd.Series, spec: ColumnSpec) -> str:
+    """Why a constant column is dropped (for ``dropped_``)."""
+    if column.isna().all():
+        return "all values missing"
+    if spec.kind == "categorical" and getattr(spec, "other", None) is not None:
+        return "identifier-like: too many distinct strings, none repeated"
+    return "constant: a single value in every row"
+
+
+def _show(names: list[str]) -> str:
+    """Format a list of names for a message, shortened when long."""
+    if len(names) <= _MAX_NAMES_SHOWN:
+        return repr(names)
+    shown = repr(names[:_MAX_NAMES_SHOWN])[:-1]
+    return f"{shown}, ... ({len(names) - _MAX_NAMES_SHOWN} more)]"
+
+
+def _missing_columns_message(missing: list[str], extra: list[str]) -> str:
+    """Our message, followed by scikit-learn's own wording for feature names."""
+    message = (
+        f"X is missing columns seen during fit: {_show(missing)}. Pass all the "
+        "columns used in fit (their order does not matter; extra columns are "
+        "ignored).\nThe feature names should match those that were passed during "
+        "fit.\n"
+    )
+    if extra:
+        message += "Feature names unseen at fit time:\n" + _bullets(sorted(extra))
+    message += "Feature names seen at fit time, yet now missing:\n"
+    return message + _bullets(sorted(missing))
+
+
+def _bullets(names: list[str]) -> str:
+    """scikit-learn's list format: at most five ``- name`` lines, then ``- ...``."""
+    lines = [f"- {name}\n" for name in names[:5]]
+    if len(names) > 5:
+        lines.append("- ...\n")
+    return "".join(lines)

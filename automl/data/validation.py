@@ -1,0 +1,344 @@
+"""Input validation: features ``X`` to a named DataFrame, target ``y`` to a 1-D array.
+
+The messages follow scikit-learn's wording where its estimator checks look for
+it ("Expected 2D array", "0 sample(s)", "Complex data not supported",
+"Unknown label type", "requires y to be passed, but the target y is None").
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import infer_dtype
+from scipy import sparse
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import type_of_target
+
+from automl.data.columns import find_invalid_value
+
+TargetTask = Literal["classification", "regression"]
+
+_SPARSE_MESSAGE = (
+    "Sparse input is not supported: {what} must be dense. Convert it with "
+    "{name}.toarray() (or pass a pandas DataFrame)."
+)
+
+
+def generated_names(n_features: int) -> list[str]:
+    """Column names given to unnamed input: ``["x0", "x1", ...]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns.
+
+    Returns
+    -------
+    list of str
+    """
+    return [f"x{i}" for i in range(n_features)]
+
+
+def check_features(X: object) -> pd.DataFrame:
+    """Validate features and return them as a DataFrame with string column names.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        A pandas DataFrame, a numpy array of any numeric, string or object dtype
+        (read-only, memory-mapped and Fortran-ordered arrays are fine), a list of
+        rows, or any object with a ``to_pandas()`` method (polars, pyarrow).
+        Missing values (NaN, None, pd.NA, NaT) and infinities are allowed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same values with a fresh ``RangeIndex``. DataFrame column names are
+        converted with ``str``; unnamed input gets ``"x0", "x1", ...``. Values
+        are not copied or converted here; ``FeatureTyper`` does that.
+
+    Raises
+    ------
+    TypeError
+        For sparse matrices, and for values that are neither numbers, strings,
+        booleans, dates nor missing (e.g. dicts or lists inside a column).
+    ValueError
+        For input that is not 2-D (including a pandas Series), has no rows or
+        no columns, holds complex numbers, or has duplicated column names.
+    """
+    if sparse.issparse(X):
+        raise TypeError(_SPARSE_MESSAGE.format(what="X", name="X"))
+    if not isinstance(X, pd.DataFrame | np.ndarray) and hasattr(X, "to_pandas"):
+        X = X.to_pandas()
+    if isinstance(X, pd.DataFrame):
+        frame = _check_frame(X)
+    else:
+        frame = _array_to_frame(X)
+    _check_values(frame)
+    return frame
+
+
+def _check_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """Validate a DataFrame's shape and column names; densify sparse columns."""
+    _check_shape(X.shape)
+    names = [str(name) for name in X.columns]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(
+            f"X has duplicated column names: {duplicated}. Column names (after "
+            "conversion to str) must be unique; rename or drop the duplicates."
+        )
+    frame = X.set_axis(names, axis=1).reset_index(drop=True)
+    for name in names:
+        if isinstance(frame[name].dtype, pd.SparseDtype):
+            frame[name] = frame[name].sparse.to_dense()
+    return frame
+
+
+def _array_to_frame(X: object) -> pd.DataFrame:
+    """Validate an array-like with scikit-learn's ``check_array`` and name it."""
+    if isinstance(X, pd.Series):
+        X = X.to_numpy()
+    array = check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True)
+    if not isinstance(X, np.ndarray) and array.dtype.kind in "US":
+        # Lists mixing numbers and strings: numpy turned the numbers into text.
+        array = np.asarray(X, dtype=object)
+    return pd.DataFrame(array, columns=generated_names(array.shape[1]))
+
+
+def _check_shape(shape: tuple[int, int]) -> None:
+    """Raise scikit-learn's messages for 0 rows or 0 columns."""
+    if shape[0] < 1:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 "
+            "is required."
+        )
+    if shape[1] < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 "
+            "is required."
+        )
+
+
+def _check_values(frame: pd.DataFrame) -> None:
+    """Reject complex numbers and non-scalar values (dicts, lists, ...)."""
+    for name in frame.columns:
+        value = find_invalid_value(frame[name])
+        if value is None:
+            continue
+        if isinstance(value, complex | np.complexfloating):
+            raise ValueError(
+                f"Complex data not supported: column {name!r} holds {value!r}. "
+                "Split it into real and imaginary parts."
+            )
+        raise TypeError(
+            f"Column {name!r} holds a value of type {type(value).__name__} "
+            f"({value!r:.60}); every feature argument must be a string or a "
+            "number (or a bool, a date or missing). Convert or drop that column."
+        )
+
+
+def check_target(
+    y: object,
+    *,
+    n_rows: int,
+    task: TargetTask | str,
+    estimator_name: str | None = None,
+) -> np.ndarray:
+    """Validate the target and return it as a 1-D numpy array.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        A list, numpy array, pandas Series or single-column DataFrame. A column
+        vector of shape (n_samples, 1) is raveled with a
+        ``DataConversionWarning``, as scikit-learn estimators do.
+    n_rows : int
+        Number of rows of ``X``; ``y`` must have as many values.
+    task : {"classification", "regression"}
+        Classification accepts labels of one type (strings, integers, bools or
+        integral floats), at least two distinct ones, none missing. Regression
+        accepts finite numbers (and bools).
+    estimator_name : str, optional
+        Used in the "y is None" message, e.g. ``"AutoClassifier"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Classification: the labels unchanged (numeric dtype, or object for
+        strings); nullable, categorical and ``str`` pandas dtypes are unwrapped.
+        Regression: float64.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what is wrong with ``y`` and what to do.
+    TypeError
+        For a sparse ``y``.
+    """
+    if y is None:
+        raise ValueError(
+            f"{estimator_name or 'This estimator'} requires y to be passed, but "
+            "the target y is None. Pass the target values as the second argument "
+            "of fit."
+        )
+    if task not in ("classification", "regression"):
+        raise ValueError(
+            f"task must be 'classification' or 'regression', got {task!r}."
+        )
+    values = _target_to_1d(y)
+    if len(values) != n_rows:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"{n_rows} rows but y has {len(values)} values. Pass one target value "
+            "per row of X."
+        )
+    if task == "classification":
+        return _check_labels(values)
+    return _check_continuous(values)
+
+
+def _target_to_1d(y: object) -> np.ndarray:
+    """Turn any supported container into a 1-D numpy array (object if mixed)."""
+    if sparse.issparse(y):
+        raise TypeError(_SPARSE_MESSAGE.format(what="y", name="y"))
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"y should be a 1d array, got a DataFrame with {y.shape[1]} "
+                "columns instead. Multi-output targets are not supported; pass a "
+                "single column."
+            )
+        _warn_column_vector()
+        y = y.iloc[:, 0]
+    if isinstance(y, pd.Series):
+        return _unwrap_object(_series_values(y))
+    values = np.asarray(y) if isinstance(y, np.ndarray) else _list_to_array(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        _warn_column_vector()
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(
+            f"y should be a 1d array, got an array of shape {values.shape} instead."
+            " Multi-output targets are not supported; pass one value per row."
+        )
+    return _unwrap_object(values)
+
+
+def _list_to_array(y: object) -> np.ndarray:
+    """Lists keep their Python values (numbers stay numbers next to strings)."""
+    try:
+        values = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"y could not be read as a 1d array: {exc}") from exc
+    if values.dtype.kind in "US":
+        values = np.asarray(y, dtype=object)
+    return values
+
+
+def _series_values(y: pd.Series) -> np.ndarray:
+    """Values of a Series; extension and categorical dtypes become numpy/object."""
+    if isinstance(y.dtype, np.dtype):
+        return y.to_numpy()
+    return y.to_numpy(dtype=object, na_value=np.nan)
+
+
+def _warn_column_vector() -> None:
+    warnings.warn(
+        "A column-vector y was passed when a 1d array was expected. Please change "
+        "the shape of y to (n_samples,), for example using ravel().",
+        DataConversionWarning,
+        stacklevel=4,
+    )
+
+
+def _unwrap_object(values: np.ndarray) -> np.ndarray:
+    """Object arrays of numbers only become int64 / bool / float64 arrays."""
+    if values.dtype != np.dtype("O"):
+        return values
+    inferred = infer_dtype(values, skipna=True)
+    missing = pd.isna(values)
+    if inferred == "integer" and not missing.any():
+        return values.astype(np.int64)
+    if inferred == "boolean" and not missing.any():
+        return values.astype(bool)
+    if inferred in ("integer", "boolean", "floating", "mixed-integer-float", "empty"):
+        return np.where(missing, np.nan, values).astype(np.float64)
+    return values
+
+
+def _check_labels(values: np.ndarray) -> np.ndarray:
+    """Validate class labels (see ``check_target``)."""
+    _reject_complex(values)
+    if pd.isna(values).any():
+        raise ValueError(
+            "Input y contains missing values (NaN/None); a classifier needs a "
+            "label for every row. Drop those rows or fill in their labels."
+        )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError(
+            "Input y contains infinity; class labels must be finite. Drop those "
+            "rows or fix their labels."
+        )
+    if values.dtype == np.dtype("O"):
+        _reject_mixed_labels(values)
+    target_type = type_of_target(values, input_name="y")
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {target_type}. A classifier needs discrete class "
+            "labels (strings, integers or bools); use a regressor for a "
+            "continuous target."
+        )
+    classes = np.unique(values)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); a classifier needs at least "
+            "two classes to learn from. Check the target column."
+        )
+    return values
+
+
+def _reject_mixed_labels(values: np.ndarray) -> None:
+    """Labels must be all strings or all numbers."""
+    is_str = np.array([isinstance(v, str | bytes) for v in values], dtype=bool)
+    if is_str.any() and not is_str.all():
+        raise ValueError(
+            "y contains a mix of strings and numbers as labels (e.g. "
+            f"{values[is_str][0]!r} and {values[~is_str][0]!r}); class labels must "
+            "all be of one type. Convert them, e.g. with y.astype(str)."
+        )
+
+
+def _check_continuous(values: np.ndarray) -> np.ndarray:
+    """Validate a regression target (see ``check_target``)."""
+    _reject_complex(values)
+    if values.dtype.kind not in "biuf":
+        example = values[~pd.isna(values)][:1]
+        raise ValueError(
+            "A regression target must be numeric, got non-numeric values such as "
+            f"{example[0] if len(example) else None!r} (dtype {values.dtype}). "
+            "Convert y to numbers, or use a classifier for class labels."
+        )
+    out = values.astype(np.float64)
+    if np.isnan(out).any():
+        raise ValueError(
+            "Input y contains NaN (missing values); regression needs a finite "
+            "target for every row. Drop those rows or fill in their values."
+        )
+    if np.isinf(out).any():
+        raise ValueError(
+            "Input y contains infinity or a value too large for dtype('float64'); "
+            "regression needs finite targets. Drop or clip those rows."
+        )
+    return out
+
+
+def _reject_complex(values: np.ndarray) -> None:
+    if values.dtype.kind == "c" or (
+        values.dtype == np.dtype("O") and infer_dtype(values, skipna=True) == "complex"
+    ):
+        raise ValueError("Complex data not supported in y. Pass real values.")

@@ -1,0 +1,176 @@
+"""The scikit-learn contract, the public API and clear errors for bad input."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from automl import AutoClassifier, AutoRegressor
+from tests.conftest import TEST_BUDGET
+
+# Checks our estimators fail on purpose, with the reason.
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+
+
+def _checked_estimators() -> list:
+    budget = {**TEST_BUDGET, "max_trials": 2, "include": ["lightgbm", "linear"]}
+    return [AutoClassifier(**budget), AutoRegressor(**budget)]
+
+
+@parametrize_with_checks(
+    _checked_estimators(), expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
+def test_sklearn_contract(estimator, check) -> None:
+    check(estimator)
+
+
+def test_fit_predict_leaderboard_on_a_real_dataset(breast_cancer) -> None:
+    X, y = breast_cancer
+    clf = AutoClassifier(**TEST_BUDGET).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) > 0.9
+    board = clf.leaderboard()
+    assert len(board) == 3
+    assert board["rank"].tolist() == [1, 2, 3]
+    assert board["score"].is_monotonic_decreasing  # ROC AUC: higher first
+    assert clf.best_config_ == board.loc[0, "config"]
+    assert clf.best_score_ == pytest.approx(board.loc[0, "score"])
+    assert list(clf.feature_names_in_) == list(X.columns)
+    assert clf.n_features_in_ == X.shape[1]
+
+
+def test_string_labels_and_mixed_columns(mixed_frame) -> None:
+    X, y = mixed_frame
+    clf = AutoClassifier(**TEST_BUDGET).fit(X, y)
+    assert set(clf.classes_) == {"setosa", "versicolor", "virginica"}
+    assert clf.metric_.name == "log_loss"
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    shuffled = X[list(reversed(X.columns))]  # reordered columns work
+    np.testing.assert_allclose(clf.predict_proba(shuffled), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="colour"):
+        clf.predict(X.drop(columns="colour"))
+
+
+def test_regressor_on_a_real_dataset(diabetes) -> None:
+    X, y = diabetes
+    reg = AutoRegressor(**TEST_BUDGET).fit(X, y)
+    assert reg.metric_.name == "rmse"
+    assert reg.predict(X).shape == (len(X),)
+    assert reg.score(X, y) > 0.3
+
+
+def test_identical_leaderboards_with_a_fixed_seed(iris) -> None:
+    X, y = iris
+    first = AutoClassifier(**TEST_BUDGET).fit(X, y)
+    second = AutoClassifier(**TEST_BUDGET).fit(X, y)
+    columns = ["model", "loss", "status", "config"]
+    pd.testing.assert_frame_equal(
+        first.leaderboard()[columns], second.leaderboard()[columns]
+    )
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+
+
+def test_clone_pickle_pipeline_grid_search_and_cross_val(iris) -> None:
+    X, y = iris
+    clf = AutoClassifier(**{**TEST_BUDGET, "max_trials": 2})
+    assert clone(clf).get_params() == clf.get_params()
+    fitted = clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+    pipe = make_pipeline(FunctionTransformer(), clone(clf)).fit(X, y)
+    assert pipe.score(X, y) > 0.9
+    scores = cross_val_score(clone(clf), X, y, cv=2)
+    assert scores.shape == (2,) and scores.min() > 0.8
+    grid = GridSearchCV(clone(clf), {"resampling": ["holdout", "cv"]}, cv=2).fit(X, y)
+    assert grid.best_params_["resampling"] in ("holdout", "cv")
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.empty((0, 3)), [], "0 sample"),
+        (np.ones((5, 2)), [1] * 5, "class"),
+        (np.ones((4, 2)), [0, 1, 0], "inconsistent|length|4.*3|3.*4"),
+        (np.ones((4, 2)), [0, 1, None, 1], "missing"),
+    ],
+)
+def test_bad_training_data_gets_a_clear_error(X, y, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        AutoClassifier(**TEST_BUDGET).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_bad_regression_target_gets_a_clear_error(bad) -> None:
+    X, y = np.random.RandomState(0).rand(10, 2), np.arange(10, dtype=float)
+    y[3] = bad
+    with pytest.raises(ValueError, match="NaN|inf|finite"):
+        AutoRegressor(**TEST_BUDGET).fit(X, y)
+
+
+def test_bad_parameters_get_sklearn_grade_errors(iris) -> None:
+    X, y = iris
+    with pytest.raises(ValueError, match="Unknown metric 'auroc'"):
+        AutoClassifier(**TEST_BUDGET, metric="auroc").fit(X, y)
+    with pytest.raises(ValueError, match="'resampling' parameter of AutoClassifier"):
+        AutoClassifier(**TEST_BUDGET, resampling="kfold").fit(X, y)
+    with pytest.raises(ValueError, match="'time_limit' parameter"):
+        AutoClassifier(time_limit=-1).fit(X, y)
+    with pytest.raises(ValueError, match="time_limit or a max_trials"):
+        AutoClassifier(time_limit=None).fit(X, y)
+    with pytest.raises(ValueError, match="xgbost"):
+        AutoClassifier(**TEST_BUDGET, include=["xgbost"]).fit(X, y)
+
+
+def test_wrong_feature_count_at_predict(iris) -> None:
+    X, y = iris
+    clf = AutoClassifier(**{**TEST_BUDGET, "max_trials": 1}).fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match="4 features"):
+        clf.predict(X.to_numpy()[:, :3])
+
+
+@pytest.mark.slow
+def test_time_limit_is_kept_and_beats_a_random_forest() -> None:
+    """On a real table with strings and missing values, 30 s means about 30 s."""
+    X, y = _cancer_with_strings_and_missing()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    start = time.time()
+    clf = AutoClassifier(time_limit=30, random_state=0).fit(X_train, y_train)
+    elapsed = time.time() - start
+    assert elapsed < 35, elapsed
+    assert len(clf.trials_) >= 3
+    forest = make_pipeline(
+        FunctionTransformer(lambda f: pd.get_dummies(f).fillna(-1)),
+        RandomForestClassifier(random_state=0),
+    )
+    forest.fit(X_train, y_train)
+    ours = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])
+    theirs = roc_auc_score(y_test, forest.predict_proba(X_test)[:, 1])
+    assert ours >= theirs - 0.005, (ours, theirs)
+
+
+def _cancer_with_strings_and_missing() -> tuple[pd.DataFrame, pd.Series]:
+    """Breast cancer data with a string column and missing values added."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    rng = np.random.RandomState(0)
+    X = X.iloc[:, :10].copy()
+    X["size_class"] = pd.qcut(X.iloc[:, 0], 4, labels=list("abcd")).astype(str)
+    X.loc[rng.rand(len(X)) < 0.15, "mean texture"] = np.nan
+    X.loc[rng.rand(len(X)) < 0.1, "size_class"] = None
+    return X, pd.Series(np.where(y == 1, "benign", "malignant"))
