@@ -174,3 +174,37 @@ def _cancer_with_strings_and_missing() -> tuple[pd.DataFrame, pd.Series]:
     X.loc[rng.rand(len(X)) < 0.15, "mean texture"] = np.nan
     X.loc[rng.rand(len(X)) < 0.1, "size_class"] = None
     return X, pd.Series(np.where(y == 1, "benign", "malignant"))
+
+
+def _column_kinds(n: int) -> dict[str, pd.Series]:
+    rng = np.random.RandomState(1)
+    words = rng.choice(["low", "mid", "high"], n)
+    return {
+        "int": pd.Series(rng.randint(0, 10, n)),
+        "float": pd.Series(rng.randn(n)),
+        "bool": pd.Series(rng.rand(n) > 0.5),
+        "category": pd.Series(pd.Categorical(words)),
+        "object_str": pd.Series(words.astype(object)),
+        "pandas_str": pd.Series(words, dtype="str"),
+        "nullable_int": pd.Series(rng.randint(0, 10, n), dtype="Int64"),
+        "datetime": pd.Series(pd.date_range("2024-01-01", periods=n, freq="D")),
+        "datetime_tz": pd.Series(
+            pd.date_range("2024-01-01", periods=n, freq="h", tz="Europe/Paris")
+        ),
+    }
+
+
+@pytest.mark.parametrize("with_missing", [False, True])
+@pytest.mark.parametrize("kind", list(_column_kinds(5)))
+def test_every_column_kind_fits_and_predicts(iris, kind, with_missing) -> None:
+    X, y = iris
+    X = X.iloc[:, :2].copy()
+    column = _column_kinds(len(X))[kind]
+    if with_missing:  # pandas picks the missing marker: NaN, NaT, pd.NA or None
+        column = column.where(np.arange(len(X)) % 7 != 0)
+    X["extra"] = column.array
+    # lightgbm takes the column natively, linear through imputers and encoders
+    budget = {**TEST_BUDGET, "max_trials": 2, "include": ["lightgbm", "linear"]}
+    clf = AutoClassifier(**budget).fit(X, y)
+    assert [t["status"] for t in clf.trials_] == ["ok", "ok"]
+    assert clf.predict_proba(X).shape == (len(X), 3)
