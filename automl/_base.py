@@ -44,7 +44,7 @@ from automl.search import (
     available_cores,
     run_search,
 )
-from automl.space import build_space, select_models
+from automl.space import build_space, family_defaults, select_models
 
 logger = logging.getLogger("automl")
 
@@ -224,7 +224,7 @@ class BaseAuto(BaseEstimator):
             space,
             seed=self._seed,
             n_workers=executor.n_workers,
-            initial_configs=_family_defaults(space),
+            initial_configs=list(family_defaults(space).values()),
             output_dir=workdir / "smac",
         )
         search_settings = SearchSettings(
@@ -357,20 +357,6 @@ def _threads_per_trial(n_rows: int, n_workers: int) -> int:
     if n_rows < SMALL_DATA_ROWS:
         return 1
     return max(1, available_cores() // n_workers)
-
-
-def _family_defaults(space: Any) -> list[dict[str, Any]]:
-    """The default configuration of each model family, in the space's order."""
-    from automl.space import repair_config
-
-    model = space["model"]
-    defaults = dict(space.get_default_configuration())
-    configs = []
-    for family in [model.default_value] + [c for c in model.choices if c != model.default_value]:
-        repaired = repair_config({**defaults, "model": family}, space)
-        if repaired is not None and repaired not in configs:
-            configs.append(repaired)
-    return configs
 
 
 def _trial_dict(record: TrialRecord) -> dict[str, Any]:

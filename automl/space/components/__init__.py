@@ -1,0 +1,1 @@
+"""Components of the space: preprocessing steps and model families."""

@@ -1,0 +1,110 @@
+"""LightGBM: NaN and the pandas ``category`` dtype are handled natively.
+
+``lightgbm`` is imported lazily so that this module imports without it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace, Float
+
+from automl.data.types import DatasetProperties
+from automl.space.components.base import (
+    BuildContext,
+    ModelComponent,
+    Params,
+    round_int,
+)
+
+
+class LightGBMDeadline:
+    """LightGBM callback: stop boosting once ``time.time()`` passes ``deadline``.
+
+    The model keeps the iterations finished so far (``best_iteration_``).
+    """
+
+    order = 40  # run after LightGBM's own callbacks
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, env: Any) -> None:
+        if time.time() >= self.deadline:
+            from lightgbm.callback import EarlyStopException
+
+            raise EarlyStopException(env.iteration, env.evaluation_result_list)
+
+
+class LightGBMModel(ModelComponent):
+    """LightGBM gradient boosting; the default family of the space."""
+
+    name = "lightgbm"
+    native_categorical = True
+    handles_missing = True
+    fidelity = "n_estimators"
+    requires = ("lightgbm",)
+    default_encoder = "native"
+
+    @classmethod
+    def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
+        max_child = float(max(21, min(100, properties.n_rows // 5)))
+        return ConfigurationSpace(
+            {
+                "n_estimators": Float(
+                    "n_estimators", (20, 1000), log=True, default=100
+                ),
+                "learning_rate": Float(
+                    "learning_rate", (0.005, 0.5), log=True, default=0.1
+                ),
+                "num_leaves": Float("num_leaves", (4, 256), log=True, default=31),
+                "min_child_samples": Float(
+                    "min_child_samples", (2, max_child), log=True, default=20
+                ),
+                "colsample_bytree": Float("colsample_bytree", (0.3, 1.0), default=1.0),
+                "subsample": Float("subsample", (0.5, 1.0), default=1.0),
+                "reg_lambda": Float("reg_lambda", (1e-3, 10.0), log=True, default=1e-3),
+                "reg_alpha": Float("reg_alpha", (1e-3, 10.0), log=True, default=1e-3),
+            }
+        )
+
+    @classmethod
+    def build(cls, params: Params, ctx: BuildContext) -> Any:
+        import lightgbm
+
+        model = (
+            lightgbm.LGBMRegressor
+            if ctx.task == "regression"
+            else lightgbm.LGBMClassifier
+        )
+        subsample = float(params.get("subsample", 1.0))
+        return model(
+            n_estimators=round_int(params.get("n_estimators", 100)),
+            learning_rate=float(params.get("learning_rate", 0.1)),
+            num_leaves=round_int(params.get("num_leaves", 31), low=2),
+            min_child_samples=round_int(params.get("min_child_samples", 20)),
+            colsample_bytree=float(params.get("colsample_bytree", 1.0)),
+            subsample=subsample,
+            subsample_freq=1 if subsample < 1.0 else 0,
+            reg_lambda=float(params.get("reg_lambda", 0.0)),
+            reg_alpha=float(params.get("reg_alpha", 0.0)),
+            n_jobs=ctx.n_threads,
+            random_state=ctx.seed,
+            verbose=-1,
+        )
+
+    @classmethod
+    def fit(
+        cls,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        *,
+        sample_weight: np.ndarray | None,
+        deadline: float | None,
+    ) -> bool:
+        callbacks = [] if deadline is None else [LightGBMDeadline(deadline)]
+        estimator.fit(X, y, sample_weight=sample_weight, callbacks=callbacks)
+        return estimator.booster_.current_iteration() < estimator.n_estimators

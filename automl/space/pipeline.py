@@ -1,0 +1,281 @@
+"""Plain configuration dict -> unfitted scikit-learn ``Pipeline``.
+
+The pipeline is::
+
+    ColumnTransformer(numeric: [imputer] | categorical: encoder)  (pandas output)
+    -> [scaler] -> [feature preprocessor] -> model step
+
+The model step (``ModelClassifier`` / ``ModelRegressor``) wraps the family's
+estimator. It owns what every family needs the same way: the deadline
+(passed to the family's deadline-aware ``fit``), class balancing (balanced
+sample weights), the thread limit of BLAS/OpenMP, positional column names
+(LightGBM and XGBoost reject some characters), target standardisation and
+``predict`` as the argmax of ``predict_proba`` for classifiers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from automl.space.build import DELIMITER, default_encoder
+from automl.space.components.base import BuildContext, ModelComponent
+from automl.space.registry import MODELS, PREPROCESSORS
+
+
+def build_pipeline(values: Mapping[str, Any], ctx: BuildContext) -> Pipeline:
+    """Build the unfitted pipeline of one configuration.
+
+    Parameters
+    ----------
+    values : mapping
+        A plain configuration dict (``config_to_dict``). Preprocessing keys
+        that are absent take their defaults.
+    ctx : BuildContext
+        Task, columns, properties, seed, threads and deadline.
+
+    Returns
+    -------
+    Pipeline
+        Picklable and ``clone``-able; ``predict_proba`` exists for classifiers.
+    """
+    family = str(values["model"])
+    if family not in MODELS:
+        raise ValueError(f"Unknown model family {family!r}; valid: {list(MODELS)}.")
+    component = MODELS[family]
+    steps: list[tuple[str, Any]] = [("columns", _column_step(values, ctx, component))]
+    if component.needs_scaling:
+        for kind in ("scaler", "feature_preprocessor"):
+            step = _choice_step(
+                kind, values, ctx, default="standard" if kind == "scaler" else "none"
+            )
+            if step is not None:
+                steps.append((kind, step))
+    steps.append(("model", _model_step(family, values, ctx)))
+    return Pipeline(steps)
+
+
+def _params(values: Mapping[str, Any], kind: str, name: str) -> dict[str, Any]:
+    prefix = f"{kind}{DELIMITER}{name}{DELIMITER}"
+    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+def _choice_step(
+    kind: str, values: Mapping[str, Any], ctx: BuildContext, default: str
+) -> Any:
+    name = str(values.get(kind, default))
+    component = PREPROCESSORS[kind][name]
+    return component.build(_params(values, kind, name), ctx)
+
+
+def _column_step(
+    values: Mapping[str, Any], ctx: BuildContext, component: type[ModelComponent]
+) -> ColumnTransformer:
+    numeric, categorical = list(ctx.columns.numeric), list(ctx.columns.categorical)
+    if not numeric and not categorical:
+        raise ValueError(
+            "BuildContext.columns has neither numeric nor categorical columns."
+        )
+    transformers: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        imputer = None
+        if not component.handles_missing:
+            imputer = _choice_step("numeric_imputer", values, ctx, default="median")
+        transformers.append(
+            ("num", "passthrough" if imputer is None else imputer, numeric)
+        )
+    if categorical:
+        transformers.append(("cat", _encoder(values, ctx, component), categorical))
+    step = ColumnTransformer(
+        transformers, remainder="drop", verbose_feature_names_out=True
+    )
+    return step.set_output(transform="pandas")
+
+
+def _encoder(
+    values: Mapping[str, Any], ctx: BuildContext, component: type[ModelComponent]
+) -> Any:
+    fallback = default_encoder(component.name, ctx.properties)
+    name = str(values.get("categorical_encoder", fallback))
+    if name == "native" and not component.supports_native(ctx.properties):
+        raise ValueError(
+            f"Model family {component.name!r} has no native categorical support "
+            f"on this data; use one of onehot, ordinal, target."
+        )
+    params = _params(values, "categorical_encoder", name)
+    encoder = PREPROCESSORS["categorical_encoder"][name].build(params, ctx)
+    return "passthrough" if encoder is None else encoder
+
+
+def _model_step(family: str, values: Mapping[str, Any], ctx: BuildContext) -> Any:
+    component = MODELS[family]
+    estimator = component.build(_params(values, "model", family), ctx)
+    balanced = (
+        values.get("class_weight", "none") == "balanced"
+        and component.supports_sample_weight
+    )
+    kwargs = {
+        "family": family,
+        "estimator": estimator,
+        "deadline": ctx.deadline,
+        "n_threads": ctx.n_threads,
+    }
+    if ctx.task == "regression":
+        return ModelRegressor(**kwargs)
+    return ModelClassifier(
+        **kwargs,
+        class_weight="balanced" if balanced else None,
+        n_classes=ctx.properties.n_classes,
+    )
+
+
+class _ModelStep(BaseEstimator):
+    """Shared fit / predict of the model step (see the module docstring)."""
+
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        estimator: Any = None,
+        deadline: float | None = None,
+        n_threads: int = 1,
+    ) -> None:
+        self.family = family
+        self.estimator = estimator
+        self.deadline = deadline
+        self.n_threads = n_threads
+
+    @property
+    def _component(self) -> type[ModelComponent]:
+        return MODELS[self.family]
+
+    def _fit_estimator(
+        self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None
+    ) -> None:
+        self.estimator_ = clone(self.estimator)
+        with threadpool_limits(limits=self.n_threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.stopped_early_ = self._component.fit(
+                self.estimator_,
+                _positional(X),
+                y,
+                sample_weight=sample_weight,
+                deadline=self.deadline,
+            )
+        self.n_features_in_ = X.shape[1]
+
+    def _call(self, method: str, X: Any) -> Any:
+        check_is_fitted(self, "estimator_")
+        X = self._component.prepare_X(_positional(X))
+        with threadpool_limits(limits=self.n_threads):
+            return getattr(self.estimator_, method)(X)
+
+
+class ModelClassifier(ClassifierMixin, _ModelStep):
+    """Model step for classification; ``y`` holds ints 0..K-1.
+
+    Parameters
+    ----------
+    family : str
+        Registered model family.
+    estimator : estimator
+        The unfitted library estimator built by the family.
+    deadline : float or None
+        Epoch seconds after which no more iterations are added.
+    n_threads : int
+        BLAS/OpenMP thread limit during fit and predict.
+    class_weight : {"balanced"} or None
+        "balanced" weights samples inversely to their class frequency.
+    n_classes : int or None
+        Number of classes of the whole task. When a training subset misses a
+        class, ``predict_proba`` still has ``n_classes`` columns (zeros for
+        the missing ones) and ``classes_`` is ``0..n_classes-1``.
+    """
+
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        estimator: Any = None,
+        deadline: float | None = None,
+        n_threads: int = 1,
+        class_weight: str | None = None,
+        n_classes: int | None = None,
+    ) -> None:
+        super().__init__(family, estimator, deadline, n_threads)
+        self.class_weight = class_weight
+        self.n_classes = n_classes
+
+    def fit(self, X: Any, y: Any) -> ModelClassifier:
+        """Fit the wrapped estimator (balanced sample weights if asked)."""
+        y = np.asarray(y)
+        weight = None
+        if self.class_weight == "balanced":
+            weight = compute_sample_weight("balanced", y)
+        self._fit_estimator(X, y, weight)
+        self.fitted_classes_ = np.asarray(self.estimator_.classes_)
+        self.classes_ = self.fitted_classes_
+        if self.n_classes is not None and self.n_classes > len(self.classes_):
+            self.classes_ = np.arange(self.n_classes)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one column per class in ``classes_``."""
+        proba = np.asarray(self._call("predict_proba", X), dtype=np.float64)
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        if len(self.classes_) == len(self.fitted_classes_):
+            return proba
+        full = np.zeros((proba.shape[0], len(self.classes_)))
+        full[:, np.searchsorted(self.classes_, self.fitted_classes_)] = proba
+        return full
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class ModelRegressor(RegressorMixin, _ModelStep):
+    """Model step for regression.
+
+    Parameters
+    ----------
+    family : str
+        Registered model family.
+    estimator : estimator
+        The unfitted library estimator built by the family.
+    deadline : float or None
+        Epoch seconds after which no more iterations are added.
+    n_threads : int
+        BLAS/OpenMP thread limit during fit and predict.
+    """
+
+    def fit(self, X: Any, y: Any) -> ModelRegressor:
+        """Fit the wrapped estimator, on a standardised target if the family asks."""
+        y = np.asarray(y, dtype=np.float64)
+        self.y_mean_, self.y_scale_ = 0.0, 1.0
+        if self._component.standardize_target:
+            self.y_mean_ = float(np.mean(y))
+            self.y_scale_ = float(np.std(y)) or 1.0
+        self._fit_estimator(X, (y - self.y_mean_) / self.y_scale_, None)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted target values."""
+        raw = np.asarray(self._call("predict", X), dtype=np.float64).reshape(-1)
+        return raw * self.y_scale_ + self.y_mean_
+
+
+def _positional(X: Any) -> Any:
+    """Rename a frame's columns to f0, f1, ... (dtypes are kept)."""
+    if isinstance(X, pd.DataFrame):
+        return X.set_axis([f"f{i}" for i in range(X.shape[1])], axis=1)
+    return X

@@ -1,0 +1,90 @@
+"""Iterative models stop adding iterations at the deadline and still predict."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.space import MODELS, build_pipeline, build_space, family_defaults
+from automl.space.components.catboost import CatBoostDeadline
+from automl.space.components.lightgbm import LightGBMDeadline
+from automl.space.components.xgboost import XGBoostDeadline
+from tests.test_space.datasets import context
+
+# Each of these configurations needs well over 2 s on this data and 1 thread.
+SLOW = {
+    "lightgbm": 5000,
+    "xgboost": 5000,
+    "catboost": 5000,
+    "hist_gb": 5000,
+    "random_forest": 500,  # extra_trees shares the forests' code path
+    "mlp": 300,
+}
+
+
+@pytest.fixture(scope="module")
+def big() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    n, d = 30_000, 20
+    X = pd.DataFrame(rng.normal(size=(n, d)), columns=[f"x{i}" for i in range(d)])
+    X["c"] = pd.Categorical(rng.choice(list("abcdefgh"), n))
+    signal = X["x0"] + X["x1"] * X["x2"] + rng.normal(size=n)
+    return X, (signal > 0).astype("int64").to_numpy()
+
+
+def slow_values(family: str, X: pd.DataFrame, y: np.ndarray) -> dict:
+    props = context(X, y, "binary").properties
+    values = family_defaults(build_space(props, [family]))[family]
+    values[f"model:{family}:{MODELS[family].fidelity}"] = SLOW[family]
+    return values
+
+
+@pytest.mark.parametrize("family", list(SLOW))
+def test_fit_stops_near_the_deadline(
+    family: str, big: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    X, y = big
+    values = slow_values(family, X, y)
+    start = time.time()
+    pipe = build_pipeline(values, context(X, y, "binary", deadline=start + 1.0))
+    pipe.fit(X, y)
+    elapsed = time.time() - start
+    assert elapsed < 2.5, f"{family} took {elapsed:.2f} s"
+    assert pipe[-1].stopped_early_
+    accuracy = float(np.mean(pipe.predict(X) == y))
+    assert accuracy > 0.6
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_allclose(restored.predict_proba(X[:50]).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "random_forest", "mlp"])
+def test_past_deadline_still_gives_a_fitted_model(
+    family: str, big: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    X, y = big[0][:2000], big[1][:2000]
+    values = slow_values(family, X, y)
+    pipe = build_pipeline(values, context(X, y, "binary", deadline=time.time() - 5))
+    proba = pipe.fit(X, y).predict_proba(X)
+    assert pipe[-1].stopped_early_
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_no_deadline_fits_everything(big: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = big[0][:2000], big[1][:2000]
+    for family in ["lightgbm", "random_forest", "hist_gb"]:
+        values = slow_values(family, X, y)
+        values[f"model:{family}:{MODELS[family].fidelity}"] = 40
+        pipe = build_pipeline(values, context(X, y, "binary")).fit(X, y)
+        assert not pipe[-1].stopped_early_
+
+
+@pytest.mark.parametrize(
+    "callback", [LightGBMDeadline, XGBoostDeadline, CatBoostDeadline]
+)
+def test_callbacks_pickle(callback: type) -> None:
+    restored = pickle.loads(pickle.dumps(callback(123.0)))
+    assert restored.deadline == 123.0
