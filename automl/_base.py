@@ -13,7 +13,7 @@ import time
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ SMALL_DATA_ROWS = 5_000
 class BaseAuto(BaseEstimator):
     """Shared implementation of :class:`AutoClassifier` and :class:`AutoRegressor`."""
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "time_limit": [Interval(Real, 0, None, closed="neither"), None],
         "metric": [str, callable, None],
         "n_jobs": [Interval(Integral, -1, None, closed="left"), None],
@@ -156,7 +156,13 @@ class BaseAuto(BaseEstimator):
         )
         splits = make_splits(self.resampling_, y_encoded, task, self._seed)
         data = TrialData(
-            X_typed, y_encoded, task, self.typer_.columns_, properties, splits, n_classes
+            X_typed,
+            y_encoded,
+            task,
+            self.typer_.columns_,
+            properties,
+            splits,
+            n_classes,
         )
         return data, self.metric_
 
@@ -194,7 +200,9 @@ class BaseAuto(BaseEstimator):
         finally:
             executor.close()
             shutil.rmtree(workdir, ignore_errors=True)
-        self.trials_ = [_trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)]
+        self.trials_ = [
+            _trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)
+        ]
         self.leaderboard_ = leaderboard_frame(records, metric)
 
     def _validation_loss_of_fallback(self, data: TrialData, metric: Metric) -> float:
@@ -203,7 +211,7 @@ class BaseAuto(BaseEstimator):
         if data.task == "regression":
             pred = np.full(len(rows), float(np.mean(data.y)))
         else:
-            prior = np.bincount(data.y, minlength=data.n_classes) / len(data.y)
+            prior = np.bincount(data.y, minlength=data.n_classes or 0) / len(data.y)
             pred = np.tile(prior, (len(rows), 1))
         try:
             return score_predictions(metric, y_valid, pred, data.task)
@@ -285,7 +293,9 @@ class BaseAuto(BaseEstimator):
         self.model_ = self.fallback_
         self.best_config_ = {"model": "fallback:" + type(self.fallback_).__name__}
         self.best_score_ = float("nan")
-        reason = "no trial finished" if not ranked else "refitting the best models failed"
+        reason = (
+            "no trial finished" if not ranked else "refitting the best models failed"
+        )
         warnings.warn(
             f"{reason} within time_limit={self.time_limit} s ({len(records)} trials "
             f"run); predictions come from a constant baseline "
@@ -314,10 +324,12 @@ class BaseAuto(BaseEstimator):
             seed=record.seed,
             deadline=end,
         )
-        timeout = None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
+        timeout = (
+            None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
+        )
         try:
             return future.result(timeout=timeout)
-        except Exception as exc:  # noqa: BLE001 - try the next best configuration
+        except Exception as exc:
             logger.warning("Refitting trial %d failed: %s", record.trial_id, exc)
             if not future.done():
                 executor.kill()
@@ -375,4 +387,3 @@ def _trial_dict(record: TrialRecord) -> dict[str, Any]:
         "worker": None if result is None else result.worker,
         "error": record.error,
     }
-

@@ -189,7 +189,7 @@ def _fill_docstring(cls: type, default_metric: str, metric_names: str) -> None:
 
 _fill_docstring(
     AutoClassifier,
-    'ROC AUC for two classes and log loss for more',
+    "ROC AUC for two classes and log loss for more",
     '"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1", "f1_macro"',
 )
 _fill_docstring(AutoRegressor, "RMSE", '"rmse", "mae", "mse", "r2"')

@@ -115,7 +115,7 @@ def evaluate(
             raise ValueError(f"the metric returned a non-finite loss ({loss})")
         loss = min(loss, settings.crash_loss)
         return TrialResult(loss, "ok", time.time() - start, predictions)
-    except Exception as exc:  # noqa: BLE001 - a failed trial is data, not an error
+    except Exception as exc:
         return TrialResult(
             settings.crash_loss,
             "crashed",
@@ -141,7 +141,7 @@ def _cross_validate(
         pipeline = fit_pipeline(config, data, train, settings, seed, fold_deadline)
         pred = predict_pipeline(pipeline, data.X.iloc[valid], data.task, data.n_classes)
         if out is None:
-            out = np.empty((len(order),) + pred.shape[1:], dtype=np.float64)
+            out = np.empty((len(order), *pred.shape[1:]), dtype=np.float64)
         out[position[valid]] = pred
     assert out is not None
     return out
@@ -198,7 +198,9 @@ def predict_pipeline(
 
 
 def _short_traceback(limit: int = 8) -> str:
-    return "".join(traceback.format_exc(limit=-limit).splitlines(keepends=True)[-limit:])
+    return "".join(
+        traceback.format_exc(limit=-limit).splitlines(keepends=True)[-limit:]
+    )
 
 
 def refit(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 import numpy as np
 from sklearn import metrics as skm
@@ -102,12 +102,7 @@ CLASSIFICATION_METRICS: dict[str, Metric] = {
     ),
     "f1": Metric("f1", skm.f1_score, True, "label", 1.0, 0.0),
     "f1_macro": Metric(
-        "f1_macro",
-        lambda y, p: skm.f1_score(y, p, average="macro"),
-        True,
-        "label",
-        1.0,
-        0.0,
+        "f1_macro", partial(skm.f1_score, average="macro"), True, "label", 1.0, 0.0
     ),
 }
 
@@ -179,18 +174,9 @@ def _from_scorer(scorer: _BaseScorer) -> Metric:
             f"Scorers that need {response!r} are not supported; use a scorer based "
             "on predict or predict_proba (make_scorer(..., response_method=...))."
         )
-    func, kwargs = scorer._score_func, scorer._kwargs
+    func = scorer._score_func
     name = getattr(func, "__name__", "custom_scorer")
-
-    def score_func(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        return float(func(y_true, y_pred, **kwargs))
-
-    return Metric(name, score_func, scorer._sign > 0, needs)
-
-
-def prediction_kind(metric: Metric, task: Task) -> PredictionKind:
-    """What a model must output for this metric: probabilities for classifiers."""
-    return "value" if task == "regression" else "proba"
+    return Metric(name, partial(func, **scorer._kwargs), scorer._sign > 0, needs)
 
 
 def loss_from_proba(metric: Metric, y_true: np.ndarray, proba: np.ndarray) -> float:
@@ -210,12 +196,8 @@ def score_predictions(
 
 
 def crash_loss(metric: Metric, constant_loss: float) -> float:
-    """A finite loss for failed trials: the metric's worst, else well past a constant."""
+    """A finite loss for failed trials: the metric's worst, else past a constant's."""
     worst = metric.worst_loss
     if worst is not None:
         return float(worst)
     return float(constant_loss + abs(constant_loss) + 1.0)
-
-
-def describe(metric: Metric) -> dict[str, Any]:
-    return {"name": metric.name, "greater_is_better": metric.greater_is_better}

@@ -65,7 +65,7 @@ def make_splits(kind: Resampling, y: np.ndarray, task: Task, seed: int) -> list[
             return list(folds.split(np.zeros(n), y))
         return list(KFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(n)))
     stratify = y if task != "regression" and min_class >= 2 else None
-    n_valid = max(1, int(round(HOLDOUT_FRACTION * n)))
+    n_valid = max(1, round(HOLDOUT_FRACTION * n))
     if stratify is not None:
         n_valid = max(n_valid, len(np.unique(y)))
     train, valid = train_test_split(

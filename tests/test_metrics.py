@@ -17,9 +17,9 @@ def test_losses_are_zero_at_the_optimum_and_larger_when_worse() -> None:
     flat = np.full((4, 2), 0.5)
     for name in ("roc_auc", "log_loss", "accuracy"):
         metric = get_metric(name, "binary")
-        assert metric.loss(y, perfect if metric.needs == "proba" else y) == pytest.approx(
-            0.0, abs=1e-9
-        )
+        assert metric.loss(
+            y, perfect if metric.needs == "proba" else y
+        ) == pytest.approx(0.0, abs=1e-9)
     auc = get_metric("roc_auc", "binary")
     assert auc.loss(y, flat) == pytest.approx(0.5)
     assert auc.loss_to_score(auc.loss(y, flat)) == pytest.approx(0.5)

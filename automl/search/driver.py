@@ -119,7 +119,9 @@ class _SearchLoop:
             if not self.pending:
                 return self.records
             done, _ = wait(
-                list(self.pending), timeout=self._wait_timeout(), return_when=FIRST_COMPLETED
+                list(self.pending),
+                timeout=self._wait_timeout(),
+                return_when=FIRST_COMPLETED,
             )
             for future in done:
                 self._collect(future)
@@ -143,7 +145,9 @@ class _SearchLoop:
 
     def _submit(self) -> None:
         proposal = self.optimizer.ask()
-        deadline = trial_deadline(self._search_deadline(), self.settings.per_trial_limit)
+        deadline = trial_deadline(
+            self._search_deadline(), self.settings.per_trial_limit
+        )
         future = self.executor.submit(
             self.trial_fn,
             config=proposal.config,
@@ -152,7 +156,9 @@ class _SearchLoop:
             **self.trial_kwargs,
         )
         kill_at = None if deadline is None else deadline + KILL_GRACE_SECONDS
-        self.pending[future] = _Pending(self.n_submitted, proposal, time.time(), kill_at)
+        self.pending[future] = _Pending(
+            self.n_submitted, proposal, time.time(), kill_at
+        )
         self.n_submitted += 1
 
     def _wait_timeout(self) -> float | None:
@@ -166,7 +172,7 @@ class _SearchLoop:
         try:
             outcome = future.result()
             loss, status, error = outcome.loss, outcome.status, outcome.error
-        except Exception as exc:  # noqa: BLE001 - the worker died; the search goes on
+        except Exception as exc:
             outcome, loss, status = None, self.settings.crash_loss, "crashed"
             error = f"{type(exc).__name__}: {exc}"
         self._record(pending, outcome, loss, status, error)
@@ -174,7 +180,9 @@ class _SearchLoop:
     def _kill_overdue(self) -> None:
         now = time.time()
         overdue = [
-            f for f, p in self.pending.items() if p.kill_at is not None and p.kill_at <= now
+            f
+            for f, p in self.pending.items()
+            if p.kill_at is not None and p.kill_at <= now
         ]
         if not overdue:
             return

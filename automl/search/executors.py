@@ -36,7 +36,7 @@ class SerialExecutor:
         future: Future[Any] = Future()
         try:
             future.set_result(fn(**kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+        except BaseException as exc:
             future.set_exception(exc)
         return future
 
@@ -77,6 +77,8 @@ class LokyExecutor:
 
 
 def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1
+    return (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
     )

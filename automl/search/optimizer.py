@@ -136,9 +136,13 @@ class Optimizer:
             warnings.simplefilter("ignore", RuntimeWarning)
             info = self._smac.ask()
         origin = _origin(info.config, self._warm)
-        return Proposal(config_values(info.config), info.seed or 0, info.budget, origin, info)
+        return Proposal(
+            config_values(info.config), info.seed or 0, info.budget, origin, info
+        )
 
-    def tell(self, proposal: Proposal, loss: float, status: str, seconds: float) -> None:
+    def tell(
+        self, proposal: Proposal, loss: float, status: str, seconds: float
+    ) -> None:
         """Report a finished trial; ``loss`` must be finite."""
         value = TrialValue(cost=loss, time=seconds, status=_STATUS[status])
         self._smac.tell(proposal.info, value, save=False)

@@ -1,0 +1,154 @@
+"""The report: scores, normalisation, ranks, W/T/L, markdown and PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import report
+from benchmarks.report import build_report, is_tie, load_results, summarise
+from benchmarks.run import RESULT_COLUMNS, append_row
+
+# dataset -> system -> main metric value (AUC for "bin", RMSE for "reg").
+VALUES = {
+    "bin": {"automl": 0.90, "lightgbm": 0.85, "random_forest": 0.80, "constant": 0.5},
+    "reg": {"automl": 8.0, "lightgbm": 9.0, "random_forest": 10.0, "constant": 20.0},
+}
+
+
+def write_results(
+    folder: Path, failed: dict[tuple[str, str], str] | None = None
+) -> Path:
+    """Write a hand-made results file; ``failed`` maps (dataset, system) to status."""
+    failed = failed or {}
+    path = folder / "results.csv"
+    for dataset, systems in VALUES.items():
+        task, metric = (
+            ("binary", "roc_auc") if dataset == "bin" else ("regression", "rmse")
+        )
+        for system, value in systems.items():
+            status = failed.get((dataset, system), "ok")
+            row = {
+                "dataset": dataset,
+                "task": task,
+                "system": system,
+                "version": f"{system} 1.0",
+                "budget": 10,
+                "seed": 0,
+                "n_jobs": 2,
+                "status": status,
+                "fit_seconds": 5.0 if system == "automl" else 1.0,
+                "predict_seconds": 0.1,
+            }
+            if status == "ok":
+                row[metric] = value
+            else:
+                row["message"] = "killed at the hard timeout, 30 s"
+            append_row(path, row)
+    return path
+
+
+def test_hand_made_file_has_the_runner_columns(tmp_path: Path) -> None:
+    frame = pd.read_csv(write_results(tmp_path))
+    assert list(frame.columns) == list(RESULT_COLUMNS)
+
+
+def test_normalised_score_is_zero_for_rf_and_one_for_the_best(tmp_path: Path) -> None:
+    summary = summarise(load_results(write_results(tmp_path)), 10)
+    normalised = summary.normalised
+    assert normalised.loc["bin"].to_dict() == pytest.approx(
+        {"automl": 1.0, "lightgbm": 0.5, "random_forest": 0.0, "constant": -3.0}
+    )
+    assert normalised.loc["reg"].to_dict() == pytest.approx(
+        {"automl": 1.0, "lightgbm": 0.5, "random_forest": 0.0, "constant": -5.0}
+    )
+    systems = summary.systems.set_index("system")
+    assert systems.loc["automl", "mean rank"] == 1.0
+    assert systems.loc["constant", "mean rank"] == 4.0
+    assert systems.loc["lightgbm", "mean normalised score"] == pytest.approx(0.5)
+    assert systems.loc["automl", "W/T/L vs lightgbm"] == "2/0/0"
+    assert systems.loc["automl", "W/T/L vs random_forest"] == "2/0/0"
+    assert systems.loc["constant", "W/T/L vs random_forest"] == "0/0/2"
+    assert systems.loc["automl", "median fit time / budget"] == pytest.approx(0.5)
+    assert list(summary.scores.columns) == [
+        "automl",
+        "lightgbm",
+        "random_forest",
+        "constant",
+    ]
+
+
+def test_failure_is_scored_as_the_constant_predictor(tmp_path: Path) -> None:
+    path = write_results(tmp_path, {("reg", "automl"): "timeout"})
+    summary = summarise(load_results(path), 10)
+    assert summary.scores.at["reg", "automl"] == -20.0
+    # lightgbm is now the best on "reg": (-20 - -10) / (-9 - -10) = -10.
+    assert summary.normalised.at["reg", "automl"] == pytest.approx(-10.0)
+    assert summary.ranks.at["reg", "automl"] == 3.5  # tied with the constant
+    systems = summary.systems.set_index("system")
+    assert systems.loc["automl", "failures"] == 1
+    assert systems.loc["automl", "W/T/L vs lightgbm"] == "1/0/1"
+    assert systems.loc["lightgbm", "mean normalised score"] == pytest.approx(0.75)
+
+
+def test_rf_as_the_best_leaves_the_dataset_unnormalised(tmp_path: Path) -> None:
+    path = write_results(
+        tmp_path, {("bin", "automl"): "error", ("bin", "lightgbm"): "error"}
+    )
+    normalised = summarise(load_results(path), 10).normalised
+    assert normalised.loc["bin"].isna().all()
+    assert not normalised.loc["reg"].isna().any()
+
+
+def test_last_row_of_a_run_wins(tmp_path: Path) -> None:
+    path = write_results(tmp_path, {("bin", "automl"): "timeout"})
+    append_row(
+        path,
+        {
+            "dataset": "bin",
+            "task": "binary",
+            "system": "automl",
+            "budget": 10,
+            "seed": 0,
+            "status": "ok",
+            "roc_auc": 0.95,
+        },
+    )
+    runs = load_results(path)
+    assert len(runs) == 8
+    assert runs.set_index(["dataset", "system"]).at[("bin", "automl"), "value"] == 0.95
+
+
+def test_ties_use_a_relative_and_an_absolute_tolerance() -> None:
+    assert is_tie(0.9005, 0.9, "roc_auc")
+    assert not is_tie(0.902, 0.9, "roc_auc")
+    assert is_tie(-100.05, -100.0, "rmse")
+    assert not is_tie(-100.2, -100.0, "rmse")
+    assert report.compare(np.nan, 1.0, "rmse") == "loss"
+
+
+def test_build_report_writes_markdown_and_png(tmp_path: Path) -> None:
+    path = write_results(tmp_path, {("reg", "automl"): "timeout"})
+    markdown, files = build_report(path, tmp_path / "out")
+    assert [f.name for f in files] == ["report.md", "normalised_scores.png"]
+    assert files[0].read_text() == markdown
+    assert files[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| system | version | mean rank | mean normalised score |" in markdown
+    assert "| bin | binary | AUC ↑ | **0.9** | 0.85 | 0.8 | 0.5 |" in markdown
+    assert "| reg | regression | RMSE ↓ | timeout |" in markdown
+    assert "- automl loses to lightgbm on reg" in markdown
+    assert "reg / automl / seed 0: timeout" in markdown
+
+
+def test_report_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_results(tmp_path)
+    assert report.main([str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "## Summary" in output and "wrote " in output
+    assert (tmp_path / "report.md").is_file()
+    assert (tmp_path / "normalised_scores.png").is_file()

@@ -1,0 +1,173 @@
+"""The runner: one process per run, rows, resume, timeouts, errors, peers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks import run as runner
+from benchmarks.datasets import DatasetSpec, read_index
+from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
+
+BASELINES = ["constant", "lightgbm", "random_forest"]
+
+
+@pytest.fixture(scope="module")
+def baseline_results(
+    tiny_datasets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Results of the three baselines on both tiny datasets, budget 2 s."""
+    out = tmp_path_factory.mktemp("results")
+    run_benchmark(read_index(tiny_datasets), BASELINES, 2, [0], out, n_jobs=1)
+    return out
+
+
+def test_one_row_per_run_with_every_column(baseline_results: Path) -> None:
+    frame = pd.read_csv(baseline_results / "results.csv")
+    assert list(frame.columns) == list(RESULT_COLUMNS)
+    assert len(frame) == 6
+    assert set(frame["status"]) == {"ok"}, frame["message"].tolist()
+    assert set(frame["system"]) == set(BASELINES)
+    assert (frame["budget"] == 2).all() and (frame["n_jobs"] == 1).all()
+    assert frame["version"].str.contains(r"\d").all()
+    assert (frame["fit_seconds"] >= 0).all() and (frame["predict_seconds"] >= 0).all()
+    assert (frame["peak_memory_mb"] > 0).all()
+    assert (frame["n_test"] > 0).all()
+
+
+def test_metrics_follow_the_task(baseline_results: Path) -> None:
+    frame = pd.read_csv(baseline_results / "results.csv").set_index(
+        ["dataset", "system"]
+    )
+    binary = frame.loc["tiny-binary"]
+    regression = frame.loc["tiny-regression"]
+    assert binary[["roc_auc", "log_loss", "balanced_accuracy"]].notna().all().all()
+    assert binary[["rmse", "r2"]].isna().all().all()
+    assert regression[["rmse", "r2"]].notna().all().all()
+    assert regression[["roc_auc", "log_loss"]].isna().all().all()
+    assert binary.loc["constant", "roc_auc"] == 0.5
+    assert binary.loc["lightgbm", "roc_auc"] > 0.7
+    assert regression.loc["random_forest", "r2"] > 0
+
+
+def test_logs_are_written_per_run(baseline_results: Path) -> None:
+    logs = sorted(p.name for p in (baseline_results / "logs").iterdir())
+    assert "tiny-binary.lightgbm.seed0.budget2.log" in logs
+    assert len(logs) == 6
+
+
+def test_rerun_skips_finished_runs(
+    baseline_results: Path, tiny_datasets: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "resumed"
+    shutil.copytree(baseline_results, out)
+    specs = read_index(tiny_datasets)
+    assert run_benchmark(specs, BASELINES, 2, [0], out, n_jobs=1) == []
+    # Only the new seed runs, and a system named twice runs once.
+    added = run_benchmark(specs[:1], ["constant", "constant"], 2, [0, 1, 1], out)
+    assert [(r["system"], r["seed"]) for r in added] == [("constant", 1)]
+    assert len(read_rows(out / "results.csv")) == 7
+
+
+def test_hard_timeout_kills_the_run_and_is_recorded(
+    tiny_datasets: Path, tmp_path: Path
+) -> None:
+    specs = read_index(tiny_datasets)[:1]
+    rows = run_benchmark(
+        specs,
+        ["random_forest"],
+        60,
+        [0],
+        tmp_path,
+        timeout_factor=0,
+        timeout_margin=0.3,
+    )
+    (row,) = rows
+    assert row["status"] == "timeout"
+    assert "hard timeout" in row["message"]
+    assert row["total_seconds"] < 10
+    # A timeout is a finished run; --retry-failed runs it again.
+    assert run_benchmark(specs, ["random_forest"], 60, [0], tmp_path) == []
+    (again,) = run_benchmark(
+        specs, ["random_forest"], 60, [0], tmp_path, retry_failed=True
+    )
+    assert again["status"] == "ok"
+
+
+def test_a_failing_run_is_an_error_row(tmp_path: Path) -> None:
+    missing = DatasetSpec("ghost", str(tmp_path / "ghost.csv"), "binary", "y")
+    (row,) = run_benchmark([missing], ["constant"], 1, [0], tmp_path / "out")
+    assert row["status"] == "error"
+    assert "FileNotFoundError" in row["message"]
+    assert row["version"].startswith("sklearn")
+
+
+def test_missing_peer_is_skipped_not_failed(
+    tiny_datasets: Path, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    rows = run_benchmark(
+        read_index(tiny_datasets),
+        ["flaml"],
+        1,
+        [0],
+        tmp_path,
+        pythons={"flaml": str(tmp_path / "no-such-python")},
+        echo=lines.append,
+    )
+    assert rows == []
+    assert any("skipping flaml: not installed" in line for line in lines)
+
+
+def test_unknown_system_is_refused(tiny_datasets: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown systems"):
+        run_benchmark(read_index(tiny_datasets), ["nope"], 1, [0], tmp_path)
+
+
+def test_command_line(
+    tiny_datasets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "--datasets",
+        str(tiny_datasets),
+        "--systems",
+        "constant",
+        "--budget",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert runner.main([*argv, "--dry-run"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "tiny-binary.constant.seed0.budget1",
+        "tiny-regression.constant.seed0.budget1",
+    ]
+    assert runner.main(argv) == 0
+    output = capsys.readouterr().out
+    assert "[2/2] tiny-regression constant seed=0: ok" in output
+    assert len(read_rows(tmp_path / "results.csv")) == 2
+
+
+def _automl_imports() -> bool:
+    try:
+        from automl import AutoClassifier, AutoRegressor  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
+def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> None:
+    rows = run_benchmark(
+        read_index(tiny_datasets)[:1], ["automl"], 5, [0], tmp_path, n_jobs=1
+    )
+    (row,) = rows
+    assert row["status"] == "ok", row["message"]
+    assert row["version"].startswith("automl ")
+    # The machinery, not the score: a 5 s fit on a busy machine may fall back
+    # to a constant model.
+    assert 0 <= row["roc_auc"] <= 1
+    assert row["fit_seconds"] < 5 + 10
