@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import psutil
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -35,10 +36,15 @@ from automl.exceptions import FallbackModelWarning
 from automl.limits import KILL_GRACE_SECONDS, Deadline
 from automl.metrics import Metric, crash_loss, get_metric, score_predictions
 from automl.reporting import leaderboard_frame
-from automl.resampling import choose_resampling, make_splits, validation_indices
+from automl.resampling import (
+    choose_min_budget,
+    choose_resampling,
+    make_splits,
+    validation_indices,
+)
 from automl.search import (
-    LokyExecutor,
     Optimizer,
+    ProcessExecutor,
     SearchSettings,
     TrialRecord,
     available_cores,
@@ -50,6 +56,8 @@ logger = logging.getLogger("automl")
 
 #: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
 DEFAULT_TRIAL_SHARE = 0.25
+#: Share of the available memory the trials may use together by default.
+DEFAULT_MEMORY_SHARE = 0.6
 #: Below this many rows a trial uses a single thread.
 SMALL_DATA_ROWS = 5_000
 
@@ -67,6 +75,8 @@ class BaseAuto(BaseEstimator):
         "exclude": [list, tuple, None],
         "resampling": [StrOptions({"auto", "holdout", "cv"})],
         "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "multi_fidelity": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -81,6 +91,8 @@ class BaseAuto(BaseEstimator):
         exclude: list[str] | tuple[str, ...] | None = None,
         resampling: str = "auto",
         per_trial_time_limit: float | None = None,
+        per_trial_memory_limit: float | None = None,
+        multi_fidelity: bool | str = "auto",
     ) -> None:
         self.time_limit = time_limit
         self.metric = metric
@@ -91,6 +103,8 @@ class BaseAuto(BaseEstimator):
         self.exclude = exclude
         self.resampling = resampling
         self.per_trial_time_limit = per_trial_time_limit
+        self.per_trial_memory_limit = per_trial_memory_limit
+        self.multi_fidelity = multi_fidelity
 
     # -- task hooks -------------------------------------------------------------
 
@@ -190,7 +204,7 @@ class BaseAuto(BaseEstimator):
         models = select_models(data.task, include=self.include, exclude=self.exclude)
         space = build_space(data.properties, models=models, seed=self._seed)
         workdir = Path(tempfile.mkdtemp(prefix="automl-"))
-        executor = LokyExecutor(n_workers)
+        executor = ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
         try:
             data_path = save_trial_data(data, str(workdir / "data.joblib"))
             records = self._run_search(
@@ -226,7 +240,7 @@ class BaseAuto(BaseEstimator):
         space: Any,
         workdir: Path,
         deadline: Deadline,
-        executor: LokyExecutor,
+        executor: ProcessExecutor,
     ) -> list[TrialRecord]:
         optimizer = Optimizer(
             space,
@@ -234,6 +248,7 @@ class BaseAuto(BaseEstimator):
             n_workers=executor.n_workers,
             initial_configs=list(family_defaults(space).values()),
             output_dir=workdir / "smac",
+            min_budget=choose_min_budget(self.multi_fidelity, len(data.splits[0][0])),
         )
         search_settings = SearchSettings(
             deadline=deadline,
@@ -255,6 +270,13 @@ class BaseAuto(BaseEstimator):
         finally:
             optimizer.close()
 
+    def _memory_limit_per_trial(self, n_workers: int) -> float:
+        """MiB a trial's worker may use: the parameter, or a share of free memory."""
+        if self.per_trial_memory_limit is not None:
+            return float(self.per_trial_memory_limit)
+        available = psutil.virtual_memory().available / 2**20
+        return DEFAULT_MEMORY_SHARE * available / n_workers
+
     def _per_trial_limit(self) -> float | None:
         if self.per_trial_time_limit is not None:
             return float(self.per_trial_time_limit)
@@ -267,7 +289,7 @@ class BaseAuto(BaseEstimator):
     ) -> float:
         """Seconds to keep free at the end for refitting the best configuration."""
         base = 1.0 + (0.05 * deadline.limit if deadline.limit else 0.0)
-        ok = [r for r in records if r.status == "ok"]
+        ok = _full_budget_successes(records)
         if not ok:
             return base
         best = min(ok, key=lambda r: r.loss)
@@ -280,9 +302,9 @@ class BaseAuto(BaseEstimator):
         data_path: str,
         settings: TrialSettings,
         deadline: Deadline,
-        executor: LokyExecutor,
+        executor: ProcessExecutor,
     ) -> None:
-        ranked = sorted((r for r in records if r.status == "ok"), key=lambda r: r.loss)
+        ranked = sorted(_full_budget_successes(records), key=lambda r: r.loss)
         for record in ranked[:3]:
             model = self._refit_one(record, data_path, settings, deadline, executor)
             if model is not None:
@@ -311,7 +333,7 @@ class BaseAuto(BaseEstimator):
         data_path: str,
         settings: TrialSettings,
         deadline: Deadline,
-        executor: LokyExecutor,
+        executor: ProcessExecutor,
     ) -> Any:
         if deadline.remaining() < 0.5:
             return None
@@ -332,7 +354,7 @@ class BaseAuto(BaseEstimator):
         except Exception as exc:
             logger.warning("Refitting trial %d failed: %s", record.trial_id, exc)
             if not future.done():
-                executor.kill()
+                executor.kill(future)
             return None
 
     # -- after fit ----------------------------------------------------------------
@@ -369,6 +391,13 @@ def _threads_per_trial(n_rows: int, n_workers: int) -> int:
     if n_rows < SMALL_DATA_ROWS:
         return 1
     return max(1, available_cores() // n_workers)
+
+
+def _full_budget_successes(records: list[TrialRecord]) -> list[TrialRecord]:
+    """Trials that may become the final model: finished, on all training rows."""
+    return [
+        r for r in records if r.status == "ok" and (r.budget is None or r.budget >= 1)
+    ]
 
 
 def _trial_dict(record: TrialRecord) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.metrics import Metric, score_predictions
-from automl.resampling import Split, validation_indices
+from automl.resampling import Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
 
 
@@ -82,6 +82,7 @@ def evaluate(
     settings: TrialSettings,
     seed: int,
     deadline: float | None,
+    budget: float | None = None,
 ) -> TrialResult:
     """Fit and score one configuration on the validation splits.
 
@@ -97,6 +98,8 @@ def evaluate(
     deadline : float or None
         ``time.time()`` by which the trial must be done; iterative models stop
         adding iterations when it passes.
+    budget : float or None
+        Fraction of each fold's training rows to fit on (None: all).
 
     Returns
     -------
@@ -108,17 +111,19 @@ def evaluate(
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            predictions = _cross_validate(config, trial_data, settings, seed, deadline)
+            predictions = _cross_validate(
+                config, trial_data, settings, seed, deadline, budget
+            )
         y_valid = trial_data.y[validation_indices(trial_data.splits)]
         loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
         if not np.isfinite(loss):
             raise ValueError(f"the metric returned a non-finite loss ({loss})")
         loss = min(loss, settings.crash_loss)
         return TrialResult(loss, "ok", time.time() - start, predictions)
-    except Exception as exc:
+    except Exception as exc:  # a failed trial is data, not an error
         return TrialResult(
             settings.crash_loss,
-            "crashed",
+            "memout" if isinstance(exc, MemoryError) else "crashed",
             time.time() - start,
             error=f"{type(exc).__name__}: {exc}\n{_short_traceback()}",
         )
@@ -130,6 +135,7 @@ def _cross_validate(
     settings: TrialSettings,
     seed: int,
     deadline: float | None,
+    budget: float | None,
 ) -> np.ndarray:
     """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``."""
     order = validation_indices(data.splits)
@@ -138,7 +144,8 @@ def _cross_validate(
     out: np.ndarray | None = None
     for k, (train, valid) in enumerate(data.splits):
         fold_deadline = _fold_deadline(deadline, folds_left=len(data.splits) - k)
-        pipeline = fit_pipeline(config, data, train, settings, seed, fold_deadline)
+        rows = subsample(train, budget, seed=k)
+        pipeline = fit_pipeline(config, data, rows, settings, seed, fold_deadline)
         pred = predict_pipeline(pipeline, data.X.iloc[valid], data.task, data.n_classes)
         if out is None:
             out = np.empty((len(order), *pred.shape[1:]), dtype=np.float64)

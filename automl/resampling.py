@@ -77,3 +77,41 @@ def make_splits(kind: Resampling, y: np.ndarray, task: Task, seed: int) -> list[
 def validation_indices(splits: list[Split]) -> np.ndarray:
     """Rows that receive a validation prediction (all rows for CV), in order."""
     return np.sort(np.concatenate([valid for _, valid in splits]))
+
+
+#: The lowest budget must still train on this many rows (enough to rank models).
+MIN_ROWS_PER_BUDGET = 2_000
+#: Successive halving never goes below this fraction of the training rows.
+MIN_BUDGET_FRACTION = 1 / 27
+
+
+def choose_min_budget(multi_fidelity: bool | str, n_train: int) -> float | None:
+    """Lowest row fraction for successive halving, or None for full budgets only.
+
+    The budget of every family is the fraction of training rows it sees (with
+    the validation rows unchanged). Rows rather than boosting rounds because
+    every family then gets cheap low rungs (linear models, kNN and forests
+    included), and because truncating a booster's rounds ranks configurations
+    by their early learning curve, which favours high learning rates.
+    Small data (fewer than three times ``MIN_ROWS_PER_BUDGET`` training rows)
+    uses full budgets only: a full trial is already cheap there.
+    """
+    if multi_fidelity is False:
+        return None
+    lowest = max(MIN_BUDGET_FRACTION, MIN_ROWS_PER_BUDGET / max(1, n_train))
+    if multi_fidelity == "auto" and lowest > 1 / 3:
+        return None
+    return min(lowest, 1 / 3)
+
+
+def subsample(train: np.ndarray, budget: float | None, seed: int) -> np.ndarray:
+    """The first ``budget`` share of a seeded shuffle of ``train`` (nested by budget).
+
+    Every configuration at a given budget sees the same rows, so the rungs of
+    successive halving compare like with like.
+    """
+    if budget is None or budget >= 1.0:
+        return train
+    n = max(2, int(np.ceil(budget * len(train))))
+    order = np.random.RandomState(seed).permutation(len(train))
+    return np.sort(train[order[:n]])

@@ -1,5 +1,26 @@
-"""Reporting: the leaderboard (and later progress and plots)."""
+"""Reporting: the leaderboard, the text summary, progress and logging, plots.
 
-from automl.reporting.leaderboard import leaderboard_frame
+matplotlib is imported only when a plot is drawn.
+"""
 
-__all__ = ["leaderboard_frame"]
+from automl.reporting.leaderboard import (
+    key_hyperparameters,
+    leaderboard_frame,
+    performance_over_time,
+)
+from automl.reporting.plots import plot_ensemble, plot_trajectory
+from automl.reporting.progress import SearchProgress, enable_logging
+from automl.reporting.summary import Member, ensemble_members, summary_text
+
+__all__ = [
+    "Member",
+    "SearchProgress",
+    "enable_logging",
+    "ensemble_members",
+    "key_hyperparameters",
+    "leaderboard_frame",
+    "performance_over_time",
+    "plot_ensemble",
+    "plot_trajectory",
+    "summary_text",
+]

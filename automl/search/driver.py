@@ -17,6 +17,9 @@ from automl.limits import KILL_GRACE_SECONDS, Deadline, trial_deadline
 from automl.search.executors import Executor
 from automl.search.optimizer import Optimizer, Proposal
 
+#: How often running trials are checked against their memory limit.
+MEMORY_POLL_SECONDS = 0.25
+
 
 class Outcome(Protocol):
     loss: float
@@ -85,7 +88,8 @@ def run_search(
 ) -> list[TrialRecord]:
     """Run trials asynchronously: a free worker gets the next ``ask()`` at once.
 
-    ``trial_fn(config=..., seed=..., deadline=..., **trial_kwargs)`` runs in
+    ``trial_fn(config=..., seed=..., budget=..., deadline=..., **trial_kwargs)``
+    runs in
     the executor. Returns every finished trial, including failures.
     """
     loop = _SearchLoop(optimizer, executor, trial_fn, trial_kwargs, settings, on_trial)
@@ -125,8 +129,7 @@ class _SearchLoop:
             )
             for future in done:
                 self._collect(future)
-            if not done:
-                self._kill_overdue()
+            self._stop_over_limits()
 
     def _may_submit(self) -> bool:
         limit = self.settings.max_trials
@@ -152,6 +155,7 @@ class _SearchLoop:
             self.trial_fn,
             config=proposal.config,
             seed=proposal.seed,
+            budget=proposal.budget,
             deadline=deadline,
             **self.trial_kwargs,
         )
@@ -161,11 +165,10 @@ class _SearchLoop:
         )
         self.n_submitted += 1
 
-    def _wait_timeout(self) -> float | None:
+    def _wait_timeout(self) -> float:
         kill_times = [p.kill_at for p in self.pending.values() if p.kill_at is not None]
-        if not kill_times:
-            return None
-        return max(0.05, min(kill_times) - time.time())
+        until_kill = min(kill_times) - time.time() if kill_times else float("inf")
+        return max(0.05, min(until_kill, MEMORY_POLL_SECONDS))
 
     def _collect(self, future: Future[Any]) -> None:
         pending = self.pending.pop(future)
@@ -177,25 +180,21 @@ class _SearchLoop:
             error = f"{type(exc).__name__}: {exc}"
         self._record(pending, outcome, loss, status, error)
 
-    def _kill_overdue(self) -> None:
+    def _stop_over_limits(self) -> None:
+        """Kill trials past their time limit or over their memory limit."""
         now = time.time()
-        overdue = [
-            f
-            for f, p in self.pending.items()
-            if p.kill_at is not None and p.kill_at <= now
-        ]
-        if not overdue:
-            return
-        self.executor.kill()
+        for future in self.executor.over_memory():
+            self._stop(future, "memout", "the trial exceeded its memory limit")
         for future, pending in list(self.pending.items()):
-            if future in overdue:
-                error = "the trial ran past its time limit and was stopped"
-                status = "timeout"
-            else:
-                error = "stopped because its worker pool was restarted"
-                status = "crashed"
-            del self.pending[future]
-            self._record(pending, None, self.settings.crash_loss, status, error)
+            if pending.kill_at is not None and pending.kill_at <= now:
+                self._stop(future, "timeout", "the trial ran past its time limit")
+
+    def _stop(self, future: Future[Any], status: str, error: str) -> None:
+        if future not in self.pending or future.done():
+            return
+        self.executor.kill(future)
+        pending = self.pending.pop(future)
+        self._record(pending, None, self.settings.crash_loss, status, error)
 
     def _record(
         self,

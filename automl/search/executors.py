@@ -1,20 +1,23 @@
-"""How trials run: in this process (tests, debugging) or in worker processes.
+"""How trials run: in this process, in isolated worker processes, or on Dask.
 
-Every executor offers ``submit(fn, **kwargs) -> Future`` and ``kill()``; the
-driver does the waiting with :func:`concurrent.futures.wait`.
+Every executor offers ``submit(fn, **kwargs) -> Future``, ``kill(future)`` (stop
+that one trial), ``overdue_memory()`` (trials over their memory limit) and
+``close()``; the driver waits with :func:`concurrent.futures.wait`.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from joblib.externals.loky import get_reusable_executor
+import psutil
+from joblib.externals.loky import ProcessPoolExecutor
 
-#: Idle worker processes exit after this many seconds.
-WORKER_IDLE_TIMEOUT = 30
+#: Idle worker processes exit after this many seconds (and restart on demand).
+WORKER_IDLE_TIMEOUT = 20
 
 
 class Executor(Protocol):
@@ -22,13 +25,15 @@ class Executor(Protocol):
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]: ...
 
-    def kill(self) -> None: ...
+    def kill(self, future: Future[Any]) -> None: ...
+
+    def over_memory(self) -> list[Future[Any]]: ...
 
     def close(self) -> None: ...
 
 
 class SerialExecutor:
-    """Runs each trial in the calling process when submitted (no time kill)."""
+    """Runs each trial in the calling process when submitted (no limits)."""
 
     n_workers = 1
 
@@ -40,45 +45,129 @@ class SerialExecutor:
             future.set_exception(exc)
         return future
 
-    def kill(self) -> None:
+    def kill(self, future: Future[Any]) -> None:
         """Nothing to kill: trials finish before ``submit`` returns."""
+
+    def over_memory(self) -> list[Future[Any]]:
+        return []
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-class LokyExecutor:
-    """Trials in ``n_workers`` reusable worker processes (joblib's loky).
+class _Worker:
+    """One worker process (a single-worker loky executor), so it can die alone."""
+
+    def __init__(self) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=1, timeout=WORKER_IDLE_TIMEOUT)
+        self.future: Future[Any] | None = None
+
+    def pid(self) -> int | None:
+        processes = getattr(self.pool, "_processes", None) or {}
+        return next(iter(processes), None)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the worker and its children, in MiB."""
+        pid = self.pid()
+        if pid is None:
+            return 0.0
+        try:
+            process = psutil.Process(pid)
+            rss = process.memory_info().rss
+            rss += sum(c.memory_info().rss for c in process.children(recursive=True))
+        except psutil.Error:
+            return 0.0
+        return rss / 2**20
+
+    def kill(self) -> None:
+        self.pool.shutdown(wait=False, kill_workers=True)
+        self.pool = ProcessPoolExecutor(max_workers=1, timeout=WORKER_IDLE_TIMEOUT)
+        self.future = None
+
+
+# Workers are kept between fits (they exit after WORKER_IDLE_TIMEOUT idle
+# seconds): starting a process and importing the model libraries costs seconds.
+_IDLE_WORKERS: list[_Worker] = []
+_IDLE_LOCK = threading.Lock()
+
+
+class ProcessExecutor:
+    """Trials in ``n_workers`` worker processes, each killable on its own.
+
+    A trial that overruns its time or memory limit is stopped by killing its
+    worker; the other trials go on. Built on joblib's loky (cloudpickle, robust
+    process start-up), one single-worker executor per slot.
 
     Parameters
     ----------
     n_workers : int
-        Number of worker processes.
+        Trials that run at once.
+    memory_limit_mb : float or None
+        Resident memory one worker may use; see :meth:`over_memory`.
     """
 
-    def __init__(self, n_workers: int) -> None:
+    def __init__(self, n_workers: int, memory_limit_mb: float | None = None) -> None:
         self.n_workers = n_workers
-
-    def _pool(self) -> Any:
-        # A pool broken by a dead worker is replaced by a fresh one here.
-        return get_reusable_executor(
-            max_workers=self.n_workers, timeout=WORKER_IDLE_TIMEOUT, reuse=True
-        )
+        self.memory_limit_mb = memory_limit_mb
+        with _IDLE_LOCK:
+            self._workers = [
+                _IDLE_WORKERS.pop() if _IDLE_WORKERS else _Worker()
+                for _ in range(n_workers)
+            ]
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
-        return self._pool().submit(fn, **kwargs)
+        worker = self._free_worker()
+        try:
+            future = worker.pool.submit(fn, **kwargs)
+        except Exception:
+            worker.kill()
+            future = worker.pool.submit(fn, **kwargs)
+        worker.future = future
+        return future
 
-    def kill(self) -> None:
-        """Kill the worker processes (to stop a trial past its limit)."""
-        self._pool().shutdown(wait=False, kill_workers=True)
+    def _free_worker(self) -> _Worker:
+        for worker in self._workers:
+            if worker.future is None or worker.future.done():
+                return worker
+        raise RuntimeError("all workers are busy; wait for a trial to finish first")
+
+    def kill(self, future: Future[Any]) -> None:
+        """Stop the trial behind ``future`` by killing its worker (and only it)."""
+        for worker in self._workers:
+            if worker.future is future:
+                worker.kill()
+
+    def over_memory(self) -> list[Future[Any]]:
+        """Futures of running trials whose worker exceeds ``memory_limit_mb``."""
+        if self.memory_limit_mb is None:
+            return []
+        return [
+            w.future
+            for w in self._workers
+            if w.future is not None
+            and not w.future.done()
+            and w.rss_mb() > self.memory_limit_mb
+        ]
 
     def close(self) -> None:
-        """Leave the workers for the next fit; they exit when idle."""
+        """Give idle workers back for the next fit; kill those still busy."""
+        with _IDLE_LOCK:
+            for worker in self._workers:
+                if worker.future is not None and not worker.future.done():
+                    worker.kill()
+                worker.future = None
+                _IDLE_WORKERS.append(worker)
+        self._workers = []
+
+
+def shutdown_idle_workers() -> None:
+    """Stop the worker processes kept for later fits."""
+    with _IDLE_LOCK:
+        while _IDLE_WORKERS:
+            _IDLE_WORKERS.pop().pool.shutdown(wait=True, kill_workers=True)
 
 
 def available_cores() -> int:
-    return (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else (os.cpu_count() or 1)
-    )
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

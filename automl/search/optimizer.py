@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
+from smac.intensifier.successive_halving import SuccessiveHalving
 from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest.random_forest import RandomForest
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
@@ -40,6 +41,29 @@ class _BatchedConfigSelector(ConfigSelector):
         means, _ = self._model.predict_marginalized(X)
         i = int(np.argmin(means[:, 0]))
         return X[i], float(means[i, 0])
+
+
+#: Observations a budget needs before the surrogate trains on it (SMAC.md §2:
+#: with SMAC's default of 1, the model would see only a few top-budget points).
+MIN_TRIALS = 8
+#: Successive halving keeps the best 1/ETA of each rung.
+ETA = 3
+
+
+def _intensifier(scenario: Scenario, *, multi_fidelity: bool) -> Any:
+    if multi_fidelity:
+        return SuccessiveHalving(scenario, eta=ETA)
+    return HyperparameterOptimizationFacade.get_intensifier(
+        scenario, max_config_calls=1
+    )
+
+
+def stage_budgets(min_budget: float, max_budget: float = 1.0) -> list[float]:
+    """The rungs successive halving uses: ``max_budget * ETA**-k`` down to min."""
+    budgets = [max_budget]
+    while budgets[-1] / ETA >= min_budget * (1 - 1e-9):
+        budgets.append(budgets[-1] / ETA)
+    return sorted(budgets)
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,10 @@ class Optimizer:
         Configurations evaluated first, in order (e.g. each family's default).
     output_dir : path or None
         Where SMAC writes its files; a temporary directory when None.
+    min_budget : float or None
+        With a value in (0, 1), successive halving (eta=3) runs configurations
+        on budgets from ``min_budget`` up to 1.0 and promotes the best third of
+        each rung; None means every trial gets the full budget.
     """
 
     def __init__(
@@ -88,6 +116,7 @@ class Optimizer:
         n_workers: int = 1,
         initial_configs: list[dict[str, Any]] | None = None,
         output_dir: Path | None = None,
+        min_budget: float | None = None,
     ) -> None:
         self._tmp = None
         if output_dir is None:
@@ -100,6 +129,8 @@ class Optimizer:
             deterministic=True,
             seed=seed,
             n_trials=100_000,  # ask/tell ignores it, except to size the design
+            min_budget=min_budget,
+            max_budget=None if min_budget is None else 1.0,
         )
         warm = [Configuration(space, values=d) for d in initial_configs or []]
         self._warm = set(warm)
@@ -109,7 +140,7 @@ class Optimizer:
             target_function=None,
             overwrite=True,
             logging_level=logging.ERROR,
-            intensifier=facade.get_intensifier(scenario, max_config_calls=1),
+            intensifier=_intensifier(scenario, multi_fidelity=min_budget is not None),
             initial_design=facade.get_initial_design(
                 scenario, n_configs=0, additional_configs=warm
             ),
@@ -125,7 +156,7 @@ class Optimizer:
                 n_jobs=1,
             ),
             config_selector=_BatchedConfigSelector(
-                scenario, retrain_after=max(1, n_workers), min_trials=2
+                scenario, retrain_after=max(1, n_workers), min_trials=MIN_TRIALS
             ),
         )
 

@@ -5,7 +5,7 @@ from ConfigSpace import ConfigurationSpace, Float
 
 from automl.limits import Deadline
 from automl.search import (
-    LokyExecutor,
+    ProcessExecutor,
     Optimizer,
     SearchSettings,
     SerialExecutor,
@@ -60,18 +60,38 @@ def test_search_stops_at_its_deadline() -> None:
 
 
 @pytest.mark.slow
-def test_failures_hangs_and_dead_workers_cost_one_trial_each() -> None:
-    initial = [{"x": 0.1}, {"x": 0.95}, {"x": 0.52}, {"x": 0.3}]
-    executor = LokyExecutor(1)
+def test_failures_hangs_memory_hogs_and_dead_workers_cost_one_trial_each() -> None:
+    initial = [{"x": 0.1}, {"x": 0.95}, {"x": 0.52}, {"x": 0.62}, {"x": 0.3}]
+    executor = ProcessExecutor(2, memory_limit_mb=600)
     start = time.time()
-    records = _search(
-        faulty, executor, _settings(time_limit=40, max_trials=6, per_trial=2), initial
-    )
+    try:
+        records = _search(
+            faulty,
+            executor,
+            _settings(time_limit=60, max_trials=8, per_trial=3),
+            initial,
+        )
+    finally:
+        executor.close()
     assert time.time() - start < 40
     by_x = {r.config["x"]: r for r in records}
     assert by_x[0.1].status == "crashed" and "planted failure" in by_x[0.1].error
     assert by_x[0.95].status == "timeout"
-    assert by_x[0.52].status == "crashed"
+    assert by_x[0.52].status == "crashed" and "terminated" in by_x[0.52].error
+    assert by_x[0.62].status == "memout"
     assert by_x[0.3].status == "ok" and by_x[0.3].loss == pytest.approx(0.3)
-    assert len(records) == 6
+    # every planted fault cost its own trial only: each trial's status is the
+    # one its own configuration asks for, whatever ran beside it
+    assert len(records) == 8
+    assert [r.status for r in records] == [
+        _planted_status(r.config["x"]) for r in records
+    ]
     assert all(r.loss == 10.0 for r in records if r.status != "ok")
+
+
+def _planted_status(x: float) -> str:
+    if x < 0.2 or 0.5 < x < 0.55:
+        return "crashed"
+    if x > 0.9:
+        return "timeout"
+    return "memout" if 0.6 < x < 0.65 else "ok"

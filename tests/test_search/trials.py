@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass
 class Outcome:
@@ -15,13 +17,13 @@ class Outcome:
     error: str | None = None
 
 
-def quadratic(config: dict[str, Any], seed: int, deadline: float | None) -> Outcome:
+def quadratic(config: dict[str, Any], seed: int, budget: Any, deadline: Any) -> Outcome:
     """Loss (x - 0.3)^2: the optimum is easy to find."""
     return Outcome((config["x"] - 0.3) ** 2)
 
 
-def faulty(config: dict[str, Any], seed: int, deadline: float | None) -> Outcome:
-    """Raises, hangs or dies depending on the configuration."""
+def faulty(config: dict[str, Any], seed: int, budget: Any, deadline: Any) -> Outcome:
+    """Raises, hangs, allocates too much or kills itself depending on ``x``."""
     x = config["x"]
     if x < 0.2:
         raise RuntimeError("planted failure")
@@ -29,4 +31,9 @@ def faulty(config: dict[str, Any], seed: int, deadline: float | None) -> Outcome
         time.sleep(60)
     if 0.5 < x < 0.55:
         os._exit(1)
+    if 0.6 < x < 0.65:
+        hog = np.ones((1024, 1024, 1024), dtype=np.uint8)  # 1 GiB, touched
+        time.sleep(5)
+        return Outcome(float(hog[0, 0, 0]))
+    time.sleep(0.5)
     return Outcome(x)

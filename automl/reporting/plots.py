@@ -1,0 +1,202 @@
+"""Plots of a fitted estimator: the optimisation trajectory and the final model.
+
+matplotlib is imported only when a plot is drawn (``pip install
+"automl[plots]"``). Every function draws on ``ax`` when given, or on a new
+figure, and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from automl.reporting.leaderboard import performance_over_time
+from automl.reporting.summary import ensemble_members
+
+_FAILED_COLOUR = "0.55"
+
+
+def plot_trajectory(estimator: Any, ax: Any = None) -> Any:
+    """Best validation score against time, with every trial as a point.
+
+    Points are coloured by model family; hollow points are trials on part of
+    the rows (multi-fidelity), crosses along the bottom are failed trials.
+    The black step line is the best full-budget score so far.
+
+    Parameters
+    ----------
+    estimator : AutoClassifier or AutoRegressor
+        A fitted estimator.
+    ax : matplotlib.axes.Axes or None, default=None
+        Where to draw; None creates a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from automl import AutoClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = AutoClassifier(time_limit=20, max_trials=2, n_jobs=1).fit(X, y)
+    >>> ax = plot_trajectory(clf)
+    >>> ax.get_xlabel()
+    'seconds since fit started'
+    """
+    ax = _new_axes(ax)
+    metric = estimator.metric_
+    trials = _trial_frame(estimator.trials_, metric)
+    colours = family_colours(trials["model"])
+    ok = trials[trials["status"] == "ok"]
+    for model, group in ok.groupby("model", sort=True):
+        full = group[group["full_budget"]]
+        partial = group[~group["full_budget"]]
+        colour = colours[str(model)]
+        ax.scatter(full["time"], full["score"], color=colour, label=model, s=28)
+        if len(partial):
+            ax.scatter(
+                partial["time"],
+                partial["score"],
+                facecolors="none",
+                edgecolors=colour,
+                s=28,
+            )
+    _draw_failures(ax, trials[trials["status"] != "ok"])
+    _draw_best(ax, estimator, trials)
+    ax.set_xlabel("seconds since fit started")
+    ax.set_ylabel(f"validation {metric.name}")
+    ax.set_title("Optimisation trajectory")
+    ax.legend(fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_ensemble(estimator: Any, ax: Any = None) -> Any:
+    """The members of the final model and their weights, as horizontal bars.
+
+    Parameters
+    ----------
+    estimator : AutoClassifier or AutoRegressor
+        A fitted estimator; without an ``ensemble_`` its single best model is
+        shown with weight 1.0.
+    ax : matplotlib.axes.Axes or None, default=None
+        Where to draw; None creates a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from automl import AutoClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = AutoClassifier(time_limit=20, max_trials=2, n_jobs=1).fit(X, y)
+    >>> ax = plot_ensemble(clf)
+    >>> ax.get_xlabel()
+    'weight'
+    """
+    ax = _new_axes(ax)
+    members = ensemble_members(estimator)
+    colours = family_colours(
+        pd.Series([t["config"].get("model") for t in estimator.trials_])
+    )
+    labels = [m.label if m.model is None else f"{m.label} ({m.model})" for m in members]
+    weights = [m.weight for m in members]
+    bar_colours = [colours.get(str(m.model), _FAILED_COLOUR) for m in members]
+    positions = list(range(len(members)))
+    ax.barh(positions, weights, color=bar_colours)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("weight")
+    ax.set_xlim(0, max(1.0, max(weights)) * 1.05)
+    title = "Ensemble members" if len(members) > 1 else "Final model (single best)"
+    ax.set_title(title)
+    return ax
+
+
+def family_colours(models: pd.Series) -> dict[str, Any]:
+    """A stable colour per model family (families sorted by name).
+
+    Parameters
+    ----------
+    models : pandas.Series
+        Family names, repeated or not.
+
+    Returns
+    -------
+    dict
+        Family name → matplotlib colour.
+
+    Examples
+    --------
+    >>> sorted(family_colours(pd.Series(["knn", "linear", "knn"])))
+    ['knn', 'linear']
+    """
+    palette = [f"C{i}" for i in range(10)]
+    names = sorted({str(m) for m in models.dropna()})
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def _trial_frame(trials: list[dict[str, Any]], metric: Any) -> pd.DataFrame:
+    rows = [
+        {
+            "time": float(t["started"]) + float(t["duration"]),
+            "score": metric.loss_to_score(t["loss"]) if t["status"] == "ok" else None,
+            "model": t["config"].get("model"),
+            "status": t["status"],
+            "full_budget": t.get("budget") is None or t["budget"] >= 1,
+        }
+        for t in trials
+    ]
+    columns = ["time", "score", "model", "status", "full_budget"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _draw_failures(ax: Any, failed: pd.DataFrame) -> None:
+    if failed.empty:
+        return
+    from matplotlib.transforms import blended_transform_factory
+
+    transform = blended_transform_factory(ax.transData, ax.transAxes)
+    ax.scatter(
+        failed["time"],
+        [0.03] * len(failed),
+        marker="x",
+        color=_FAILED_COLOUR,
+        transform=transform,
+        label="failed",
+        s=24,
+    )
+
+
+def _draw_best(ax: Any, estimator: Any, trials: pd.DataFrame) -> None:
+    best = getattr(estimator, "performance_over_time_", None)
+    if best is None:
+        best = performance_over_time(estimator.trials_, estimator.metric_)
+    if best.empty:
+        return
+    end = max(float(trials["time"].max()), float(best["time"].iloc[-1]))
+    times = [*best["time"], end]
+    scores = [*best["score"], best["score"].iloc[-1]]
+    ax.step(times, scores, where="post", color="black", lw=1.5, label="best so far")
+
+
+def _new_axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            "Plotting needs matplotlib, which is not installed. Install it with "
+            "pip install 'automl[plots]' (or pip install matplotlib)."
+        ) from exc
+    _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    return ax

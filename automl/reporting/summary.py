@@ -1,0 +1,155 @@
+"""A fitted estimator in a few lines of text, and its ensemble members.
+
+Both work from the estimator's public fitted attributes (``trials_``,
+``metric_``, ``best_config_``, ``ensemble_`` ...), so they apply to a loaded
+model as well as to a freshly fitted one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from automl.reporting.progress import STATUS_WORDS
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of the final model.
+
+    Parameters
+    ----------
+    label : str
+        ``"trial 4"`` for a searched configuration, or the member's name.
+    model : str or None
+        Its model family (``"lightgbm"`` ...), when known.
+    weight : float
+        Its weight in the ensemble (1.0 for a single model).
+    """
+
+    label: str
+    model: str | None
+    weight: float
+
+
+def ensemble_members(estimator: Any) -> list[Member]:
+    """The members of a fitted estimator's final model and their weights.
+
+    Reads ``ensemble_``, a list of ``(trial_id or name, weight)`` pairs; an
+    estimator without one (or with an empty one) is its single best model
+    with weight 1.0. This is the only place that knows the shape of
+    ``ensemble_``.
+
+    Parameters
+    ----------
+    estimator : AutoClassifier or AutoRegressor
+        A fitted estimator.
+
+    Returns
+    -------
+    list of Member
+        Heaviest first.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> est = SimpleNamespace(
+    ...     trials_=[{"trial_id": 3, "config": {"model": "knn"}, "status": "ok"}],
+    ...     best_config_={"model": "knn"},
+    ... )
+    >>> ensemble_members(est)
+    [Member(label='trial 3', model='knn', weight=1.0)]
+    """
+    families = {t["trial_id"]: t["config"].get("model") for t in estimator.trials_}
+    ensemble = getattr(estimator, "ensemble_", None)
+    if not ensemble:
+        return [_single_best(estimator, families)]
+    members = []
+    for key, weight in ensemble:
+        if isinstance(key, int) and key in families:
+            members.append(Member(f"trial {key}", families[key], float(weight)))
+        else:
+            members.append(Member(str(key), None, float(weight)))
+    return sorted(members, key=lambda m: -m.weight)
+
+
+def _single_best(estimator: Any, families: dict[int, Any]) -> Member:
+    model = estimator.best_config_.get("model")
+    for trial in estimator.trials_:
+        if trial["status"] == "ok" and trial["config"] == estimator.best_config_:
+            return Member(f"trial {trial['trial_id']}", model, 1.0)
+    return Member(str(model), model, 1.0)
+
+
+def summary_text(estimator: Any) -> str:
+    """A short text report of a fitted estimator.
+
+    Parameters
+    ----------
+    estimator : AutoClassifier or AutoRegressor
+        A fitted estimator.
+
+    Returns
+    -------
+    str
+        The metric, the best validation score and family, the time used,
+        trials ok / failed / timed out, the resampling and the ensemble size.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from automl import AutoClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = AutoClassifier(time_limit=20, max_trials=2, n_jobs=1).fit(X, y)
+    >>> print(summary_text(clf))  # doctest: +ELLIPSIS
+    AutoClassifier: multiclass, 4 features
+      metric           log_loss (lower is better)
+    ...
+    """
+    metric = estimator.metric_
+    members = ensemble_members(estimator)
+    direction = "higher" if metric.greater_is_better else "lower"
+    limit = estimator.time_limit
+    lines = [
+        f"{type(estimator).__name__}: {_data_line(estimator)}",
+        f"  metric           {metric.name} ({direction} is better)",
+        f"  best validation  {_best_line(estimator)}",
+        f"  time used        {estimator.fit_time_:.1f} s"
+        + (f" of {limit:g} s" if limit is not None else ""),
+        f"  trials           {_trials_line(estimator.trials_)}",
+        f"  resampling       {estimator.resampling_}",
+        f"  final model      {_members_line(members)}",
+    ]
+    return "\n".join(lines)
+
+
+def _data_line(estimator: Any) -> str:
+    return f"{estimator.task_}, {estimator.n_features_in_} features"
+
+
+def _best_line(estimator: Any) -> str:
+    model = estimator.best_config_.get("model")
+    score = estimator.best_score_
+    if score != score:  # NaN: the constant fallback
+        return f"none ({model} is used)"
+    return f"{score:.4g} ({model})"
+
+
+def _trials_line(trials: list[dict[str, Any]]) -> str:
+    counts = Counter(t["status"] for t in trials)
+    parts = [f"{counts['ok']} ok"] + [
+        f"{counts[status]} {word}" for status, word in STATUS_WORDS.items()
+    ]
+    others = sorted(set(counts) - {"ok", *STATUS_WORDS})
+    parts += [f"{counts[status]} {status}" for status in others]
+    return f"{len(trials)} ({', '.join(parts)})"
+
+
+def _members_line(members: list[Member]) -> str:
+    if len(members) == 1:
+        return f"the single best model ({members[0].label}, {members[0].model})"
+    shown = ", ".join(f"{m.model or m.label} {m.weight:.2f}" for m in members[:5]) + (
+        ", ..." if len(members) > 5 else ""
+    )
+    return f"ensemble of {len(members)} members: {shown}"
