@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from automl import persistence
 from automl.data import FeatureTyper, check_features, check_target, dataset_properties
 from automl.data.types import Task
 from automl.evaluation import (
@@ -30,12 +31,18 @@ from automl.evaluation import (
     TrialSettings,
     evaluate,
     refit,
-    save_trial_data,
 )
 from automl.exceptions import FallbackModelWarning
 from automl.limits import KILL_GRACE_SECONDS, Deadline
 from automl.metrics import Metric, crash_loss, get_metric, score_predictions
-from automl.reporting import leaderboard_frame
+from automl.reporting import (
+    SearchProgress,
+    leaderboard_frame,
+    performance_over_time,
+    plot_ensemble,
+    plot_trajectory,
+    summary_text,
+)
 from automl.resampling import (
     choose_min_budget,
     choose_resampling,
@@ -43,6 +50,8 @@ from automl.resampling import (
     validation_indices,
 )
 from automl.search import (
+    DaskExecutor,
+    Executor,
     Optimizer,
     ProcessExecutor,
     SearchSettings,
@@ -77,6 +86,8 @@ class BaseAuto(BaseEstimator):
         "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
         "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
         "multi_fidelity": ["boolean", StrOptions({"auto"})],
+        "dask_address": [str, None],
+        "verbose": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -93,6 +104,8 @@ class BaseAuto(BaseEstimator):
         per_trial_time_limit: float | None = None,
         per_trial_memory_limit: float | None = None,
         multi_fidelity: bool | str = "auto",
+        dask_address: str | None = None,
+        verbose: int = 0,
     ) -> None:
         self.time_limit = time_limit
         self.metric = metric
@@ -105,6 +118,8 @@ class BaseAuto(BaseEstimator):
         self.per_trial_time_limit = per_trial_time_limit
         self.per_trial_memory_limit = per_trial_memory_limit
         self.multi_fidelity = multi_fidelity
+        self.dask_address = dask_address
+        self.verbose = verbose
 
     # -- task hooks -------------------------------------------------------------
 
@@ -195,22 +210,22 @@ class BaseAuto(BaseEstimator):
     ) -> None:
         self.fallback_ = self._fallback_model().fit(data.X, data.y)
         fallback_loss = self._validation_loss_of_fallback(data, metric)
-        n_workers = self._n_workers()
+        models = select_models(data.task, include=self.include, exclude=self.exclude)
+        space = build_space(data.properties, models=models, seed=self._seed)
+        executor = self._make_executor()
         settings = TrialSettings(
             metric=metric,
             crash_loss=crash_loss(metric, fallback_loss),
-            n_threads=_threads_per_trial(data.properties.n_rows, n_workers),
+            n_threads=_threads_per_trial(data.properties.n_rows, executor),
+            memory_limit_mb=self._memory_limit_per_trial(executor.n_workers),
         )
-        models = select_models(data.task, include=self.include, exclude=self.exclude)
-        space = build_space(data.properties, models=models, seed=self._seed)
         workdir = Path(tempfile.mkdtemp(prefix="automl-"))
-        executor = ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
         try:
-            data_path = save_trial_data(data, str(workdir / "data.joblib"))
+            data_ref = executor.share(data, workdir)
             records = self._run_search(
-                data, data_path, settings, space, workdir, deadline, executor
+                data, data_ref, settings, space, workdir, deadline, executor
             )
-            self._refit_best(records, data_path, settings, deadline, executor)
+            self._refit_best(records, data_ref, settings, deadline, executor)
         finally:
             executor.close()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -218,6 +233,13 @@ class BaseAuto(BaseEstimator):
             _trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)
         ]
         self.leaderboard_ = leaderboard_frame(records, metric)
+        self.performance_over_time_ = performance_over_time(self.trials_, metric)
+
+    def _make_executor(self) -> Executor:
+        if self.dask_address is not None:
+            return DaskExecutor(self.dask_address)
+        n_workers = self._n_workers()
+        return ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
 
     def _validation_loss_of_fallback(self, data: TrialData, metric: Metric) -> float:
         rows = validation_indices(data.splits)
@@ -235,12 +257,12 @@ class BaseAuto(BaseEstimator):
     def _run_search(
         self,
         data: TrialData,
-        data_path: str,
+        data_ref: Any,
         settings: TrialSettings,
         space: Any,
         workdir: Path,
         deadline: Deadline,
-        executor: ProcessExecutor,
+        executor: Executor,
     ) -> list[TrialRecord]:
         optimizer = Optimizer(
             space,
@@ -258,16 +280,25 @@ class BaseAuto(BaseEstimator):
             reserve=lambda: self._refit_reserve(records_so_far, data, deadline),
         )
         records_so_far: list[TrialRecord] = []
+        progress = SearchProgress(
+            self.verbose,
+            self.metric_,
+            start=deadline.start,
+            time_limit=self.time_limit,
+            max_trials=self.max_trials,
+            name=type(self).__name__,
+        )
         try:
             return run_search(
                 optimizer,
                 executor,
                 evaluate,
-                {"data": data_path, "settings": settings},
+                {"data": data_ref, "settings": settings},
                 search_settings,
-                on_trial=records_so_far.append,
+                on_trial=progress.chain(records_so_far.append),
             )
         finally:
+            progress.close()
             optimizer.close()
 
     def _memory_limit_per_trial(self, n_workers: int) -> float:
@@ -299,14 +330,14 @@ class BaseAuto(BaseEstimator):
     def _refit_best(
         self,
         records: list[TrialRecord],
-        data_path: str,
+        data_ref: Any,
         settings: TrialSettings,
         deadline: Deadline,
-        executor: ProcessExecutor,
+        executor: Executor,
     ) -> None:
         ranked = sorted(_full_budget_successes(records), key=lambda r: r.loss)
         for record in ranked[:3]:
-            model = self._refit_one(record, data_path, settings, deadline, executor)
+            model = self._refit_one(record, data_ref, settings, deadline, executor)
             if model is not None:
                 self.model_ = model
                 self.best_config_ = dict(record.config)
@@ -330,10 +361,10 @@ class BaseAuto(BaseEstimator):
     def _refit_one(
         self,
         record: TrialRecord,
-        data_path: str,
+        data_ref: Any,
         settings: TrialSettings,
         deadline: Deadline,
-        executor: ProcessExecutor,
+        executor: Executor,
     ) -> Any:
         if deadline.remaining() < 0.5:
             return None
@@ -341,7 +372,7 @@ class BaseAuto(BaseEstimator):
         future = executor.submit(
             refit,
             config=record.config,
-            data=data_path,
+            data=data_ref,
             settings=settings,
             seed=record.seed,
             deadline=end,
@@ -372,10 +403,77 @@ class BaseAuto(BaseEstimator):
         pandas.DataFrame
             Columns: rank, trial_id, model, score (in the user's metric), loss
             (what the search minimised), status, fit_time, budget, origin,
-            config, error.
+            hyperparameters (the family's own, as text), preprocessing (the
+            choices that are not "none"), config, error.
         """
         check_is_fitted(self, "leaderboard_")
         return self.leaderboard_.copy()
+
+    def summary(self) -> str:
+        """A short text report: metric, best score and family, time, trials, ensemble.
+
+        Returns
+        -------
+        str
+            Print it: ``print(clf.summary())``.
+        """
+        check_is_fitted(self, "trials_")
+        return summary_text(self)
+
+    def save(
+        self,
+        path: str | Path,
+        *,
+        format: str = "pickle",
+        info: dict[str, Any] | None = None,
+    ) -> Path:
+        """Save the fitted estimator with the library versions; see ``automl.load``.
+
+        Pickle files can run code when loaded: load them only from trusted
+        sources, or save with ``format="skops"`` for a file that is safe to load.
+
+        Parameters
+        ----------
+        path : str or Path
+            File to write, e.g. ``"model.automl"``.
+        format : {"pickle", "skops"}, default="pickle"
+        info : dict or None, default=None
+            JSON-serialisable facts to keep in the file's metadata.
+
+        Returns
+        -------
+        Path
+        """
+        check_is_fitted(self, "model_")
+        return persistence.save(self, path, format=format, info=info)
+
+    def plot_trajectory(self, ax: Any = None) -> Any:
+        """Plot the best validation score over time, every trial a point (matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        check_is_fitted(self, "trials_")
+        return plot_trajectory(self, ax=ax)
+
+    def plot_ensemble(self, ax: Any = None) -> Any:
+        """Plot the final model's members and their weights (matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        check_is_fitted(self, "trials_")
+        return plot_ensemble(self, ax=ax)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -386,11 +484,15 @@ class BaseAuto(BaseEstimator):
         return tags
 
 
-def _threads_per_trial(n_rows: int, n_workers: int) -> int:
-    """Cores per trial; small data gets one thread (OpenMP overhead dominates)."""
-    if n_rows < SMALL_DATA_ROWS:
+def _threads_per_trial(n_rows: int, executor: Executor) -> int:
+    """Cores per trial; small data gets one thread (OpenMP overhead dominates).
+
+    Local trials share this machine's cores; on Dask each trial takes one of
+    the workers' threads.
+    """
+    if n_rows < SMALL_DATA_ROWS or isinstance(executor, DaskExecutor):
         return 1
-    return max(1, available_cores() // n_workers)
+    return max(1, available_cores() // executor.n_workers)
 
 
 def _full_budget_successes(records: list[TrialRecord]) -> list[TrialRecord]:

@@ -23,6 +23,7 @@ from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.metrics import Metric, score_predictions
 from automl.resampling import Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
+from automl.space.memory import estimate_memory_mb
 
 
 @dataclass
@@ -45,6 +46,7 @@ class TrialSettings:
     metric: Metric
     crash_loss: float
     n_threads: int
+    memory_limit_mb: float | None = None
 
 
 @dataclass
@@ -61,12 +63,6 @@ class TrialResult:
     predictions: np.ndarray | None = None
     error: str | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-
-
-def save_trial_data(data: TrialData, path: str) -> str:
-    """Write the trial data once for worker processes to load (and cache)."""
-    joblib.dump(data, path)
-    return path
 
 
 @functools.lru_cache(maxsize=2)
@@ -91,7 +87,8 @@ def evaluate(
     config : dict
         Plain configuration values (see :func:`automl.space.config_to_dict`).
     data : TrialData or str
-        The data, or the path written by :func:`save_trial_data`.
+        The data, or the path of a joblib file holding it (loaded once per
+        worker process and kept).
     settings : TrialSettings
     seed : int
         Random seed of the models.
@@ -109,6 +106,9 @@ def evaluate(
     start = time.time()
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
+        hopeless = _memory_check(config, trial_data, settings, budget)
+        if hopeless:
+            return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             predictions = _cross_validate(
@@ -152,6 +152,25 @@ def _cross_validate(
         out[position[valid]] = pred
     assert out is not None
     return out
+
+
+def _memory_check(
+    config: dict[str, Any],
+    data: TrialData,
+    settings: TrialSettings,
+    budget: float | None,
+) -> str | None:
+    """Why the configuration cannot fit in the memory limit, or None if it may."""
+    if settings.memory_limit_mb is None:
+        return None
+    n_rows = int(len(data.splits[0][0]) * (budget or 1.0))
+    needed = estimate_memory_mb(config, data.properties, n_rows)
+    if needed <= settings.memory_limit_mb:
+        return None
+    return (
+        f"skipped: estimated {needed:,.0f} MiB, over the per-trial limit of "
+        f"{settings.memory_limit_mb:,.0f} MiB"
+    )
 
 
 def _fold_deadline(deadline: float | None, folds_left: int) -> float | None:

@@ -2,6 +2,8 @@
 
 from automl.search.driver import SearchSettings, TrialRecord, run_search
 from automl.search.executors import (
+    DaskExecutor,
+    Executor,
     ProcessExecutor,
     SerialExecutor,
     available_cores,
@@ -10,6 +12,8 @@ from automl.search.executors import (
 from automl.search.optimizer import Optimizer
 
 __all__ = [
+    "DaskExecutor",
+    "Executor",
     "Optimizer",
     "ProcessExecutor",
     "SearchSettings",

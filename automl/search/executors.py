@@ -1,8 +1,10 @@
 """How trials run: in this process, in isolated worker processes, or on Dask.
 
-Every executor offers ``submit(fn, **kwargs) -> Future``, ``kill(future)`` (stop
-that one trial), ``overdue_memory()`` (trials over their memory limit) and
-``close()``; the driver waits with :func:`concurrent.futures.wait`.
+Every executor offers ``share(data, workdir)`` (send the data to the workers
+once; trials get what it returns), ``submit(fn, **kwargs) -> Future``,
+``kill(future)`` (stop that one trial), ``over_memory()`` (trials over their
+memory limit) and ``close()``; the driver waits with
+:func:`concurrent.futures.wait`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Protocol
 
+import joblib
 import psutil
 from joblib.externals.loky import ProcessPoolExecutor
 
@@ -28,6 +32,8 @@ class Executor(Protocol):
     def kill(self, future: Future[Any]) -> None: ...
 
     def over_memory(self) -> list[Future[Any]]: ...
+
+    def share(self, data: Any, workdir: Path) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -50,6 +56,9 @@ class SerialExecutor:
 
     def over_memory(self) -> list[Future[Any]]:
         return []
+
+    def share(self, data: Any, workdir: Path) -> Any:
+        return data
 
     def close(self) -> None:
         """Nothing to release."""
@@ -115,6 +124,12 @@ class ProcessExecutor:
                 for _ in range(n_workers)
             ]
 
+    def share(self, data: Any, workdir: Path) -> str:
+        """Write the data once; each worker loads it on its first trial and keeps it."""
+        path = str(workdir / "data.joblib")
+        joblib.dump(data, path)
+        return path
+
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
         worker = self._free_worker()
         try:
@@ -171,3 +186,56 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+class DaskExecutor:
+    """Trials on the workers of an existing Dask distributed cluster.
+
+    The driver and SMAC stay in this process; each trial is one Dask task.
+    Data is scattered to every worker once (:meth:`share`). A Dask task cannot
+    be killed while it runs: a trial past its limit is abandoned (its result
+    ignored) and stops at its own deadline; Dask's nanny enforces the workers'
+    memory limits.
+
+    Parameters
+    ----------
+    address : str
+        Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``.
+    """
+
+    def __init__(self, address: str) -> None:
+        from distributed import Client
+
+        self.client = Client(address, set_as_default=False, timeout="20s")
+        self.n_workers = max(1, sum(self.client.nthreads().values()))
+        self._tasks: dict[Future[Any], Any] = {}
+
+    def share(self, data: Any, workdir: Any) -> Any:
+        """Send the trial data to every worker once; trials get a reference."""
+        return self.client.scatter(data, broadcast=True)
+
+    def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
+        task = self.client.submit(fn, pure=False, **kwargs)
+        future: Future[Any] = Future()
+        self._tasks[future] = task
+
+        def relay(done: Any) -> None:
+            try:
+                future.set_result(done.result())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        task.add_done_callback(relay)
+        return future
+
+    def kill(self, future: Future[Any]) -> None:
+        """Abandon the trial: cancel its task (a running task finishes anyway)."""
+        task = self._tasks.pop(future, None)
+        if task is not None:
+            self.client.cancel(task)
+
+    def over_memory(self) -> list[Future[Any]]:
+        return []
+
+    def close(self) -> None:
+        self.client.close()

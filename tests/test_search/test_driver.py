@@ -5,8 +5,8 @@ from ConfigSpace import ConfigurationSpace, Float
 
 from automl.limits import Deadline
 from automl.search import (
-    ProcessExecutor,
     Optimizer,
+    ProcessExecutor,
     SearchSettings,
     SerialExecutor,
     run_search,

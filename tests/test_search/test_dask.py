@@ -1,0 +1,100 @@
+"""The same search on a real Dask cluster: a scheduler and two workers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from automl import AutoClassifier
+
+pytestmark = pytest.mark.slow
+
+
+def _dask(*args: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "dask"), *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture()
+def cluster(tmp_path: Path):
+    scheduler_file = tmp_path / "scheduler.json"
+    processes = [
+        _dask(
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+            log=tmp_path / "scheduler.log",
+        )
+    ]
+    for i in range(2):
+        processes.append(
+            _dask(
+                "worker",
+                "--scheduler-file",
+                str(scheduler_file),
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                log=tmp_path / f"worker{i}.log",
+            )
+        )
+    try:
+        address = _wait_for_workers(scheduler_file, n_workers=2)
+        yield address
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _wait_for_workers(scheduler_file: Path, n_workers: int) -> str:
+    from distributed import Client
+
+    deadline = time.time() + 60
+    while not scheduler_file.exists():
+        assert time.time() < deadline, "the Dask scheduler did not start"
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(n_workers, timeout=60)
+    return address
+
+
+def test_fit_runs_its_trials_on_the_cluster_workers(cluster, iris) -> None:
+    from distributed import Client
+
+    with Client(cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    X, y = iris
+    clf = AutoClassifier(
+        time_limit=60, max_trials=6, random_state=0, dask_address=cluster
+    ).fit(X, y)
+    assert clf.predict(X).shape == (len(X),)
+    statuses = [t["status"] for t in clf.trials_]
+    assert statuses.count("ok") >= 5, statuses
+    trial_pids = {
+        int(t["worker"].rsplit(":", 1)[1]) for t in clf.trials_ if t["worker"]
+    }
+    assert trial_pids <= worker_pids and len(trial_pids) == 2
+    assert os.getpid() not in trial_pids
