@@ -42,6 +42,13 @@ _PARAMETERS = """
         Seconds one trial may take; None means a quarter of ``time_limit``
         (at least 5 s). Boosters and tree ensembles stop adding iterations at
         the limit; a trial still running shortly after it is killed.
+    verbose : int, default=0
+        What ``fit`` shows: 0 nothing (as scikit-learn estimators, so that
+        ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` stay quiet), 1 a
+        progress bar (time left, trials done and failed, best score so far; a
+        widget in Jupyter when ipywidgets is installed), 2 the bar and a line
+        per trial. Every trial is also logged at INFO level by the ``automl``
+        logger, whatever ``verbose`` is.
 """
 
 _ATTRIBUTES = """
@@ -55,6 +62,10 @@ _ATTRIBUTES = """
         The refitted best pipeline (it takes the typed frame of ``typer_``).
     leaderboard_ : pandas.DataFrame
         See :meth:`leaderboard`.
+    performance_over_time_ : pandas.DataFrame
+        Best validation score against time: one row per improvement, columns
+        ``time`` (seconds since ``fit`` started), ``score``, ``trial_id``,
+        ``model``. :meth:`plot_trajectory` draws it.
     trials_ : list of dict
         Every trial, failures included, with its error message.
     metric_ : automl.metrics.Metric
