@@ -42,6 +42,18 @@ _PARAMETERS = """
         Seconds one trial may take; None means a quarter of ``time_limit``
         (at least 5 s). Boosters and tree ensembles stop adding iterations at
         the limit; a trial still running shortly after it is killed.
+    per_trial_memory_limit : float or None, default=None
+        MiB one trial's worker may use; None means 60 % of the available
+        memory shared by the workers. Configurations estimated to need more
+        are skipped; a worker that goes over is killed (status "memout").
+    multi_fidelity : bool or "auto", default="auto"
+        Successive halving over the fraction of training rows each trial
+        sees (eta=3, budgets down to 1/27). "auto" uses it when the lowest
+        budget still has 2,000 training rows. Only full-budget trials compete
+        for the final model.
+    dask_address : str or None, default=None
+        Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run
+        on its workers, the search stays in this process.
     verbose : int, default=0
         What ``fit`` shows: 0 nothing (as scikit-learn estimators, so that
         ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` stay quiet), 1 a
