@@ -13,7 +13,7 @@ import time
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from automl import persistence
 from automl.data import FeatureTyper, check_features, check_target, dataset_properties
 from automl.data.types import Task
+from automl.ensemble import (
+    CandidatePool,
+    FittedEnsemble,
+    build_ensemble,
+    reserve_seconds,
+)
 from automl.evaluation import (
     TrialData,
     TrialResult,
@@ -65,6 +71,8 @@ logger = logging.getLogger("automl")
 
 #: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
 DEFAULT_TRIAL_SHARE = 0.25
+#: Largest share of ``time_limit`` kept for building the ensemble.
+ENSEMBLE_SHARE = 0.25
 #: Share of the available memory the trials may use together by default.
 DEFAULT_MEMORY_SHARE = 0.6
 #: Below this many rows a trial uses a single thread.
@@ -87,6 +95,9 @@ class BaseAuto(BaseEstimator):
         "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
         "multi_fidelity": ["boolean", StrOptions({"auto"})],
         "dask_address": [str, None],
+        "stacking": ["boolean", StrOptions({"auto"})],
+        "refit_full": ["boolean"],
+        "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": [Interval(Integral, 0, None, closed="left")],
     }
 
@@ -105,6 +116,9 @@ class BaseAuto(BaseEstimator):
         per_trial_memory_limit: float | None = None,
         multi_fidelity: bool | str = "auto",
         dask_address: str | None = None,
+        stacking: bool | Literal["auto"] = "auto",
+        refit_full: bool = False,
+        max_ensemble_members: int | None = None,
         verbose: int = 0,
     ) -> None:
         self.time_limit = time_limit
@@ -119,6 +133,9 @@ class BaseAuto(BaseEstimator):
         self.per_trial_memory_limit = per_trial_memory_limit
         self.multi_fidelity = multi_fidelity
         self.dask_address = dask_address
+        self.stacking = stacking
+        self.refit_full = refit_full
+        self.max_ensemble_members = max_ensemble_members
         self.verbose = verbose
 
     # -- task hooks -------------------------------------------------------------
@@ -220,12 +237,15 @@ class BaseAuto(BaseEstimator):
             memory_limit_mb=self._memory_limit_per_trial(executor.n_workers),
         )
         workdir = Path(tempfile.mkdtemp(prefix="automl-"))
+        pool = CandidatePool(directory=workdir / "predictions")
         try:
             data_ref = executor.share(data, workdir)
             records = self._run_search(
-                data, data_ref, settings, space, workdir, deadline, executor
+                data, data_ref, settings, space, workdir, deadline, executor, pool
             )
-            self._refit_best(records, data_ref, settings, deadline, executor)
+            ensemble = self._fit_ensemble(pool, data, deadline)
+            if ensemble is None:
+                self._refit_best(records, data_ref, settings, deadline, executor)
         finally:
             executor.close()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -233,6 +253,8 @@ class BaseAuto(BaseEstimator):
             _trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)
         ]
         self.leaderboard_ = leaderboard_frame(records, metric)
+        if ensemble is not None:
+            self._adopt_ensemble(ensemble, records)
         self.performance_over_time_ = performance_over_time(self.trials_, metric)
 
     def _make_executor(self) -> Executor:
@@ -263,6 +285,7 @@ class BaseAuto(BaseEstimator):
         workdir: Path,
         deadline: Deadline,
         executor: Executor,
+        pool: CandidatePool,
     ) -> list[TrialRecord]:
         optimizer = Optimizer(
             space,
@@ -277,9 +300,15 @@ class BaseAuto(BaseEstimator):
             max_trials=self.max_trials,
             per_trial_limit=self._per_trial_limit(),
             crash_loss=settings.crash_loss,
-            reserve=lambda: self._refit_reserve(records_so_far, data, deadline),
+            reserve=lambda: self._final_reserve(pool, data, deadline),
         )
-        records_so_far: list[TrialRecord] = []
+
+        def keep_for_ensemble(record: TrialRecord) -> None:
+            if _is_full_budget_success(record):
+                pool.add_record(record)
+            if isinstance(record.outcome, TrialResult):
+                record.outcome.predictions = None  # the pool holds what it keeps
+
         progress = SearchProgress(
             self.verbose,
             self.metric_,
@@ -295,7 +324,7 @@ class BaseAuto(BaseEstimator):
                 evaluate,
                 {"data": data_ref, "settings": settings},
                 search_settings,
-                on_trial=progress.chain(records_so_far.append),
+                on_trial=progress.chain(keep_for_ensemble),
             )
         finally:
             progress.close()
@@ -315,17 +344,69 @@ class BaseAuto(BaseEstimator):
             return None
         return max(5.0, DEFAULT_TRIAL_SHARE * self.time_limit)
 
-    def _refit_reserve(
-        self, records: list[TrialRecord], data: TrialData, deadline: Deadline
+    def _final_reserve(
+        self, pool: CandidatePool, data: TrialData, deadline: Deadline
     ) -> float:
-        """Seconds to keep free at the end for refitting the best configuration."""
-        base = 1.0 + (0.05 * deadline.limit if deadline.limit else 0.0)
-        ok = _full_budget_successes(records)
-        if not ok:
-            return base
-        best = min(ok, key=lambda r: r.loss)
-        per_fit = best.duration / len(data.splits)
-        return base + 1.3 * per_fit
+        """Seconds to keep free at the end for the ensemble (or the refit).
+
+        Estimated from the trials so far, and capped at ``ENSEMBLE_SHARE`` of
+        ``time_limit`` so that the search always gets most of the time.
+        """
+        if deadline.limit is None:
+            return 0.0
+        base = 1.0 + 0.05 * deadline.limit
+        needed = reserve_seconds(
+            pool.candidates,
+            n_splits=len(data.splits),
+            stack=self.stacking,
+            refit_full=self.refit_full,
+        )
+        return base + min(needed, ENSEMBLE_SHARE * deadline.limit)
+
+    def _fit_ensemble(
+        self, pool: CandidatePool, data: TrialData, deadline: Deadline
+    ) -> FittedEnsemble | None:
+        """The final model from the kept trials, or None if there is none."""
+        if not pool.candidates:
+            return None
+        try:
+            return build_ensemble(
+                pool.candidates,
+                data,
+                self.metric_,
+                deadline=None if deadline.at is None else deadline.at - 0.5,
+                n_threads=_threads_per_trial(data.properties.n_rows, None),
+                seed=self._seed,
+                stack=self.stacking,
+                refit_full=self.refit_full,
+                max_members=self.max_ensemble_members,
+            )
+        except Exception as exc:  # the single best model is refitted instead
+            logger.warning("Building the ensemble failed: %s", exc)
+            return None
+
+    def _adopt_ensemble(
+        self, ensemble: FittedEnsemble, records: list[TrialRecord]
+    ) -> None:
+        best = min(_full_budget_successes(records), key=lambda r: r.loss)
+        self.model_ = ensemble
+        self.best_config_ = dict(best.config)
+        self.best_score_ = self.metric_.loss_to_score(best.loss)
+        self.ensemble_ = ensemble.weight_pairs()
+        self.ensemble_info_ = {
+            "kind": ensemble.kind,
+            "members": [
+                {k: v for k, v in m.items() if k != "predictor"}
+                for m in ensemble.members
+            ],
+            "validation_losses": dict(ensemble.validation_losses),
+            "decision": ensemble.decision,
+            "fit_seconds": ensemble.fit_seconds,
+        }
+        rows = pd.DataFrame(ensemble.leaderboard_rows(self.metric_))
+        board = pd.concat([rows, self.leaderboard_.drop(columns="rank")])
+        board.insert(0, "rank", range(1, len(board) + 1))
+        self.leaderboard_ = board.reset_index(drop=True)
 
     def _refit_best(
         self,
@@ -416,6 +497,14 @@ class BaseAuto(BaseEstimator):
         -------
         str
             Print it: ``print(clf.summary())``.
+
+        Examples
+        --------
+        >>> print(clf.summary())  # doctest: +SKIP
+        AutoClassifier: binary, 30 features
+          metric           roc_auc (higher is better)
+          best validation  0.995 (hist_gb)
+          ...
         """
         check_is_fitted(self, "trials_")
         return summary_text(self)
@@ -443,6 +532,12 @@ class BaseAuto(BaseEstimator):
         Returns
         -------
         Path
+
+        Examples
+        --------
+        >>> import automl
+        >>> path = clf.save("model.automl")  # doctest: +SKIP
+        >>> clf = automl.load(path)  # doctest: +SKIP
         """
         check_is_fitted(self, "model_")
         return persistence.save(self, path, format=format, info=info)
@@ -457,6 +552,11 @@ class BaseAuto(BaseEstimator):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> ax = clf.plot_trajectory()  # doctest: +SKIP
+        >>> ax.figure.savefig("trajectory.png")  # doctest: +SKIP
         """
         check_is_fitted(self, "trials_")
         return plot_trajectory(self, ax=ax)
@@ -471,6 +571,10 @@ class BaseAuto(BaseEstimator):
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> ax = clf.plot_ensemble()  # doctest: +SKIP
         """
         check_is_fitted(self, "trials_")
         return plot_ensemble(self, ax=ax)
@@ -484,22 +588,25 @@ class BaseAuto(BaseEstimator):
         return tags
 
 
-def _threads_per_trial(n_rows: int, executor: Executor) -> int:
-    """Cores per trial; small data gets one thread (OpenMP overhead dominates).
+def _threads_per_trial(n_rows: int, executor: Executor | None) -> int:
+    """Cores per model fit; small data gets one thread (OpenMP overhead dominates,
+    and OpenMP threads spin badly when the machine is busy).
 
-    Local trials share this machine's cores; on Dask each trial takes one of
-    the workers' threads.
+    Local trials share this machine's cores (``executor=None``: a fit alone in
+    this process, e.g. the ensemble's); on Dask each trial takes one thread.
     """
     if n_rows < SMALL_DATA_ROWS or isinstance(executor, DaskExecutor):
         return 1
-    return max(1, available_cores() // executor.n_workers)
+    return max(1, available_cores() // (executor.n_workers if executor else 1))
+
+
+def _is_full_budget_success(record: TrialRecord) -> bool:
+    """Whether a trial may become (part of) the final model."""
+    return record.status == "ok" and (record.budget is None or record.budget >= 1)
 
 
 def _full_budget_successes(records: list[TrialRecord]) -> list[TrialRecord]:
-    """Trials that may become the final model: finished, on all training rows."""
-    return [
-        r for r in records if r.status == "ok" and (r.budget is None or r.budget >= 1)
-    ]
+    return [r for r in records if _is_full_budget_success(r)]
 
 
 def _trial_dict(record: TrialRecord) -> dict[str, Any]:

@@ -44,11 +44,14 @@ def test_fit_predict_leaderboard_on_a_real_dataset(breast_cancer) -> None:
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert clf.score(X, y) > 0.9
     board = clf.leaderboard()
-    assert len(board) == 3
-    assert board["rank"].tolist() == [1, 2, 3]
-    assert board["score"].is_monotonic_decreasing  # ROC AUC: higher first
-    assert clf.best_config_ == board.loc[0, "config"]
-    assert clf.best_score_ == pytest.approx(board.loc[0, "score"])
+    assert board["rank"].tolist() == list(range(1, len(board) + 1))
+    assert board.loc[0, "origin"] == "ensemble (chosen)"
+    trials = board[board["trial_id"].notna()].reset_index(drop=True)
+    assert len(trials) == 3 == len(clf.trials_)
+    assert trials["score"].is_monotonic_decreasing  # ROC AUC: higher first
+    assert clf.best_config_ == trials.loc[0, "config"]
+    assert clf.best_score_ == pytest.approx(trials.loc[0, "score"])
+    assert sum(weight for _, weight in clf.ensemble_) == pytest.approx(1.0)
     assert list(clf.feature_names_in_) == list(X.columns)
     assert clf.n_features_in_ == X.shape[1]
 

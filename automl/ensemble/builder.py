@@ -1,0 +1,576 @@
+"""``build_ensemble``: from the search's trials to a fitted ensemble, in time.
+
+The order of work is also the order of degradation, so that whatever the
+clock allows, something useful is kept:
+
+1. Greedy ensemble selection over the kept validation predictions of the
+   trials (cheap: no model is fitted).
+2. The selected members are made into predictors. With k-fold trials and
+   ``refit_full=False`` each member is a bag of its k fold models (refitted
+   with the trial's seed on the trial's folds, so the bag is the model whose
+   OOF predictions were selected; best accuracy, k times slower to
+   predict). With ``refit_full=True``, or with a holdout split (whose one
+   model never saw 20 % of the rows), each member is refitted once on all
+   rows. Members are fitted best weight first; those the deadline cuts off
+   are dropped and the selection is rerun over the fitted ones.
+3. Stacking (k-fold splits only), if the time plan affords it: the
+   dynamic-stacking check (:func:`automl.ensemble.stacking.check_stacking`),
+   and if the stack wins, its base models and stackers are fitted on all
+   rows and the final greedy selection runs over the stackers.
+
+If no member could be fitted, the best trial is refitted on all rows with
+whatever time is left (iterative models stop at the deadline): never nothing.
+
+Time estimates come from the trials' durations: a bag costs about what its
+trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
+the two stackers about two median base bags, and after the check their
+measured time. Estimates are inflated by :data:`SAFETY`;
+:func:`reserve_seconds` gives the search the same estimate in advance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
+from automl.ensemble.fitted import BaseMember, FittedEnsemble
+from automl.ensemble.selection import (
+    DEFAULT_ROUNDS,
+    EnsembleSelection,
+    greedy_ensemble_selection,
+    metric_loss,
+)
+from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
+from automl.evaluation import TrialData, TrialSettings
+from automl.metrics import Metric
+from automl.resampling import validation_indices
+
+logger = logging.getLogger("automl")
+
+#: Time estimates are multiplied by this before they are compared with the clock.
+SAFETY = 1.3
+#: Seconds kept free before the deadline on top of the estimates.
+MARGIN = 0.5
+#: Candidates considered by the selection (auto-sklearn's ``ensemble_nbest``).
+MAX_CANDIDATES = 50
+#: Base configurations of the stack (best of each family first).
+N_STACK_BASES = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """A finished full-budget trial offered to the ensemble.
+
+    Parameters
+    ----------
+    config : dict
+        Plain configuration values of the trial.
+    seed : int
+        The trial's model seed.
+    loss : float
+        The trial's validation loss.
+    predictions : ndarray
+        Its validation predictions, ordered like ``validation_indices(splits)``
+        (OOF predictions of every row for k-fold splits).
+    trial_id : int or None
+    duration : float or None
+        Wall-clock seconds the trial took (all folds), for the time plan.
+    """
+
+    config: dict[str, Any]
+    seed: int
+    loss: float
+    predictions: np.ndarray
+    trial_id: int | None = None
+    duration: float | None = None
+
+    @property
+    def family(self) -> str:
+        return str(self.config.get("model", "?"))
+
+    @property
+    def name(self) -> str:
+        return f"{self.family}#{self.trial_id}"
+
+    @classmethod
+    def from_record(cls, record: Any) -> Candidate | None:
+        """From a search ``TrialRecord`` whose outcome kept its predictions."""
+        predictions = getattr(record.outcome, "predictions", None)
+        if record.status != "ok" or predictions is None:
+            return None
+        return cls(
+            dict(record.config),
+            int(record.seed),
+            float(record.loss),
+            predictions,
+            trial_id=int(record.trial_id),
+            duration=float(record.duration),
+        )
+
+
+def build_ensemble(
+    candidates: Sequence[Candidate],
+    data: TrialData,
+    metric: Metric,
+    *,
+    deadline: float | None = None,
+    n_threads: int = 1,
+    seed: int = 0,
+    stack: bool | Literal["auto"] = "auto",
+    refit_full: bool = False,
+    max_members: int | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+) -> FittedEnsemble:
+    """Build the final predictor from the search's candidates (module docstring).
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        Finished full-budget trials with their validation predictions.
+    data : TrialData
+        The training data and the splits the trials were validated on.
+    metric : Metric
+        The user's metric; every selection minimises its loss.
+    deadline : float or None
+        ``time.time()`` by which the ensemble must be fitted.
+    n_threads : int, default=1
+        Threads per model fit.
+    seed : int, default=0
+        Seed of the stackers and of the check's inner splits.
+    stack : bool or "auto", default="auto"
+        "auto": stack if the dynamic-stacking check says it helps; True:
+        stack without the check; False: never.
+    refit_full : bool, default=False
+        Members are single models refitted on all rows instead of k-fold bags
+        (faster predictions).
+    max_members : int or None, default=None
+        Cap on the number of distinct members of each greedy selection, and
+        on the number of base models the stackers read.
+    rounds : int, default=25
+        Rounds of greedy selection.
+
+    Returns
+    -------
+    FittedEnsemble
+        ``validation_losses`` holds ``best_single`` and ``ensemble`` (OOF or
+        holdout losses; both optimistic: the trials were chosen, and the
+        weights fitted, on the same rows), ``check_ensemble`` /
+        ``check_stack`` (held-out losses of the dynamic-stacking check) and
+        ``stack`` (the stackers' OOF loss) when they were computed.
+
+    Raises
+    ------
+    ValueError
+        If no candidate has predictions.
+    """
+    builder = _Builder(
+        data,
+        metric,
+        TrialSettings(metric=metric, crash_loss=float("inf"), n_threads=n_threads),
+        deadline=deadline,
+        seed=seed,
+        refit_full=refit_full,
+        max_members=max_members,
+        rounds=rounds,
+    )
+    return builder.run(_rank(candidates), stack)
+
+
+#: Typical number of distinct members of a 25-round selection, for the reserve.
+TYPICAL_MEMBERS = 4
+#: The reserve is decided before the search ends: more slack than :data:`SAFETY`.
+RESERVE_SAFETY = 1.6
+
+
+def reserve_seconds(
+    candidates: Sequence[Candidate],
+    *,
+    n_splits: int,
+    stack: bool | Literal["auto"] = "auto",
+    refit_full: bool = False,
+) -> float:
+    """Seconds to keep free at the end of the search for :func:`build_ensemble`.
+
+    Estimated from the trials so far like ``build_ensemble``'s own plan: the
+    members (the best few trials), and with stacking the check and the
+    stack's extra bases. Use it in the search's ``reserve`` callable, capped
+    by the share of ``time_limit`` the fit allows the ensemble.
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        Finished trials so far (predictions are not read).
+    n_splits : int
+        Number of validation splits (1 for a holdout).
+    stack, refit_full
+        As passed to :func:`build_ensemble`.
+
+    Returns
+    -------
+    float
+    """
+    ranked = sorted(
+        (c for c in candidates if np.isfinite(c.loss)), key=lambda c: c.loss
+    )
+    if not ranked:
+        return MARGIN
+
+    def duration(c: Candidate) -> float:
+        return c.duration if c.duration is not None else 1.0
+
+    full = refit_full or n_splits == 1
+    per_fit = 1.0 / max(1, n_splits - 1) if full else 1.0
+    members = ranked[:TYPICAL_MEMBERS]
+    total = sum(duration(c) * per_fit for c in members)
+    if stack is not False and n_splits > 1:
+        bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
+        extra = [c for c in bases if all(c is not m for m in members)]
+        total += 0.8 * sum(duration(c) for c in bases)
+        total += 2 * stacker_estimate([duration(c) for c in bases])
+        total += sum(duration(c) * per_fit for c in extra)
+    return RESERVE_SAFETY * total + MARGIN
+
+
+def stacker_estimate(base_durations: Sequence[float]) -> float:
+    """Seconds to fit the stackers as bags: two small models, each about as
+    costly as the median base model's bag on the same rows."""
+    return 2.0 * float(np.median(base_durations))
+
+
+def _rank(candidates: Sequence[Candidate]) -> list[Candidate]:
+    usable = [
+        c for c in candidates if c.predictions is not None and np.isfinite(c.loss)
+    ]
+    if not usable:
+        raise ValueError(
+            "build_ensemble needs at least one successful trial with validation "
+            "predictions; none were given."
+        )
+    usable.sort(key=lambda c: (c.loss, -1 if c.trial_id is None else c.trial_id))
+    return usable[:MAX_CANDIDATES]
+
+
+class _Builder:
+    def __init__(
+        self,
+        data: TrialData,
+        metric: Metric,
+        settings: TrialSettings,
+        *,
+        deadline: float | None,
+        seed: int,
+        refit_full: bool,
+        max_members: int | None,
+        rounds: int,
+    ) -> None:
+        self.start = time.time()
+        self.data = data
+        self.settings = settings
+        self.loss_fn = metric_loss(metric, data.task)
+        self.y_valid = data.y[validation_indices(data.splits)]
+        self.deadline = deadline
+        self.seed = seed
+        self.max_members = max_members
+        self.rounds = rounds
+        self.kfold = len(data.splits) > 1 and len(self.y_valid) == len(data.y)
+        self.full = refit_full or not self.kfold
+        self.losses: dict[str, float] = {}
+        self.notes: list[str] = []
+        #: Predictors made so far, by index into the ranked candidates.
+        self.fitted: dict[int, BaggedModel] = {}
+
+    # -- the clock ---------------------------------------------------------------
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            return float("inf")
+        return self.deadline - time.time() - MARGIN
+
+    def affords(self, seconds: float) -> bool:
+        return self.remaining() >= SAFETY * seconds
+
+    def cost(self, candidate: Candidate) -> float:
+        """Estimated seconds to make ``candidate`` a predictor."""
+        duration = candidate.duration if candidate.duration is not None else 1.0
+        if not self.full:
+            return duration
+        n_train = float(np.mean([len(train) for train, _ in self.data.splits]))
+        return duration / len(self.data.splits) * len(self.data.y) / n_train
+
+    def member_deadline(self) -> float | None:
+        return None if self.deadline is None else self.deadline - MARGIN
+
+    # -- the stages --------------------------------------------------------------
+
+    def run(self, ranked: list[Candidate], stack: bool | str) -> FittedEnsemble:
+        preds = [c.predictions for c in ranked]
+        self.losses["best_single"] = self.loss_fn(self.y_valid, preds[0])
+        selection = self.select(preds)
+        self.losses["ensemble"] = selection.loss
+        members = self.plan_members(ranked, selection)
+        fitted = self.fit_members(ranked, members, preds)
+        if fitted is None:
+            return self.last_resort(ranked[0])
+        result = self.ensemble(ranked, fitted)
+        if stack is not False:
+            stacked = self.try_stack(ranked, stack == "auto")
+            if stacked is not None:
+                result = stacked
+        result.validation_losses = dict(self.losses)
+        result.decision = "; ".join(self.notes)
+        result.fit_seconds = time.time() - self.start
+        return result
+
+    def select(
+        self, preds: Sequence[np.ndarray], allowed: Sequence[int] | None = None
+    ) -> EnsembleSelection:
+        """Greedy selection, optionally over a subset (weights over all)."""
+        idx = list(range(len(preds))) if allowed is None else list(allowed)
+        sub = greedy_ensemble_selection(
+            [preds[i] for i in idx],
+            self.y_valid,
+            self.loss_fn,
+            rounds=self.rounds,
+            max_members=self.max_members,
+        )
+        weights = np.zeros(len(preds))
+        weights[idx] = sub.weights
+        return EnsembleSelection(
+            weights, [idx[i] for i in sub.indices], sub.trajectory, sub.loss
+        )
+
+    def plan_members(
+        self, ranked: list[Candidate], selection: EnsembleSelection
+    ) -> list[int]:
+        """The selected members the clock affords, heaviest first.
+
+        Short of time: the heaviest members that fit (the selection is rerun
+        over them), else the best single model, as a bag if affordable, else
+        refitted once on all rows (about k - 1 times cheaper than its bag).
+        """
+        members = selection.members
+        total = sum(self.cost(ranked[i]) for i in members)
+        if self.affords(total):
+            return members
+        left = max(0.0, self.remaining())
+        kept: list[int] = []
+        for i in members:
+            if self.affords(sum(self.cost(ranked[j]) for j in [*kept, i])):
+                kept.append(i)
+        if len(kept) >= 2:
+            self.notes.append(
+                f"{len(members)} members need ~{total:.1f} s, {left:.1f} s left: "
+                f"kept the {len(kept)} heaviest that fit"
+            )
+            return kept
+        if not self.affords(self.cost(ranked[0])):
+            self.full = True
+        predictor = "full refit" if self.full else "bag"
+        self.notes.append(
+            f"{len(members)} members need ~{total:.1f} s, {left:.1f} s left: "
+            f"kept the best single model ({predictor})"
+        )
+        return [0]
+
+    def fit_members(
+        self, ranked: list[Candidate], members: list[int], preds: list[np.ndarray]
+    ) -> EnsembleSelection | None:
+        """Fit the members; rerun the selection if some did not fit in time."""
+        done = [i for i in members if self.fit_member(ranked, i)]
+        if not done:
+            return None
+        if len(done) < len(members):
+            self.notes.append(f"{len(members) - len(done)} members ran out of time")
+        selection = self.select(preds, allowed=done)
+        self.losses["ensemble"] = selection.loss
+        return selection
+
+    def fit_member(self, ranked: list[Candidate], i: int) -> bool:
+        """Make ``ranked[i]`` a predictor (bag or full refit); False if it failed."""
+        if i in self.fitted:
+            return True
+        candidate = ranked[i]
+        try:
+            bag = fit_bag(
+                candidate.config,
+                self.data,
+                self.settings,
+                seed=candidate.seed,
+                deadline=self.member_deadline(),
+                refit_full=self.full,
+            )
+        except BagTimeoutError:
+            return False
+        except Exception as exc:  # a member that fitted in its trial may still fail
+            logger.warning("Fitting ensemble member %s failed: %s", candidate.name, exc)
+            return False
+        self.fitted[i] = bag.model
+        return True
+
+    def ensemble(
+        self, ranked: list[Candidate], selection: EnsembleSelection
+    ) -> FittedEnsemble:
+        base = [
+            self.base_member(ranked, i, float(selection.weights[i]))
+            for i in sorted(self.fitted)
+            if selection.weights[i] > 0
+        ]
+        kind = "ensemble" if len(base) > 1 else "single"
+        self.notes.append(
+            f"{kind} of {len(base)} " + ("full refits" if self.full else "k-fold bags")
+        )
+        return FittedEnsemble(kind, self.data.task, self.data.n_classes, base)
+
+    def base_member(self, ranked: list[Candidate], i: int, weight: float) -> BaseMember:
+        c = ranked[i]
+        return BaseMember(
+            c.name, c.trial_id, c.family, self.fitted[i], weight, c.config
+        )
+
+    def last_resort(self, best: Candidate) -> FittedEnsemble:
+        """Refit the best trial on all rows with whatever time is left."""
+        end = None if self.deadline is None else max(self.deadline, time.time() + 0.1)
+        bag = fit_bag(
+            best.config,
+            self.data,
+            self.settings,
+            seed=best.seed,
+            deadline=end,
+            refit_full=True,
+        )
+        self.notes.append("no member fitted in time: refitted the best single model")
+        member = BaseMember(
+            best.name, best.trial_id, best.family, bag.model, 1.0, best.config
+        )
+        return FittedEnsemble(
+            "single",
+            self.data.task,
+            self.data.n_classes,
+            [member],
+            validation_losses=dict(self.losses),
+            decision="; ".join(self.notes),
+            fit_seconds=time.time() - self.start,
+        )
+
+    # -- stacking ----------------------------------------------------------------
+
+    def try_stack(self, ranked: list[Candidate], check: bool) -> FittedEnsemble | None:
+        if not self.kfold:
+            self.notes.append("no stacking: it needs k-fold splits")
+            return None
+        bases = diverse_bases(ranked, min(N_STACK_BASES, self.max_members or 99))
+        if len(bases) < 2:
+            self.notes.append("no stacking: fewer than 2 base models")
+            return None
+        stacker_cost = stacker_estimate([ranked[i].duration or 1.0 for i in bases])
+        final_cost = stacker_cost + sum(
+            self.cost(ranked[i]) for i in bases if i not in self.fitted
+        )
+        if check:
+            check_cost = 0.8 * sum(ranked[i].duration or 1.0 for i in bases)
+            if not self.affords(check_cost + stacker_cost + final_cost):
+                self.notes.append("no stacking: no time for the stacking check")
+                return None
+            result = self.run_check(ranked, bases)
+            if result is None or not result.use_stack:
+                return None
+            final_cost += 1.25 * result.details["stacker_seconds"] - stacker_cost
+        if not self.affords(final_cost):
+            self.notes.append("no stacking: no time to fit the stack")
+            return None
+        return self.fit_stack(ranked, bases)
+
+    def run_check(self, ranked: list[Candidate], bases: list[int]) -> StackCheck | None:
+        try:
+            result = check_stacking(
+                [(ranked[i].config, ranked[i].seed) for i in bases],
+                self.data,
+                self.settings,
+                self.loss_fn,
+                seed=self.seed,
+                deadline=self.member_deadline(),
+                rounds=self.rounds,
+                max_members=self.max_members,
+            )
+        except BagTimeoutError:
+            self.notes.append("no stacking: the stacking check ran out of time")
+            return None
+        self.losses["check_ensemble"] = result.ensemble_loss
+        self.losses["check_stack"] = result.stack_loss
+        verdict = "stack" if result.use_stack else "plain ensemble"
+        self.notes.append(
+            f"stacking check on {result.n_holdout} held-out rows: ensemble "
+            f"{result.ensemble_loss:.5g} vs stack {result.stack_loss:.5g} -> {verdict}"
+        )
+        return result
+
+    def fit_stack(
+        self, ranked: list[Candidate], bases: list[int]
+    ) -> FittedEnsemble | None:
+        try:
+            for i in bases:
+                if not self.fit_member(ranked, i):
+                    raise BagTimeoutError(f"no time left for {ranked[i].name}")
+            stackers = fit_stackers(
+                [ranked[i].predictions for i in bases],
+                self.data,
+                self.settings,
+                seed=self.seed,
+                deadline=self.member_deadline(),
+                refit_full=self.full,
+            )
+        except BagTimeoutError as exc:
+            self.notes.append(f"stack abandoned ({exc}): kept the plain ensemble")
+            return None
+        selection = greedy_ensemble_selection(
+            [s.oof for s in stackers],
+            self.y_valid,
+            self.loss_fn,
+            rounds=self.rounds,
+        )
+        self.losses["stack"] = selection.loss
+        self.notes.append("stack of " + ", ".join(ranked[i].name for i in bases))
+        return FittedEnsemble(
+            "stack",
+            self.data.task,
+            self.data.n_classes,
+            [self.base_member(ranked, i, 0.0) for i in bases],
+            stackers=stackers,
+            stacker_weights=[float(w) for w in selection.weights],
+            stack_inputs=list(range(len(bases))),
+        )
+
+
+def diverse_bases(ranked: Sequence[Candidate], n: int) -> list[int]:
+    """Indices of up to ``n`` candidates: the best of each family, then the rest.
+
+    Parameters
+    ----------
+    ranked : sequence of Candidate
+        Best first.
+    n : int
+
+    Returns
+    -------
+    list of int
+        Sorted indices into ``ranked``.
+    """
+    picked: list[int] = []
+    families: set[str] = set()
+    for i, candidate in enumerate(ranked):
+        if candidate.family not in families:
+            picked.append(i)
+            families.add(candidate.family)
+    picked = picked[:n]
+    for i in range(len(ranked)):
+        if len(picked) >= n:
+            break
+        if i not in picked:
+            picked.append(i)
+    return sorted(picked)

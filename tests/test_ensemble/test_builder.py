@@ -1,0 +1,197 @@
+"""build_ensemble: the top-level API, its time plan and its degradation."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from automl.ensemble import Candidate, build_ensemble, reserve_seconds
+from automl.evaluation import TrialResult, predict_pipeline
+from automl.search import TrialRecord
+from tests.test_ensemble.problems import Problem
+
+
+def test_auto_builds_a_checked_ensemble(binary_problem: Problem) -> None:
+    problem = binary_problem
+    data = problem.data
+    ensemble = build_ensemble(
+        problem.candidates, data, problem.metric, stack="auto", seed=0
+    )
+    losses = ensemble.validation_losses
+    assert losses["ensemble"] <= losses["best_single"] + 1e-12
+    # The dynamic-stacking check ran and its verdict is recorded.
+    assert {"check_ensemble", "check_stack"} <= set(losses)
+    assert "stacking check" in ensemble.decision
+    if ensemble.kind == "stack":  # only after winning the honest check
+        assert losses["check_stack"] < losses["check_ensemble"]
+    members = ensemble.members
+    assert sum(m["weight"] for m in members) == pytest.approx(1.0)
+    assert {m["trial_id"] for m in members if m["layer"] == 1} <= {
+        c.trial_id for c in problem.candidates
+    }
+    proba = ensemble.predict_proba(data.X)
+    assert proba.shape == (len(data.y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(ensemble.predict(data.X) == data.y) > 0.95
+    assert ensemble.fit_seconds > 0
+    # A drop-in for a single pipeline where the estimators predict.
+    same = predict_pipeline(ensemble, data.X, data.task, data.n_classes)
+    np.testing.assert_allclose(same, proba)
+    pairs = ensemble.weight_pairs()
+    assert sum(w for _, w in pairs) == pytest.approx(1.0)
+
+
+def test_forced_stack_fits_stackers(binary_problem: Problem) -> None:
+    problem = binary_problem
+    lightgbm_and_knn = [problem.candidates[0], problem.candidates[3]]
+    ensemble = build_ensemble(
+        lightgbm_and_knn, problem.data, problem.metric, stack=True
+    )
+    losses = ensemble.validation_losses
+    assert "check_stack" not in losses  # stack=True skips the check
+    assert ensemble.kind == "stack", ensemble.decision
+    assert losses["ensemble"] <= losses["best_single"]
+    names = [s.spec.name for s in ensemble.stackers]
+    assert names == ["stack_linear", "stack_lightgbm"]
+    members = ensemble.members
+    # The final layer weights the stackers; both base models feed them.
+    assert sum(m["weight"] for m in members if m["layer"] == 2) == pytest.approx(1)
+    assert {(m["trial_id"], m["weight"]) for m in members if m["layer"] == 1} == {
+        (0, 0.0),
+        (3, 0.0),
+    }
+    proba = ensemble.predict_proba(problem.data.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(proba.argmax(axis=1) == problem.data.y) > 0.95
+    restored = pickle.loads(pickle.dumps(ensemble))
+    np.testing.assert_array_equal(restored.predict_proba(problem.data.X), proba)
+    rows = ensemble.leaderboard_rows(problem.metric)
+    assert [r["model"] for r in rows] == ["ensemble", "stack"]
+    assert rows[1]["origin"] == "ensemble (chosen)"
+    assert rows[1]["score"] == pytest.approx(losses["stack"])  # log loss: score = loss
+
+
+def test_forced_stack_on_regression_predicts(regression_problem: Problem) -> None:
+    problem = regression_problem
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=True
+    )
+    assert "stack" in ensemble.validation_losses
+    assert ensemble.kind in {"stack", "ensemble"}
+    assert ensemble.predict(problem.data.X.iloc[:9]).shape == (9,)
+
+
+def test_tight_deadline_degrades_to_a_single_model(binary_problem: Problem) -> None:
+    problem = binary_problem
+    deadline = time.time() + 0.3
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, deadline=deadline
+    )
+    assert time.time() <= deadline + 2.0
+    assert ensemble.kind == "single"
+    assert len(ensemble.members) == 1
+    assert ensemble.predict_proba(problem.data.X.iloc[:5]).shape == (5, 2)
+
+
+def test_deadline_is_kept_while_stacking(multiclass_problem: Problem) -> None:
+    problem = multiclass_problem
+    deadline = time.time() + 2.0
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, deadline=deadline
+    )
+    assert time.time() <= deadline + 2.0
+    assert ensemble.kind in {"single", "ensemble", "stack"}
+    assert ensemble.predict_proba(problem.data.X.iloc[:5]).shape == (5, 3)
+
+
+def test_refit_full_members_are_single_models(multiclass_problem: Problem) -> None:
+    problem = multiclass_problem
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=False, refit_full=True
+    )
+    assert ensemble.members
+    assert all(m["predictor"] == "full refit" for m in ensemble.members)
+    assert all(b.model.n_models == 1 for b in ensemble.base)
+    bagged = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=False
+    )
+    assert all(m["predictor"] == "bag of 5" for m in bagged.members)
+    # Same selection (it runs on the trials' OOF predictions), other predictors.
+    assert [m["trial_id"] for m in bagged.members] == [
+        m["trial_id"] for m in ensemble.members
+    ]
+
+
+def test_holdout_refits_members_and_skips_stacking(holdout_problem: Problem) -> None:
+    problem = holdout_problem
+    ensemble = build_ensemble(problem.candidates, problem.data, problem.metric)
+    assert "needs k-fold" in ensemble.decision
+    assert all(m["predictor"] == "full refit" for m in ensemble.members)
+    assert ensemble.kind in {"single", "ensemble"}
+
+
+def test_max_members(binary_problem: Problem) -> None:
+    problem = binary_problem
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=False, max_members=1
+    )
+    assert ensemble.kind == "single"
+    assert len(ensemble.members) == 1
+    assert ensemble.members[0]["weight"] == pytest.approx(1.0)
+
+
+def test_candidate_from_record_and_no_candidates(binary_problem: Problem) -> None:
+    best = binary_problem.candidates[0]
+    result = TrialResult(best.loss, "ok", 1.0, best.predictions)
+    record = TrialRecord(7, best.config, 0, None, "test", best.loss, "ok", 0.0, 2.5)
+    record.outcome = result
+    candidate = Candidate.from_record(record)
+    assert candidate is not None
+    assert (candidate.trial_id, candidate.duration) == (7, 2.5)
+    failed = TrialRecord(8, best.config, 0, None, "test", 1e6, "crashed", 0.0, 1.0)
+    assert Candidate.from_record(failed) is None
+    with pytest.raises(ValueError, match="at least one successful trial"):
+        build_ensemble([], binary_problem.data, binary_problem.metric)
+
+
+def test_reserve_is_enough_for_the_plan(multiclass_problem: Problem) -> None:
+    problem = multiclass_problem
+    cands = problem.candidates
+    n_splits = len(problem.data.splits)
+    plain = reserve_seconds(cands, n_splits=n_splits, stack=False)
+    stacked = reserve_seconds(cands, n_splits=n_splits, stack="auto")
+    fast = reserve_seconds(cands, n_splits=n_splits, stack=False, refit_full=True)
+    assert fast < plain < stacked
+    assert reserve_seconds([], n_splits=n_splits) > 0
+    deadline = time.time() + stacked
+    ensemble = build_ensemble(cands, problem.data, problem.metric, deadline=deadline)
+    assert time.time() <= deadline + 1.0
+    assert "no time" not in ensemble.decision
+
+
+def test_members_too_slow_for_the_deadline_are_dropped(
+    regression_problem: Problem,
+) -> None:
+    problem = regression_problem
+    unlimited = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=False
+    )
+    members = [m["trial_id"] for m in unlimited.members]
+    assert len(members) >= 3, unlimited.members
+    slow = members[-1]  # the lightest member claims it needs 1000 s
+    cands = [
+        replace(c, duration=1000.0 if c.trial_id == slow else 0.1)
+        for c in problem.candidates
+    ]
+    deadline = time.time() + 20
+    ensemble = build_ensemble(
+        cands, problem.data, problem.metric, stack=False, deadline=deadline
+    )
+    assert "heaviest that fit" in ensemble.decision
+    kept = [m["trial_id"] for m in ensemble.members]
+    assert slow not in kept and len(kept) >= 2
+    assert sum(m["weight"] for m in ensemble.members) == pytest.approx(1.0)

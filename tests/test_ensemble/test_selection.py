@@ -1,0 +1,85 @@
+"""Greedy ensemble selection on real out-of-fold predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.ensemble import greedy_ensemble_selection, metric_loss
+from automl.ensemble.selection import LossFn
+from automl.metrics import score_predictions
+from tests.test_ensemble.problems import Problem
+
+
+def _setup(problem: Problem) -> tuple[list[np.ndarray], np.ndarray, LossFn]:
+    preds = [c.predictions for c in problem.candidates]
+    loss_fn = metric_loss(problem.metric, problem.data.task)
+    return preds, problem.data.y, loss_fn
+
+
+@pytest.mark.parametrize(
+    "name", ["binary_problem", "multiclass_problem", "regression_problem"]
+)
+def test_weights_sum_to_one_and_beat_best_single(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    problem = request.getfixturevalue(name)
+    preds, y, loss_fn = _setup(problem)
+    selection = greedy_ensemble_selection(preds, y, loss_fn, rounds=25)
+    assert selection.weights.sum() == pytest.approx(1.0)
+    assert np.all(selection.weights >= 0)
+    best_single = min(loss_fn(y, p) for p in preds)
+    assert selection.loss <= best_single + 1e-12
+    assert len(selection.trajectory) == 25
+    # The reported loss is the loss of the weighted average it returns.
+    combined = selection.combine(preds)
+    task = problem.data.task
+    assert score_predictions(problem.metric, y, combined, task) == pytest.approx(
+        selection.loss
+    )
+    # The first round is the best single candidate.
+    assert selection.trajectory[0] == pytest.approx(best_single)
+
+
+def test_running_sum_matches_counts(binary_problem: Problem) -> None:
+    preds, y, loss_fn = _setup(binary_problem)
+    selection = greedy_ensemble_selection(preds, y, loss_fn, rounds=10)
+    counts = np.bincount(selection.indices, minlength=len(preds))
+    np.testing.assert_allclose(selection.weights, counts / len(selection.indices))
+    assert selection.members == [
+        int(i) for i in np.argsort(-selection.weights, kind="stable") if counts[i]
+    ]
+
+
+@pytest.mark.parametrize("max_members", [1, 2])
+def test_max_members_caps_distinct_members(
+    multiclass_problem: Problem, max_members: int
+) -> None:
+    preds, y, loss_fn = _setup(multiclass_problem)
+    selection = greedy_ensemble_selection(
+        preds, y, loss_fn, rounds=30, max_members=max_members
+    )
+    assert len(selection.members) <= max_members
+    assert len(set(selection.indices)) <= max_members
+
+
+def test_deterministic_and_ties_go_to_lower_index(regression_problem: Problem) -> None:
+    preds, y, loss_fn = _setup(regression_problem)
+    first = greedy_ensemble_selection(preds, y, loss_fn)
+    second = greedy_ensemble_selection(preds, y, loss_fn)
+    np.testing.assert_array_equal(first.weights, second.weights)
+    assert first.indices == second.indices
+    # A duplicate of every candidate appended at the end never gets weight.
+    doubled = greedy_ensemble_selection([*preds, *preds], y, loss_fn)
+    assert np.all(doubled.weights[len(preds) :] == 0)
+    np.testing.assert_array_equal(doubled.weights[: len(preds)], first.weights)
+
+
+def test_bad_arguments_are_rejected(binary_problem: Problem) -> None:
+    preds, y, loss_fn = _setup(binary_problem)
+    with pytest.raises(ValueError, match="at least one candidate"):
+        greedy_ensemble_selection([], y, loss_fn)
+    with pytest.raises(ValueError, match="rounds"):
+        greedy_ensemble_selection(preds, y, loss_fn, rounds=0)
+    with pytest.raises(ValueError, match="rows"):
+        greedy_ensemble_selection(preds, y[:-1], loss_fn)
