@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoClassifier", "AutoRegressor", "__version__"]
+__all__ = ["AutoClassifier", "AutoRegressor", "__version__", "load"]
 
 if TYPE_CHECKING:
     from automl.estimators import AutoClassifier, AutoRegressor
+    from automl.persistence import load
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from automl import estimators
 
         return getattr(estimators, name)
+    if name == "load":
+        from automl.persistence import load
+
+        return load
     raise AttributeError(f"module 'automl' has no attribute {name!r}")

@@ -119,6 +119,8 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
     (2, 2)
     >>> list(clf.leaderboard().columns[:4])
     ['rank', 'trial_id', 'model', 'score']
+    >>> clf.summary().splitlines()[0]
+    'AutoClassifier: binary, 30 features'
     """
 
     _target_kind = "classification"

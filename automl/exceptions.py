@@ -9,3 +9,15 @@ class AutoMLWarning(UserWarning):
 
 class FallbackModelWarning(AutoMLWarning):
     """No searched model could be used; predictions come from a constant baseline."""
+
+
+class VersionMismatchWarning(AutoMLWarning):
+    """A model file was saved under other patch versions of automl or a dependency."""
+
+
+class ModelFileError(ValueError):
+    """A file is not a model saved by ``save``, or cannot be loaded safely."""
+
+
+class IncompatibleVersionsError(ModelFileError):
+    """A model file was saved under another major or minor version of a library."""

@@ -102,8 +102,8 @@ def plot_ensemble(estimator: Any, ax: Any = None) -> Any:
     >>> ax.get_xlabel()
     'weight'
     """
-    ax = _new_axes(ax)
     members = ensemble_members(estimator)
+    ax = _new_axes(ax, height=1.2 + 0.45 * len(members))
     colours = family_colours(
         pd.Series([t["config"].get("model") for t in estimator.trials_])
     )
@@ -111,11 +111,12 @@ def plot_ensemble(estimator: Any, ax: Any = None) -> Any:
     weights = [m.weight for m in members]
     bar_colours = [colours.get(str(m.model), _FAILED_COLOUR) for m in members]
     positions = list(range(len(members)))
-    ax.barh(positions, weights, color=bar_colours)
+    bars = ax.barh(positions, weights, color=bar_colours)
+    ax.bar_label(bars, labels=[f"{w:.2f}" for w in weights], padding=3)
     ax.set_yticks(positions, labels)
     ax.invert_yaxis()
     ax.set_xlabel("weight")
-    ax.set_xlim(0, max(1.0, max(weights)) * 1.05)
+    ax.set_xlim(0, max(1.0, max(weights)) * 1.12)
     title = "Ensemble members" if len(members) > 1 else "Final model (single best)"
     ax.set_title(title)
     return ax
@@ -188,7 +189,7 @@ def _draw_best(ax: Any, estimator: Any, trials: pd.DataFrame) -> None:
     ax.step(times, scores, where="post", color="black", lw=1.5, label="best so far")
 
 
-def _new_axes(ax: Any) -> Any:
+def _new_axes(ax: Any, height: float = 4.0) -> Any:
     if ax is not None:
         return ax
     try:
@@ -198,5 +199,5 @@ def _new_axes(ax: Any) -> Any:
             "Plotting needs matplotlib, which is not installed. Install it with "
             "pip install 'automl[plots]' (or pip install matplotlib)."
         ) from exc
-    _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    _, ax = plt.subplots(figsize=(7, height), layout="constrained")
     return ax

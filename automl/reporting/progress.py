@@ -113,7 +113,7 @@ class SearchProgress:
     >>> progress(TrialRecord(0, {"model": "linear"}, 0, None, "initial", 0.1,
     ...                      "ok", 0.0, 0.5))
     >>> progress.close()
-    >>> "trial 0" in out.getvalue() and "accuracy=0.9" in out.getvalue()
+    >>> "trial   0 linear" in out.getvalue() and "accuracy=0.9" in out.getvalue()
     True
     """
 
@@ -142,24 +142,24 @@ class SearchProgress:
         self._bar = _make_bar(self._total(), name, file) if verbose >= 1 else None
         self._ticker = self._start_ticker() if self._bar is not None else None
         logger.info(
-            "search started: time_limit=%s s, max_trials=%s, metric=%s",
-            time_limit,
+            "search started: time_limit=%s, max_trials=%s, metric=%s",
+            "none" if time_limit is None else f"{time_limit:g} s",
             max_trials,
             metric.name,
         )
 
     def __call__(self, record: TrialRecord) -> None:
         """Count one finished trial, log it and update the display."""
-        self.counts[record.status] += 1
-        if _is_full_budget_success(record) and record.loss < self.best_loss:
-            self.best_loss = record.loss
-            self.best_model = record.config.get("model")
-        line = self._trial_line(record)
-        logger.info("%s", line)
-        logger.debug("trial %d configuration: %s", record.trial_id, record.config)
-        if self._bar is None:
-            return
-        with self._lock:
+        with self._lock:  # the ticker thread reads the counts
+            self.counts[record.status] += 1
+            if _is_full_budget_success(record) and record.loss < self.best_loss:
+                self.best_loss = record.loss
+                self.best_model = record.config.get("model")
+            line = self._trial_line(record)
+            logger.info("%s", line)
+            logger.debug("trial %d configuration: %s", record.trial_id, record.config)
+            if self._bar is None:
+                return
             if self.verbose >= 2:
                 self._bar.write(line, file=self._file)
             self._refresh()

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 from automl.reporting.progress import STATUS_WORDS
+
+#: How ``best_config_["model"]`` names the constant baseline used when no
+#: searched model could be refitted.
+_FALLBACK_PREFIX = "fallback:"
+_BASELINE = "constant baseline"
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,10 @@ class Member:
 def ensemble_members(estimator: Any) -> list[Member]:
     """The members of a fitted estimator's final model and their weights.
 
-    Reads ``ensemble_``, a list of ``(trial_id or name, weight)`` pairs; an
-    estimator without one (or with an empty one) is its single best model
-    with weight 1.0. This is the only place that knows the shape of
-    ``ensemble_``.
+    Reads ``ensemble_``: a list of ``(trial_id or name, weight)`` pairs, or an
+    object whose ``weight_pairs()`` returns them. An estimator without one (or
+    with an empty one) is its single best model with weight 1.0. This is the
+    only place that knows the shape of ``ensemble_``.
 
     Parameters
     ----------
@@ -62,20 +68,24 @@ def ensemble_members(estimator: Any) -> list[Member]:
     [Member(label='trial 3', model='knn', weight=1.0)]
     """
     families = {t["trial_id"]: t["config"].get("model") for t in estimator.trials_}
-    ensemble = getattr(estimator, "ensemble_", None)
+    ensemble: Any = getattr(estimator, "ensemble_", None)
+    if hasattr(ensemble, "weight_pairs"):  # a FittedEnsemble rather than the pairs
+        ensemble = ensemble.weight_pairs()
     if not ensemble:
-        return [_single_best(estimator, families)]
+        return [_single_best(estimator)]
     members = []
     for key, weight in ensemble:
-        if isinstance(key, int) and key in families:
-            members.append(Member(f"trial {key}", families[key], float(weight)))
+        if isinstance(key, Integral) and int(key) in families:
+            members.append(Member(f"trial {key}", families[int(key)], float(weight)))
         else:
             members.append(Member(str(key), None, float(weight)))
     return sorted(members, key=lambda m: -m.weight)
 
 
-def _single_best(estimator: Any, families: dict[int, Any]) -> Member:
-    model = estimator.best_config_.get("model")
+def _single_best(estimator: Any) -> Member:
+    model = str(estimator.best_config_.get("model"))
+    if model.startswith(_FALLBACK_PREFIX):
+        return Member(_BASELINE, model[len(_FALLBACK_PREFIX) :], 1.0)
     for trial in estimator.trials_:
         if trial["status"] == "ok" and trial["config"] == estimator.best_config_:
             return Member(f"trial {trial['trial_id']}", model, 1.0)
@@ -132,14 +142,16 @@ def _best_line(estimator: Any) -> str:
     model = estimator.best_config_.get("model")
     score = estimator.best_score_
     if score != score:  # NaN: the constant fallback
-        return f"none ({model} is used)"
+        return "none (no trial finished, or refitting failed)"
     return f"{score:.4g} ({model})"
 
 
 def _trials_line(trials: list[dict[str, Any]]) -> str:
     counts = Counter(t["status"] for t in trials)
     parts = [f"{counts['ok']} ok"] + [
-        f"{counts[status]} {word}" for status, word in STATUS_WORDS.items()
+        f"{counts[status]} {word}"
+        for status, word in STATUS_WORDS.items()
+        if counts[status]
     ]
     others = sorted(set(counts) - {"ok", *STATUS_WORDS})
     parts += [f"{counts[status]} {status}" for status in others]
@@ -147,6 +159,8 @@ def _trials_line(trials: list[dict[str, Any]]) -> str:
 
 
 def _members_line(members: list[Member]) -> str:
+    if len(members) == 1 and members[0].label == _BASELINE:
+        return f"{_BASELINE} ({members[0].model}): no searched model could be used"
     if len(members) == 1:
         return f"the single best model ({members[0].label}, {members[0].model})"
     shown = ", ".join(f"{m.model or m.label} {m.weight:.2f}" for m in members[:5]) + (

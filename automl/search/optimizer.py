@@ -50,6 +50,13 @@ MIN_TRIALS = 8
 ETA = 3
 
 
+def _quiet_smac_logger() -> None:
+    """SMAC's INFO records are internals; keep WARNING+ unless the user set a level."""
+    smac_logger = logging.getLogger("smac")
+    if smac_logger.level == logging.NOTSET:
+        smac_logger.setLevel(logging.WARNING)
+
+
 def _intensifier(scenario: Scenario, *, multi_fidelity: bool) -> Any:
     if multi_fidelity:
         return SuccessiveHalving(scenario, eta=ETA)
@@ -134,12 +141,13 @@ class Optimizer:
         )
         warm = [Configuration(space, values=d) for d in initial_configs or []]
         self._warm = set(warm)
+        _quiet_smac_logger()
         facade = HyperparameterOptimizationFacade
         self._smac = facade(
             scenario,
             target_function=None,
             overwrite=True,
-            logging_level=logging.ERROR,
+            logging_level=False,  # never reconfigure the application's logging
             intensifier=_intensifier(scenario, multi_fidelity=min_budget is not None),
             initial_design=facade.get_initial_design(
                 scenario, n_configs=0, additional_configs=warm
