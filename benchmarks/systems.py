@@ -1,0 +1,449 @@
+"""The systems a benchmark run can measure.
+
+Every system gets the raw training DataFrame as ``pd.read_csv`` reads it
+(strings, NaN), the task, the time budget, the seed and ``n_jobs``, and is told
+to optimise the task's main metric where it takes one (ROC AUC, log loss,
+RMSE).
+
+- ``automl``: ours, ``AutoClassifier`` / ``AutoRegressor`` with their defaults
+  and ``time_limit=budget``.
+- ``lightgbm``: ``LGBMClassifier`` / ``LGBMRegressor`` with default parameters;
+  string columns become pandas ``category`` columns (LightGBM's native
+  categorical handling, categories fixed on the training split, unseen and
+  missing values are missing), NaN is left as is.
+- ``random_forest``: ``RandomForestClassifier`` / ``RandomForestRegressor``
+  with default parameters; string columns are ordinal-encoded (missing and
+  unseen values get their own codes, -2 and -1) and numeric columns are
+  median-imputed.
+- ``constant``: the class prior or the training mean, the floor.
+- ``flaml`` and ``autogluon``: peers, run only from their own virtual
+  environments (see ``benchmarks/peers/``); never dependencies of the package.
+
+Only numpy, pandas and scikit-learn are imported at module level: each system
+imports its own library when it is built, in the worker's interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+OPTIMISED_METRIC = {
+    "binary": "roc_auc",
+    "multiclass": "log_loss",
+    "regression": "rmse",
+}
+PEERS = ("flaml", "autogluon")
+
+
+def string_columns(X: pd.DataFrame) -> list[str]:
+    """Return the columns that are not numeric or boolean.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features.
+
+    Returns
+    -------
+    list of str
+        Column names, in order.
+    """
+    return [c for c in X.columns if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]))]
+
+
+def as_object(column: pd.Series) -> pd.Series:
+    """Return a column as ``object`` dtype with ``np.nan`` for missing values."""
+    values = column.astype(object)
+    return values.where(column.notna(), np.nan)
+
+
+def module_version(name: str) -> str:
+    """Return ``"name version"`` of an importable module."""
+    module = import_module(name)
+    return f"{name} {getattr(module, '__version__', 'unknown')}"
+
+
+def source_digest(package_init: str) -> str:
+    """Return 8 hex digits of SHA-1 over a package's ``.py`` files.
+
+    Parameters
+    ----------
+    package_init : str
+        The package's ``__init__.py`` path.
+
+    Returns
+    -------
+    str
+    """
+    root = Path(package_init).parent
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every system is told.
+
+    Attributes
+    ----------
+    task : str
+        ``binary``, ``multiclass`` or ``regression``.
+    budget : float
+        Time budget in seconds (ignored by the baselines).
+    seed : int
+        Random seed.
+    n_jobs : int
+        Number of cores the system may use.
+    """
+
+    task: str
+    budget: float
+    seed: int
+    n_jobs: int
+
+    @property
+    def metric(self) -> str:
+        """The metric the system is told to optimise."""
+        return OPTIMISED_METRIC[self.task]
+
+
+def labels_of(obj: Any, attribute: str) -> list:
+    """Return ``obj.attribute`` as a list, or ``[]`` when it is absent."""
+    value = getattr(obj, attribute, None)
+    return [] if value is None else list(value)
+
+
+@dataclass
+class System:
+    """Base class of a benchmarked system.
+
+    Subclasses implement ``version``, ``fit``, ``predict`` and, for
+    classification, ``predict_proba`` returning probabilities with one column
+    per label of ``classes_``.
+    """
+
+    name: str = ""
+    classes_: list = field(default_factory=list)
+
+    def version(self) -> str:
+        """Return the system's name and version."""
+        raise NotImplementedError
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split within ``run.budget`` seconds."""
+        raise NotImplementedError
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict labels or values."""
+        raise NotImplementedError
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict class probabilities, columns in the order of ``classes_``."""
+        raise NotImplementedError
+
+
+@dataclass
+class SklearnSystem(System):
+    """A system that wraps one fitted scikit-learn style model."""
+
+    model: Any = None
+
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict labels or values with the fitted model."""
+        return np.asarray(self.model.predict(self._transform(X)))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict class probabilities with the fitted model."""
+        return np.asarray(self.model.predict_proba(self._transform(X)))
+
+    def _fit_model(self, X: pd.DataFrame, y: pd.Series) -> None:
+        self.model.fit(self._transform(X), y)
+        self.classes_ = labels_of(self.model, "classes_")
+
+
+@dataclass
+class Constant(SklearnSystem):
+    """Class prior (classification) or training mean (regression)."""
+
+    name: str = "constant"
+
+    def version(self) -> str:
+        """Return scikit-learn's version."""
+        return module_version("sklearn")
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from sklearn.dummy import DummyClassifier, DummyRegressor
+
+        self.model = (
+            DummyRegressor(strategy="mean")
+            if run.task == "regression"
+            else DummyClassifier(strategy="prior")
+        )
+        self._fit_model(X, y)
+
+
+@dataclass
+class LightGBM(SklearnSystem):
+    """LightGBM with default parameters and native categorical columns."""
+
+    name: str = "lightgbm"
+    categories: dict = field(default_factory=dict)
+
+    def version(self) -> str:
+        """Return LightGBM's version."""
+        return module_version("lightgbm")
+
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for column, categories in self.categories.items():
+            X[column] = pd.Categorical(as_object(X[column]), categories=categories)
+        for column in X.columns:
+            if is_bool_dtype(X[column]):
+                X[column] = X[column].astype(int)
+        return X
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from lightgbm import LGBMClassifier, LGBMRegressor
+
+        self.categories = {
+            c: sorted(as_object(X[c]).dropna().unique(), key=str)
+            for c in string_columns(X)
+        }
+        kind = LGBMRegressor if run.task == "regression" else LGBMClassifier
+        self.model = kind(random_state=run.seed, n_jobs=run.n_jobs, verbose=-1)
+        self._fit_model(X, y)
+
+
+@dataclass
+class RandomForest(SklearnSystem):
+    """Random forest with default parameters, ordinal codes, median imputation."""
+
+    name: str = "random_forest"
+
+    def version(self) -> str:
+        """Return scikit-learn's version."""
+        return module_version("sklearn")
+
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for column in string_columns(X):
+            X[column] = as_object(X[column])
+        return X
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from sklearn.compose import ColumnTransformer
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OrdinalEncoder
+
+        strings = string_columns(X)
+        numbers = [c for c in X.columns if c not in strings]
+        encode = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=-1,
+            encoded_missing_value=-2,
+        )
+        impute = SimpleImputer(strategy="median", keep_empty_features=True)
+        columns = ColumnTransformer(
+            [("strings", encode, strings), ("numbers", impute, numbers)]
+        )
+        kind = (
+            RandomForestRegressor
+            if run.task == "regression"
+            else RandomForestClassifier
+        )
+        forest = kind(n_jobs=run.n_jobs, random_state=run.seed)
+        self.model = make_pipeline(columns, forest)
+        self._fit_model(X, y)
+
+
+@dataclass
+class AutoML(SklearnSystem):
+    """Ours: ``automl.AutoClassifier`` / ``AutoRegressor`` with its defaults."""
+
+    name: str = "automl"
+
+    def version(self) -> str:
+        """Return automl's version and a digest of its source files.
+
+        The digest tells apart runs of uncommitted code of the same version.
+        """
+        import automl
+
+        return f"{module_version('automl')}+src.{source_digest(automl.__file__)}"
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from automl import AutoClassifier, AutoRegressor
+
+        kind = AutoRegressor if run.task == "regression" else AutoClassifier
+        self.model = kind(
+            time_limit=run.budget,
+            metric=run.metric,
+            random_state=run.seed,
+            n_jobs=run.n_jobs,
+            **self.options,
+        )
+        self._fit_model(X, y)
+
+    #: Non-default parameters of a variant (see the subclasses below).
+    options: ClassVar[dict[str, Any]] = {}
+
+
+@dataclass
+class AutoMLFullBudget(AutoML):
+    """Ours without successive halving: every trial on all training rows."""
+
+    name: str = "automl_full_budget"
+    options: ClassVar[dict[str, Any]] = {"multi_fidelity": False}
+
+
+@dataclass
+class AutoMLSingle(AutoML):
+    """Ours with the ensemble cut to one member: the best single model (bagged)."""
+
+    name: str = "automl_single"
+    options: ClassVar[dict[str, Any]] = {"max_ensemble_members": 1}
+
+
+@dataclass
+class AutoMLRefitFull(AutoML):
+    """Ours with the fast-inference option: members refitted on all rows."""
+
+    name: str = "automl_refit_full"
+    options: ClassVar[dict[str, Any]] = {"refit_full": True}
+
+
+@dataclass
+class FLAML(SklearnSystem):
+    """FLAML's ``AutoML`` with its defaults and ``time_budget=budget``.
+
+    String columns are handed over as ``object`` dtype, the form FLAML's own
+    preprocessing recognises (pandas 3 reads them as ``str``).
+    """
+
+    name: str = "flaml"
+
+    def version(self) -> str:
+        """Return FLAML's version."""
+        return module_version("flaml")
+
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for column in string_columns(X):
+            X[column] = as_object(X[column])
+        return X
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from flaml import AutoML as FlamlAutoML
+
+        self.model = FlamlAutoML()
+        self.model.fit(
+            X_train=self._transform(X),
+            y_train=y,
+            task="regression" if run.task == "regression" else "classification",
+            metric=run.metric,
+            time_budget=run.budget,
+            seed=run.seed,
+            n_jobs=run.n_jobs,
+            verbose=0,
+        )
+        self.classes_ = labels_of(self.model, "classes_")
+
+
+AUTOGLUON_METRIC = {
+    "binary": "roc_auc",
+    "multiclass": "log_loss",
+    "regression": "root_mean_squared_error",
+}
+
+
+@dataclass
+class AutoGluon(System):
+    """AutoGluon's ``TabularPredictor`` with its default presets."""
+
+    name: str = "autogluon"
+    predictor: Any = None
+
+    def version(self) -> str:
+        """Return AutoGluon tabular's version."""
+        from autogluon.tabular import __version__
+
+        return f"autogluon.tabular {__version__}"
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from autogluon.tabular import TabularPredictor
+
+        frame = X.copy()
+        frame["__target__"] = y.to_numpy()
+        self.predictor = TabularPredictor(
+            label="__target__",
+            problem_type=run.task,
+            eval_metric=AUTOGLUON_METRIC[run.task],
+            path=tempfile.mkdtemp(prefix="autogluon-", dir="."),
+            verbosity=0,
+        ).fit(frame, time_limit=run.budget, num_cpus=run.n_jobs)
+        self.classes_ = labels_of(self.predictor, "class_labels")
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict labels or values."""
+        return np.asarray(self.predictor.predict(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict class probabilities, one column per label."""
+        proba = self.predictor.predict_proba(X, as_multiclass=True)
+        self.classes_ = list(proba.columns)
+        return proba.to_numpy()
+
+
+SYSTEMS: dict[str, type[System]] = {
+    "automl": AutoML,
+    "automl_full_budget": AutoMLFullBudget,
+    "automl_single": AutoMLSingle,
+    "automl_refit_full": AutoMLRefitFull,
+    "lightgbm": LightGBM,
+    "random_forest": RandomForest,
+    "constant": Constant,
+    "flaml": FLAML,
+    "autogluon": AutoGluon,
+}
+BASELINES = ("lightgbm", "random_forest")
+IMPORT_NAME = {"flaml": "flaml", "autogluon": "autogluon.tabular"}
+
+
+def make_system(name: str) -> System:
+    """Build an unfitted system by name.
+
+    Parameters
+    ----------
+    name : str
+        One of ``SYSTEMS``.
+
+    Returns
+    -------
+    System
+    """
+    if name not in SYSTEMS:
+        raise ValueError(f"unknown system {name!r}; choose from {sorted(SYSTEMS)}")
+    return SYSTEMS[name]()
