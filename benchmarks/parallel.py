@@ -2,9 +2,10 @@
 
 ``python -m benchmarks.parallel [--dataset magic-telescope] [--budget 120]``
 
-1. Fits ``AutoClassifier`` with ``n_jobs=2`` and with ``n_jobs=1`` on one
-   dataset of the corpus and reports, for each, the trials per minute and the
-   share of the cores the fit kept busy: CPU seconds of the driver and its
+1. Fits ours on one dataset of the corpus with ``n_jobs=2`` (successive
+   halving), ``n_jobs=2`` with full budgets only, and ``n_jobs=1``, and
+   reports for each the trials per minute, the distinct configurations, and
+   the share of the cores the fit kept busy: CPU seconds of the driver and its
    worker processes divided by (wall seconds × cores), sampled every 0.5 s.
 2. Times ``Optimizer.ask`` on that dataset's configuration space after 50,
    200 and 500 observations (random configurations told with random losses,
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 import time
 from pathlib import Path
@@ -68,24 +70,30 @@ class CpuSampler:
         self.cpu = sum(v - self._start.get(pid, 0.0) for pid, v in self._seen.items())
 
 
-def measure_fit(X: Any, y: Any, n_jobs: int, budget: float) -> dict[str, float]:
-    from automl import AutoClassifier
+def measure_fit(
+    X: Any, y: Any, task: str, budget: float, **params: Any
+) -> dict[str, float]:
+    """Fit once and report throughput and how busy the cores were."""
+    from automl import AutoClassifier, AutoRegressor
 
+    kind = AutoRegressor if task == "regression" else AutoClassifier
     with CpuSampler() as sampler:
-        clf = AutoClassifier(time_limit=budget, n_jobs=n_jobs, random_state=0)
-        clf.fit(X, y)
+        model = kind(time_limit=budget, random_state=0, **params).fit(X, y)
     cores = psutil.cpu_count() or 1
+    trials = model.trials_
+    configs = {json.dumps(t["config"], sort_keys=True) for t in trials}
     return {
-        "n_jobs": n_jobs,
         "wall_s": sampler.wall,
-        "trials": len(clf.trials_),
-        "trials_per_min": 60 * len(clf.trials_) / sampler.wall,
+        "trials": len(trials),
+        "configurations": len(configs),
+        "trials_per_min": 60 * len(trials) / sampler.wall,
         "core_usage": sampler.cpu / (sampler.wall * cores),
-        "full_budget_trials": sum(t["budget"] in (None, 1.0) for t in clf.trials_),
+        "full_budget_trials": sum(t["budget"] in (None, 1.0) for t in trials),
+        "trial_seconds_per_second": sum(t["duration"] for t in trials) / sampler.wall,
     }
 
 
-def measure_ask(X: Any, y: Any, observations: tuple[int, ...]) -> dict[int, float]:
+def measure_ask(X: Any, task: str, observations: tuple[int, ...]) -> dict[int, float]:
     """Mean seconds per ``ask`` after n random observations, on the real space."""
     from smac.runhistory.dataclasses import TrialInfo, TrialValue
 
@@ -96,9 +104,12 @@ def measure_ask(X: Any, y: Any, observations: tuple[int, ...]) -> dict[int, floa
     frame = check_features(X)
     typer = FeatureTyper().fit(frame)
     properties = dataset_properties(
-        typer.transform(frame), typer.columns_, task="binary", n_classes=2
+        typer.transform(frame),
+        typer.columns_,
+        task=task,
+        n_classes=None if task == "regression" else 2,
     )
-    space = build_space(properties, models=select_models("binary"), seed=0)
+    space = build_space(properties, models=select_models(task), seed=0)
     rng = np.random.RandomState(0)
     result = {}
     for n in observations:
@@ -128,15 +139,23 @@ def main(argv: list[str] | None = None) -> None:
     spec = {s.name: s for s in read_index(args.datasets)}[args.dataset]
     X, _, y, _ = load_split(spec, seed=0)
     print(f"{spec.name}: {len(X)} training rows, budget {args.budget:g} s")
-    for n_jobs in (2, 1):
-        row = measure_fit(X, y, n_jobs, args.budget)
+    variants = {
+        "n_jobs=2, successive halving": {"n_jobs": 2},
+        "n_jobs=2, full budgets only": {"n_jobs": 2, "multi_fidelity": False},
+        "n_jobs=1, successive halving": {"n_jobs": 1},
+    }
+    for label, params in variants.items():
+        row = measure_fit(X, y, spec.task, args.budget, **params)
         print(
-            f"n_jobs={n_jobs}: {row['trials']} trials ({row['full_budget_trials']} "
-            f"at full budget) in {row['wall_s']:.1f} s = "
-            f"{row['trials_per_min']:.1f}/min; cores busy {row['core_usage']:.0%}"
+            f"{label}: {row['trials']} trials, {row['configurations']} "
+            f"configurations, {row['full_budget_trials']} at full budget, in "
+            f"{row['wall_s']:.1f} s = {row['trials_per_min']:.1f} trials/min; "
+            f"cores busy {row['core_usage']:.0%}; trial-seconds per second "
+            f"{row['trial_seconds_per_second']:.2f}",
+            flush=True,
         )
-    for n, seconds in measure_ask(X, y, (50, 200, 500)).items():
-        print(f"ask after {n} observations: {1000 * seconds:.0f} ms")
+    for n, seconds in measure_ask(X, spec.task, (50, 200, 500)).items():
+        print(f"ask after {n} observations: {1000 * seconds:.0f} ms", flush=True)
 
 
 if __name__ == "__main__":
