@@ -38,6 +38,7 @@ def test_binary_metrics_of_perfect_predictions() -> None:
     assert result["log_loss"] < 1e-6
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 def test_multiclass_log_loss_uses_all_training_labels() -> None:
     y = pd.Series([0, 1])
     proba = np.full((2, 3), 1 / 3)
