@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check automl tests benchmarks
 	$(BIN)/ruff format --check automl tests benchmarks
 	$(BIN)/mypy
+
+benchmarks/.venv-flaml/bin/python:
+	bash benchmarks/peers/setup_flaml.sh
+
+bench-quick: $(STAMP) benchmarks/.venv-flaml/bin/python
+	$(BIN)/python -m benchmarks.run --suite quick \
+		--systems automl,flaml,autogluon,lightgbm,random_forest,constant \
+		--budget 60 --seeds 1 --out benchmarks/results/quick-60s
+	$(BIN)/python -m benchmarks.report benchmarks/results/quick-60s
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -54,6 +54,15 @@ _PARAMETERS = """
     dask_address : str or None, default=None
         Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run
         on its workers, the search stays in this process.
+    stacking : bool or "auto", default="auto"
+        Fit a second layer of stackers on the ensemble's out-of-fold
+        predictions. "auto" keeps the stack only when a held-out check shows
+        it beats the plain ensemble; needs k-fold resampling.
+    refit_full : bool, default=False
+        Refit each ensemble member once on all rows instead of keeping its k
+        fold models: several times faster predictions, usually as accurate.
+    max_ensemble_members : int or None, default=None
+        Cap on the distinct models in the ensemble; 1 keeps the best model.
     verbose : int, default=0
         What ``fit`` shows: 0 nothing (as scikit-learn estimators, so that
         ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` stay quiet), 1 a
@@ -70,8 +79,14 @@ _ATTRIBUTES = """
         Configuration of the refitted model (family under ``"model"``).
     best_score_ : float
         Its validation score in the chosen metric.
-    model_ : sklearn.pipeline.Pipeline
-        The refitted best pipeline (it takes the typed frame of ``typer_``).
+    model_ : automl.ensemble.FittedEnsemble or sklearn.pipeline.Pipeline
+        The final model (it takes the typed frame of ``typer_``): the fitted
+        ensemble, or the refitted best pipeline if the ensemble failed.
+    ensemble_ : list of (int or str, float)
+        The ensemble's members (trial id, or stacker name) and weights.
+    ensemble_info_ : dict
+        The ensemble's kind ("stack", "ensemble" or "single"), members,
+        validation losses of the options tried and the decision taken.
     leaderboard_ : pandas.DataFrame
         See :meth:`leaderboard`.
     performance_over_time_ : pandas.DataFrame

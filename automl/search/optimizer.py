@@ -163,6 +163,11 @@ class Optimizer:
                 seed=seed,
                 n_jobs=1,
             ),
+            # SMAC.md §5: fewer challengers and local-search steps cut the ask
+            # cost by a third at no visible loss in the proposals' quality.
+            acquisition_maximizer=facade.get_acquisition_maximizer(
+                scenario, challengers=1000, local_search_iterations=5
+            ),
             config_selector=_BatchedConfigSelector(
                 scenario, retrain_after=max(1, n_workers), min_trials=MIN_TRIALS
             ),
