@@ -48,8 +48,8 @@ _PARAMETERS = """
         are skipped; a worker that goes over is killed (status "memout").
     multi_fidelity : bool or "auto", default="auto"
         Successive halving over the fraction of training rows each trial
-        sees (eta=3, budgets down to 1/27). "auto" uses it when the lowest
-        budget still has 2,000 training rows. Only full-budget trials compete
+        sees (eta=3, budgets down to 1/27, at least 1,000 rows). "auto" uses
+        it from 6,000 training rows. Only full-budget trials compete
         for the final model.
     dask_address : str or None, default=None
         Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run

@@ -80,7 +80,9 @@ def validation_indices(splits: list[Split]) -> np.ndarray:
 
 
 #: The lowest budget must still train on this many rows (enough to rank models).
-MIN_ROWS_PER_BUDGET = 2_000
+MIN_ROWS_PER_BUDGET = 1_000
+#: ``multi_fidelity="auto"`` uses successive halving from this many training rows.
+MULTI_FIDELITY_MIN_ROWS = 6_000
 #: Successive halving never goes below this fraction of the training rows.
 MIN_BUDGET_FRACTION = 1 / 27
 
@@ -93,14 +95,14 @@ def choose_min_budget(multi_fidelity: bool | str, n_train: int) -> float | None:
     every family then gets cheap low rungs (linear models, kNN and forests
     included), and because truncating a booster's rounds ranks configurations
     by their early learning curve, which favours high learning rates.
-    Small data (fewer than three times ``MIN_ROWS_PER_BUDGET`` training rows)
-    uses full budgets only: a full trial is already cheap there.
+    Small data (fewer than ``MULTI_FIDELITY_MIN_ROWS`` training rows) uses
+    full budgets only with ``"auto"``: a full trial is already cheap there.
     """
     if multi_fidelity is False:
         return None
-    lowest = max(MIN_BUDGET_FRACTION, MIN_ROWS_PER_BUDGET / max(1, n_train))
-    if multi_fidelity == "auto" and lowest > 1 / 3:
+    if multi_fidelity == "auto" and n_train < MULTI_FIDELITY_MIN_ROWS:
         return None
+    lowest = max(MIN_BUDGET_FRACTION, MIN_ROWS_PER_BUDGET / max(1, n_train))
     return min(lowest, 1 / 3)
 
 

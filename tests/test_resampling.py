@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from automl.resampling import choose_resampling, make_splits, validation_indices
+from automl.resampling import (
+    choose_min_budget,
+    choose_resampling,
+    make_splits,
+    subsample,
+    validation_indices,
+)
 
 
 def test_auto_uses_cv_on_small_data_and_holdout_on_large() -> None:
@@ -32,3 +38,18 @@ def test_holdout_is_a_stratified_fifth() -> None:
 def test_one_row_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="n_samples=1"):
         make_splits("cv", np.array([0.5]), "regression", seed=0)
+
+
+def test_successive_halving_only_where_the_lowest_rung_has_enough_rows() -> None:
+    assert choose_min_budget("auto", 4_000) is None
+    assert choose_min_budget(False, 100_000) is None
+    assert choose_min_budget("auto", 9_000) == pytest.approx(1_000 / 9_000)
+    assert choose_min_budget("auto", 1_000_000) == pytest.approx(1 / 27)
+    assert choose_min_budget(True, 600) == pytest.approx(1 / 3)
+
+
+def test_subsamples_are_nested_and_sized_by_budget() -> None:
+    train = np.arange(100, 400)
+    third, full = subsample(train, 1 / 3, seed=0), subsample(train, 1.0, seed=0)
+    assert len(third) == 100 and set(third) <= set(full) == set(train)
+    assert set(subsample(train, 1 / 9, seed=0)) <= set(third)
