@@ -416,7 +416,7 @@ class BaseAuto(BaseEstimator):
         deadline: Deadline,
         executor: Executor,
     ) -> None:
-        ranked = sorted(_full_budget_successes(records), key=lambda r: r.loss)
+        ranked = _best_first(records)
         for record in ranked[:3]:
             model = self._refit_one(record, data_ref, settings, deadline, executor)
             if model is not None:
@@ -607,6 +607,17 @@ def _is_full_budget_success(record: TrialRecord) -> bool:
 
 def _full_budget_successes(records: list[TrialRecord]) -> list[TrialRecord]:
     return [r for r in records if _is_full_budget_success(r)]
+
+
+def _best_first(records: list[TrialRecord]) -> list[TrialRecord]:
+    """Finished trials, the highest budget first, then by loss.
+
+    When no trial reached the full budget (a short fit with successive
+    halving), the best ones of the highest budget reached are refitted on all
+    rows: a model from them beats the constant fallback.
+    """
+    ok = [r for r in records if r.status == "ok"]
+    return sorted(ok, key=lambda r: (-(r.budget or 1.0), r.loss))
 
 
 def _trial_dict(record: TrialRecord) -> dict[str, Any]:

@@ -48,7 +48,7 @@ _PARAMETERS = """
         are skipped; a worker that goes over is killed (status "memout").
     multi_fidelity : bool or "auto", default="auto"
         Successive halving over the fraction of training rows each trial
-        sees (eta=3, budgets down to 1/27, at least 1,000 rows). "auto" uses
+        sees (eta=3, budgets down to 1/27, at least 2,000 rows). "auto" uses
         it from 6,000 training rows. Only full-budget trials compete
         for the final model.
     dask_address : str or None, default=None

@@ -80,7 +80,10 @@ def validation_indices(splits: list[Split]) -> np.ndarray:
 
 
 #: The lowest budget must still train on this many rows (enough to rank models).
-MIN_ROWS_PER_BUDGET = 1_000
+#: With 1,000 (four rungs on 30k rows) SMAC's asynchronous successive halving
+#: kept opening new low-rung batches and no trial reached the full budget in
+#: 120 s on bank-marketing (benchmarks/parallel.py); 2,000 keeps three rungs.
+MIN_ROWS_PER_BUDGET = 2_000
 #: ``multi_fidelity="auto"`` uses successive halving from this many training rows.
 MULTI_FIDELITY_MIN_ROWS = 6_000
 #: Successive halving never goes below this fraction of the training rows.

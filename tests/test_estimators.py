@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoClassifier, AutoRegressor
+from automl.exceptions import FallbackModelWarning
 from tests.conftest import TEST_BUDGET
 
 # Checks our estimators fail on purpose, with the reason.
@@ -211,3 +213,17 @@ def test_every_column_kind_fits_and_predicts(iris, kind, with_missing) -> None:
     clf = AutoClassifier(**budget).fit(X, y)
     assert [t["status"] for t in clf.trials_] == ["ok", "ok"]
     assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+def test_without_a_full_budget_trial_the_best_partial_one_is_refitted(
+    breast_cancer,
+) -> None:
+    X, y = breast_cancer
+    budget = {**TEST_BUDGET, "max_trials": 2, "multi_fidelity": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackModelWarning)
+        clf = AutoClassifier(**budget).fit(X, y)
+    assert all(t["budget"] < 1 for t in clf.trials_)
+    assert clf.model_ is not clf.fallback_
+    assert clf.best_config_["model"] in {t["config"]["model"] for t in clf.trials_}
+    assert clf.score(X, y) > 0.9

@@ -43,7 +43,7 @@ def test_one_row_is_a_clear_error() -> None:
 def test_successive_halving_only_where_the_lowest_rung_has_enough_rows() -> None:
     assert choose_min_budget("auto", 4_000) is None
     assert choose_min_budget(False, 100_000) is None
-    assert choose_min_budget("auto", 9_000) == pytest.approx(1_000 / 9_000)
+    assert choose_min_budget("auto", 9_000) == pytest.approx(2_000 / 9_000)
     assert choose_min_budget("auto", 1_000_000) == pytest.approx(1 / 27)
     assert choose_min_budget(True, 600) == pytest.approx(1 / 3)
 
