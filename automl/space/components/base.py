@@ -158,6 +158,38 @@ class ModelComponent(Component):
         return False
 
 
+class ChunkedModelComponent(ModelComponent):
+    """A model fitted in chunks of its ``fidelity`` parameter with ``warm_start``,
+    so that it stops adding iterations near the deadline."""
+
+    @classmethod
+    def first_chunk(cls, estimator: Any) -> int:
+        """Units of the first chunk (later ones are sized from its timing)."""
+        return 1
+
+    @classmethod
+    def fit(
+        cls,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        *,
+        sample_weight: np.ndarray | None,
+        deadline: float | None,
+    ) -> bool:
+        assert cls.fidelity is not None
+        return fit_in_chunks(
+            estimator,
+            cls.fidelity,
+            getattr(estimator, cls.fidelity),
+            X,
+            y,
+            sample_weight=sample_weight,
+            deadline=deadline,
+            first_chunk=cls.first_chunk(estimator),
+        )
+
+
 @cache
 def _importable(module: str) -> bool:
     try:

@@ -26,6 +26,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from automl.data.types import DatasetProperties
 from automl.space.components.base import (
     BuildContext,
+    ChunkedModelComponent,
     ModelComponent,
     Params,
     fit_in_chunks,
@@ -35,7 +36,7 @@ from automl.space.components.base import (
 HIST_GB_MAX_BINS = 255
 
 
-class HistGradientBoostingModel(ModelComponent):
+class HistGradientBoostingModel(ChunkedModelComponent):
     """scikit-learn's histogram gradient boosting; NaN and categories native.
 
     Native categoricals need at most ``max_bins`` (255) categories per column.
@@ -92,28 +93,11 @@ class HistGradientBoostingModel(ModelComponent):
         )
 
     @classmethod
-    def fit(
-        cls,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        *,
-        sample_weight: np.ndarray | None,
-        deadline: float | None,
-    ) -> bool:
-        return fit_in_chunks(
-            estimator,
-            "max_iter",
-            estimator.max_iter,
-            X,
-            y,
-            sample_weight=sample_weight,
-            deadline=deadline,
-            first_chunk=5,
-        )
+    def first_chunk(cls, estimator: Any) -> int:
+        return 5
 
 
-class _ForestModel(ModelComponent):
+class _ForestModel(ChunkedModelComponent):
     """Shared space and deadline-aware fit of the two forests."""
 
     handles_missing = True
@@ -156,25 +140,8 @@ class _ForestModel(ModelComponent):
         )
 
     @classmethod
-    def fit(
-        cls,
-        estimator: Any,
-        X: Any,
-        y: np.ndarray,
-        *,
-        sample_weight: np.ndarray | None,
-        deadline: float | None,
-    ) -> bool:
-        return fit_in_chunks(
-            estimator,
-            "n_estimators",
-            estimator.n_estimators,
-            X,
-            y,
-            sample_weight=sample_weight,
-            deadline=deadline,
-            first_chunk=max(1, estimator.n_jobs),
-        )
+    def first_chunk(cls, estimator: Any) -> int:
+        return max(1, estimator.n_jobs)  # one tree per thread
 
 
 def _max_trees(properties: DatasetProperties) -> int:
