@@ -159,6 +159,10 @@ class Optimizer:
                 ratio_features=1.0,
                 min_samples_split=2,
                 min_samples_leaf=1,
+                # SMAC's default of 2**20 makes scikit-learn build every tree
+                # best-first into a 2**20-node heap: 80 ms a tree on 200 rows
+                # instead of 3 ms. No tree here gets near that many leaves.
+                max_leaf_nodes=None,
                 bootstrapping=True,
                 seed=seed,
                 n_jobs=1,
