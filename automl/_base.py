@@ -6,23 +6,25 @@ add task hooks (target encoding, default metric, how to predict).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import shutil
 import tempfile
 import time
 import warnings
+from contextlib import ExitStack
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-import psutil
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from automl import persistence
+from automl import _resume, persistence
 from automl.data import FeatureTyper, check_features, check_target, dataset_properties
 from automl.data.types import Task
 from automl.ensemble import (
@@ -40,6 +42,17 @@ from automl.evaluation import (
 )
 from automl.exceptions import FallbackModelWarning
 from automl.limits import KILL_GRACE_SECONDS, Deadline
+from automl.memory import (
+    SUBSAMPLE_NOTE,
+    WORKER_BASE_MB,
+    MemoryPlan,
+    default_memory_limit_mb,
+    plan_fit_memory,
+    rows_before_typing,
+    use_float32,
+)
+from automl.metalearning.metadata import load_metadata
+from automl.metalearning.warm_start import initial_design
 from automl.metrics import Metric, crash_loss, get_metric, score_predictions
 from automl.reporting import (
     SearchProgress,
@@ -49,10 +62,12 @@ from automl.reporting import (
     plot_trajectory,
     summary_text,
 )
+from automl.reporting.leaderboard import with_skipped_families
 from automl.resampling import (
     choose_min_budget,
     choose_resampling,
     make_splits,
+    subsample_rows,
     validation_indices,
 )
 from automl.search import (
@@ -65,7 +80,9 @@ from automl.search import (
     available_cores,
     run_search,
 )
-from automl.space import build_space, family_defaults, select_models
+from automl.search.trial_log import TrialLog
+from automl.space import build_space, select_models
+from automl.space.memory import bytes_per_value, estimate_memory_mb
 
 logger = logging.getLogger("automl")
 
@@ -73,8 +90,6 @@ logger = logging.getLogger("automl")
 DEFAULT_TRIAL_SHARE = 0.25
 #: Largest share of ``time_limit`` kept for building the ensemble.
 ENSEMBLE_SHARE = 0.25
-#: Share of the available memory the trials may use together by default.
-DEFAULT_MEMORY_SHARE = 0.6
 #: Below this many rows a trial uses a single thread.
 SMALL_DATA_ROWS = 5_000
 
@@ -93,12 +108,15 @@ class BaseAuto(BaseEstimator):
         "resampling": [StrOptions({"auto", "holdout", "cv"})],
         "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
         "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
         "multi_fidelity": ["boolean", StrOptions({"auto"})],
+        "meta_learning": ["boolean", str, os.PathLike],
         "dask_address": [str, None],
         "stacking": ["boolean", StrOptions({"auto"})],
         "refit_full": ["boolean"],
         "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": [Interval(Integral, 0, None, closed="left")],
+        "output_dir": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -114,12 +132,15 @@ class BaseAuto(BaseEstimator):
         resampling: str = "auto",
         per_trial_time_limit: float | None = None,
         per_trial_memory_limit: float | None = None,
+        memory_limit: float | None = None,
         multi_fidelity: bool | str = "auto",
+        meta_learning: bool | str | os.PathLike[str] = True,
         dask_address: str | None = None,
         stacking: bool | Literal["auto"] = "auto",
         refit_full: bool = False,
         max_ensemble_members: int | None = None,
         verbose: int = 0,
+        output_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.time_limit = time_limit
         self.metric = metric
@@ -131,12 +152,15 @@ class BaseAuto(BaseEstimator):
         self.resampling = resampling
         self.per_trial_time_limit = per_trial_time_limit
         self.per_trial_memory_limit = per_trial_memory_limit
+        self.memory_limit = memory_limit
         self.multi_fidelity = multi_fidelity
+        self.meta_learning = meta_learning
         self.dask_address = dask_address
         self.stacking = stacking
         self.refit_full = refit_full
         self.max_ensemble_members = max_ensemble_members
         self.verbose = verbose
+        self.output_dir = output_dir
 
     # -- task hooks -------------------------------------------------------------
 
@@ -153,6 +177,11 @@ class BaseAuto(BaseEstimator):
     def fit(self, X: Any, y: Any) -> BaseAuto:
         """Search models and hyperparameters within ``time_limit`` and refit the best.
 
+        ``fit`` returns within ``time_limit`` plus
+        ``automl.limits.TIME_LIMIT_SLACK_S`` (3 s) seconds. It leaves nothing
+        running behind: when it returns or raises, its worker processes are
+        stopped, its temporary directories deleted and its threads ended.
+
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
@@ -164,6 +193,13 @@ class BaseAuto(BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C (SIGINT) during the fit: the running trials are killed,
+            the worker processes stopped and the temporary files removed, then
+            the interrupt is raised again to the caller.
         """
         deadline = Deadline.starting_now(self.time_limit)
         self._validate_params()
@@ -187,19 +223,37 @@ class BaseAuto(BaseEstimator):
         y_checked = check_target(
             y, n_rows=len(X_frame), task=self._target_kind, estimator_name=name
         )
-        validate_data(self, X, skip_check_array=True)
+        validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
-        self.typer_ = FeatureTyper(estimator_name=name).fit(X_frame)
+        limit_mb = self._memory_limit_mb()
+        n_input = len(y_encoded)
+        keep = rows_before_typing(n_input, X_frame.shape[1], limit_mb)
+        if keep < n_input:  # the full table alone would not fit: never type it
+            rows = subsample_rows(y_encoded, keep, task, self._seed)
+            X_frame, y_encoded = X_frame.iloc[rows], y_encoded[rows]
+        self.typer_ = FeatureTyper(
+            estimator_name=name, float32=use_float32(*X_frame.shape)
+        ).fit(X_frame)
         X_typed = self.typer_.transform(X_frame)
+        del X_frame
         n_classes = None if task == "regression" else len(self.classes_)
         properties = dataset_properties(
             X_typed, self.typer_.columns_, task=task, n_classes=n_classes
         )
+        plan = self._plan_memory(X_typed, properties, limit_mb, n_input)
+        if plan.n_rows < len(y_encoded):
+            rows = subsample_rows(y_encoded, plan.n_rows, task, self._seed)
+            X_typed, y_encoded = X_typed.iloc[rows], y_encoded[rows]
+            X_typed = X_typed.reset_index(drop=True)
+            properties = dataset_properties(
+                X_typed, self.typer_.columns_, task=task, n_classes=n_classes
+            )
+        self.memory_plan_ = plan.as_dict()
         self.task_ = task
         self.metric_ = get_metric(self.metric, task)
-        self.resampling_ = choose_resampling(
-            self.resampling, len(y_encoded), self.time_limit
-        )
+        self.resampling_ = _resume.logged_resampling(
+            self.output_dir, self.resampling
+        ) or choose_resampling(self.resampling, len(y_encoded), self.time_limit)
         splits = make_splits(self.resampling_, y_encoded, task, self._seed)
         data = TrialData(
             X_typed,
@@ -216,6 +270,40 @@ class BaseAuto(BaseEstimator):
     def _seed(self) -> int:
         return 0 if self.random_state is None else int(self.random_state)
 
+    def _memory_limit_mb(self) -> float:
+        if self.memory_limit is not None:
+            return float(self.memory_limit)
+        return default_memory_limit_mb()
+
+    def _plan_memory(
+        self,
+        X: pd.DataFrame,
+        properties: Any,
+        limit_mb: float,
+        n_input: int,
+    ) -> MemoryPlan:
+        """Workers, rows and skipped families under ``memory_limit`` (automl.memory)."""
+        plan = plan_fit_memory(
+            X,
+            properties,
+            select_models(properties.task, include=self.include, exclude=self.exclude),
+            limit_mb=limit_mb,
+            n_workers=0 if self.dask_address is not None else self._n_workers(),
+            min_budget=lambda n_train: choose_min_budget(self.multi_fidelity, n_train),
+            per_trial_mb=self.per_trial_memory_limit,
+            local_workers=self.dask_address is None,
+        )
+        if n_input > len(X):  # cut before typing, see rows_before_typing
+            notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]
+            notes.append(
+                f"{SUBSAMPLE_NOTE} {plan.n_rows:,} of {n_input:,} rows: the whole "
+                f"table does not fit in memory_limit={limit_mb:,.0f} MiB"
+            )
+            plan = dataclasses.replace(plan, total_rows=n_input, notes=notes)
+        for note in plan.notes:
+            logger.info("Memory plan: %s", note)
+        return plan
+
     def _n_workers(self) -> int:
         cores = available_cores()
         if self.n_jobs is None:
@@ -227,32 +315,51 @@ class BaseAuto(BaseEstimator):
     ) -> None:
         self.fallback_ = self._fallback_model().fit(data.X, data.y)
         fallback_loss = self._validation_loss_of_fallback(data, metric)
+        plan = MemoryPlan.from_dict(self.memory_plan_)
         models = select_models(data.task, include=self.include, exclude=self.exclude)
+        models = [m for m in models if m not in plan.skipped]
         space = build_space(data.properties, models=models, seed=self._seed)
-        executor = self._make_executor()
-        settings = TrialSettings(
-            metric=metric,
-            crash_loss=crash_loss(metric, fallback_loss),
-            n_threads=_threads_per_trial(data.properties.n_rows, executor),
-            memory_limit_mb=self._memory_limit_per_trial(executor.n_workers),
-        )
-        workdir = Path(tempfile.mkdtemp(prefix="automl-"))
-        pool = CandidatePool(directory=workdir / "predictions")
-        try:
+        # The one cleanup path, also on an exception or Ctrl-C: callbacks run
+        # last-in first-out (stop the workers, then delete their files).
+        with ExitStack() as cleanup:
+            trial_log = self._open_trial_log(data, space)  # None without output_dir
+            if trial_log is not None:
+                cleanup.callback(trial_log.close)
+            workdir = Path(tempfile.mkdtemp(prefix="automl-"))
+            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+            executor = self._make_executor()
+            cleanup.callback(executor.close)
+            settings = TrialSettings(
+                metric=metric,
+                crash_loss=crash_loss(metric, fallback_loss),
+                n_threads=_threads_per_trial(
+                    data.properties.n_rows, executor, self._n_workers()
+                ),
+                memory_limit_mb=self._memory_limit_per_trial(executor.n_workers),
+                memory_reserved_mb=WORKER_BASE_MB + plan.data_mb,
+            )
+            pool = CandidatePool(directory=workdir / "predictions")
             data_ref = executor.share(data, workdir)
             records = self._run_search(
-                data, data_ref, settings, space, workdir, deadline, executor, pool
+                data,
+                data_ref,
+                settings,
+                space,
+                workdir,
+                deadline,
+                executor,
+                pool,
+                trial_log=trial_log,
             )
             ensemble = self._fit_ensemble(pool, data, deadline)
             if ensemble is None:
                 self._refit_best(records, data_ref, settings, deadline, executor)
-        finally:
-            executor.close()
-            shutil.rmtree(workdir, ignore_errors=True)
         self.trials_ = [
             _trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)
         ]
-        self.leaderboard_ = leaderboard_frame(records, metric)
+        self.leaderboard_ = with_skipped_families(
+            leaderboard_frame(records, metric), plan.skipped
+        )
         if ensemble is not None:
             self._adopt_ensemble(ensemble, records)
         self.performance_over_time_ = performance_over_time(self.trials_, metric)
@@ -260,7 +367,7 @@ class BaseAuto(BaseEstimator):
     def _make_executor(self) -> Executor:
         if self.dask_address is not None:
             return DaskExecutor(self.dask_address)
-        n_workers = self._n_workers()
+        n_workers = int(self.memory_plan_["n_workers"])
         return ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
 
     def _validation_loss_of_fallback(self, data: TrialData, metric: Metric) -> float:
@@ -276,6 +383,19 @@ class BaseAuto(BaseEstimator):
         except ValueError:
             return 1.0
 
+    def _initial_design(
+        self, space: Any, data: TrialData
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Portfolio and nearest-task configurations (or family defaults)."""
+        metadata = None
+        if self.meta_learning is not False:
+            path = None if self.meta_learning is True else self.meta_learning
+            metadata = load_metadata(None if path is None else Path(path))
+        self.initial_design_ = initial_design(
+            space, metadata, data.X, data.y, data.task, data.columns
+        )
+        return self.initial_design_
+
     def _run_search(
         self,
         data: TrialData,
@@ -286,15 +406,13 @@ class BaseAuto(BaseEstimator):
         deadline: Deadline,
         executor: Executor,
         pool: CandidatePool,
+        trial_log: TrialLog | None = None,
     ) -> list[TrialRecord]:
-        optimizer = Optimizer(
-            space,
-            seed=self._seed,
-            n_workers=executor.n_workers,
-            initial_configs=list(family_defaults(space).values()),
-            output_dir=workdir / "smac",
-            min_budget=choose_min_budget(self.multi_fidelity, len(data.splits[0][0])),
-        )
+        prior: list[TrialRecord] = []
+        if trial_log is not None:  # resume: logged trials are told, not re-run
+            prior = _resume.resumed_trials(trial_log, space, deadline.start)
+            _resume.offer_resumed(pool, trial_log, prior, _is_full_budget_success)
+        optimizer = self._make_optimizer(space, data, executor.n_workers, workdir)
         search_settings = SearchSettings(
             deadline=deadline,
             max_trials=self.max_trials,
@@ -304,7 +422,11 @@ class BaseAuto(BaseEstimator):
         )
 
         def keep_for_ensemble(record: TrialRecord) -> None:
-            if _is_full_budget_success(record):
+            full_budget = _is_full_budget_success(record)
+            if trial_log is not None:
+                predictions = getattr(record.outcome, "predictions", None)
+                trial_log.append(record, predictions if full_budget else None)
+            if full_budget:
                 pool.add_record(record)
             if isinstance(record.outcome, TrialResult):
                 record.outcome.predictions = None  # the pool holds what it keeps
@@ -325,17 +447,52 @@ class BaseAuto(BaseEstimator):
                 {"data": data_ref, "settings": settings},
                 search_settings,
                 on_trial=progress.chain(keep_for_ensemble),
+                prior=prior,
             )
         finally:
             progress.close()
             optimizer.close()
 
-    def _memory_limit_per_trial(self, n_workers: int) -> float:
-        """MiB a trial's worker may use: the parameter, or a share of free memory."""
+    def _make_optimizer(
+        self, space: Any, data: TrialData, n_workers: int, workdir: Path
+    ) -> Optimizer:
+        """SMAC over ``space``, starting from the warm-start design.
+
+        A hook: ``benchmarks.metalearning`` overrides it with random search.
+        """
+        return Optimizer(
+            space,
+            seed=self._seed,
+            n_workers=n_workers,
+            initial_configs=self._initial_design(space, data),
+            output_dir=workdir / "smac",
+            min_budget=self._min_budget(data),
+        )
+
+    def _min_budget(self, data: TrialData) -> float | None:
+        return choose_min_budget(self.multi_fidelity, len(data.splits[0][0]))
+
+    def _open_trial_log(self, data: TrialData, space: Any) -> TrialLog | None:
+        """The trial log of ``output_dir`` (None without one); see ``_resume``."""
+        if self.output_dir is None:
+            return None
+        settings = {
+            "task": data.task,
+            "metric": self.metric_.name,
+            "resampling": self.resampling_,
+            "seed": self._seed,
+            "min_budget": self._min_budget(data),
+            "include": None if self.include is None else sorted(self.include),
+            "exclude": None if self.exclude is None else sorted(self.exclude),
+        }
+        return _resume.open_trial_log(self.output_dir, data, space, settings)
+
+    def _memory_limit_per_trial(self, n_workers: int) -> float | None:
+        """MiB a trial's worker may use: the parameter, or the memory plan's share."""
         if self.per_trial_memory_limit is not None:
             return float(self.per_trial_memory_limit)
-        available = psutil.virtual_memory().available / 2**20
-        return DEFAULT_MEMORY_SHARE * available / n_workers
+        limit = self.memory_plan_["per_trial_mb"]
+        return None if limit is None else float(limit)
 
     def _per_trial_limit(self) -> float | None:
         if self.per_trial_time_limit is not None:
@@ -367,15 +524,18 @@ class BaseAuto(BaseEstimator):
         self, pool: CandidatePool, data: TrialData, deadline: Deadline
     ) -> FittedEnsemble | None:
         """The final model from the kept trials, or None if there is none."""
-        if not pool.candidates:
+        candidates = self._candidates_that_fit(pool.candidates, data)
+        if not candidates:
             return None
         try:
             return build_ensemble(
-                pool.candidates,
+                candidates,
                 data,
                 self.metric_,
                 deadline=None if deadline.at is None else deadline.at - 0.5,
-                n_threads=_threads_per_trial(data.properties.n_rows, None),
+                n_threads=_threads_per_trial(
+                    data.properties.n_rows, None, self._n_workers()
+                ),
                 seed=self._seed,
                 stack=self.stacking,
                 refit_full=self.refit_full,
@@ -384,6 +544,32 @@ class BaseAuto(BaseEstimator):
         except Exception as exc:  # the single best model is refitted instead
             logger.warning("Building the ensemble failed: %s", exc)
             return None
+
+    def _candidates_that_fit(self, candidates: list[Any], data: TrialData) -> list[Any]:
+        """The ensemble's candidates whose refit on all rows fits the memory plan."""
+        working_mb = float(self.memory_plan_["working_mb"])
+        n_bytes = bytes_per_value(data.X)
+        kept = [
+            c
+            for c in candidates
+            if estimate_memory_mb(
+                c.config,
+                data.properties,
+                len(data.y),
+                bytes_per_value=n_bytes,
+                row_copy=len(data.splits) > 1,  # k-fold bags copy their rows
+            )
+            <= working_mb
+        ]
+        if len(kept) < len(candidates):
+            note = (
+                f"{len(candidates) - len(kept)} of {len(candidates)} ensemble "
+                f"candidates left out: their refit on all rows would need more "
+                f"than {working_mb:,.0f} MiB"
+            )
+            logger.info("Memory plan: %s", note)
+            self.memory_plan_["notes"].append(note)
+        return kept
 
     def _adopt_ensemble(
         self, ensemble: FittedEnsemble, records: list[TrialRecord]
@@ -483,8 +669,10 @@ class BaseAuto(BaseEstimator):
         -------
         pandas.DataFrame
             Columns: rank, trial_id, model, score (in the user's metric), loss
-            (what the search minimised), status, fit_time, budget, origin,
-            hyperparameters (the family's own, as text), preprocessing (the
+            (what the search minimised), status, fit_time, memory_mb (peak
+            resident MiB of the trial's worker), budget, origin,
+            resumed (reused from ``output_dir``'s trial log), hyperparameters
+            (the family's own, as text), preprocessing (the
             choices that are not "none"), config, error.
         """
         check_is_fitted(self, "leaderboard_")
@@ -588,16 +776,30 @@ class BaseAuto(BaseEstimator):
         return tags
 
 
-def _threads_per_trial(n_rows: int, executor: Executor | None) -> int:
+def _names_for_sklearn(X: Any, X_frame: pd.DataFrame) -> Any:
+    """What scikit-learn's ``validate_data`` sees to set ``feature_names_in_``.
+
+    ``X`` itself, except for a DataFrame whose column names mix strings with
+    other types (e.g. ``0`` and ``"a"``): scikit-learn rejects those, while the
+    data stage names every column with ``str``, so the checked frame is passed.
+    """
+    if isinstance(X, pd.DataFrame):
+        if len({isinstance(name, str) for name in X.columns}) > 1:
+            return X_frame
+    return X
+
+
+def _threads_per_trial(n_rows: int, executor: Executor | None, n_cores: int) -> int:
     """Cores per model fit; small data gets one thread (OpenMP overhead dominates,
     and OpenMP threads spin badly when the machine is busy).
 
-    Local trials share this machine's cores (``executor=None``: a fit alone in
-    this process, e.g. the ensemble's); on Dask each trial takes one thread.
+    Local trials share the ``n_cores`` the user allowed through ``n_jobs``
+    (``executor=None``: a fit alone in this process, e.g. the ensemble's); on
+    Dask each trial takes one thread.
     """
     if n_rows < SMALL_DATA_ROWS or isinstance(executor, DaskExecutor):
         return 1
-    return max(1, available_cores() // (executor.n_workers if executor else 1))
+    return max(1, n_cores // (executor.n_workers if executor else 1))
 
 
 def _is_full_budget_success(record: TrialRecord) -> bool:
@@ -635,4 +837,6 @@ def _trial_dict(record: TrialRecord) -> dict[str, Any]:
         "fit_time": None if result is None else result.fit_time,
         "worker": None if result is None else result.worker,
         "error": record.error,
+        "resumed": record.resumed,
+        "peak_memory_mb": None if result is None else result.peak_memory_mb,
     }

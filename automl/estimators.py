@@ -17,9 +17,10 @@ _PARAMETERS = """
     Parameters
     ----------
     time_limit : float or None, default=300
-        Seconds the whole ``fit`` may take. ``fit`` returns within it plus a
-        few seconds (the search stops proposing trials in time to refit the
-        best one). None means no limit, and then ``max_trials`` is required.
+        Seconds the whole ``fit`` may take. ``fit`` returns within it plus
+        ``automl.limits.TIME_LIMIT_SLACK_S`` (3 s): the search stops proposing
+        trials in time to build the final model. None means no limit, and then
+        ``max_trials`` is required.
     metric : str, scikit-learn scorer or None, default=None
         What to optimise. None is {default_metric}. Names: {metric_names}; or
         any scorer made with :func:`sklearn.metrics.make_scorer`.
@@ -43,14 +44,33 @@ _PARAMETERS = """
         (at least 5 s). Boosters and tree ensembles stop adding iterations at
         the limit; a trial still running shortly after it is killed.
     per_trial_memory_limit : float or None, default=None
-        MiB one trial's worker may use; None means 60 % of the available
-        memory shared by the workers. Configurations estimated to need more
-        are skipped; a worker that goes over is killed (status "memout").
+        MiB one trial's worker process may use (process, data and model);
+        None derives it from ``memory_limit``. Configurations estimated to
+        need more are skipped; a worker that goes over is killed (status
+        "memout").
+    memory_limit : float or None, default=None
+        MiB the whole fit may use: this process's typed copy of the data and
+        kept predictions, every worker at its per-trial limit, and the
+        ensemble's refits. None means 60 % of the memory available when
+        ``fit`` starts. What does not fit is reduced before the search, in
+        this order: fewer parallel workers, then a row subsample of the
+        training data; families that do not fit even at the lowest budget are
+        not searched (leaderboard rows with status "memout" and the reason).
+        See ``memory_plan_``. ``fit`` raises ``MemoryError`` only when one
+        worker on a 1,000-row sample does not fit. Large tables are held as
+        float32 where that loses nothing that matters.
     multi_fidelity : bool or "auto", default="auto"
         Successive halving over the fraction of training rows each trial
         sees (eta=3, budgets down to 1/27, at least 2,000 rows). "auto" uses
         it from 6,000 training rows. Only full-budget trials compete
         for the final model.
+    meta_learning : bool or path, default=True
+        Start the search from configurations that did well on similar prior
+        tasks: a portfolio selected offline over the corpus in ``metadata/``,
+        then the best configuration of each of the 5 prior tasks nearest by
+        meta-features. A path uses another knowledge base written by
+        ``python -m automl.metalearning.build``. False starts from each model
+        family's default configuration.
     dask_address : str or None, default=None
         Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run
         on its workers, the search stays in this process.
@@ -70,6 +90,16 @@ _PARAMETERS = """
         widget in Jupyter when ipywidgets is installed), 2 the bar and a line
         per trial. Every trial is also logged at INFO level by the ``automl``
         logger, whatever ``verbose`` is.
+    output_dir : str, path or None, default=None
+        Folder for a trial log that survives the process: every finished
+        trial is appended to ``trials.jsonl`` (full-budget trials' validation
+        predictions under ``predictions/``). A fit killed at any moment and
+        started again with the same ``output_dir`` and data continues: the
+        logged trials are reused, not run again, and count toward
+        ``max_trials`` and the ensemble; ``time_limit`` starts afresh. Other
+        data or settings (metric, resampling, seed, include/exclude,
+        ``multi_fidelity``) in the same folder raise ``ValueError``. None
+        keeps nothing after ``fit``.
 """
 
 _ATTRIBUTES = """
@@ -93,8 +123,13 @@ _ATTRIBUTES = """
         Best validation score against time: one row per improvement, columns
         ``time`` (seconds since ``fit`` started), ``score``, ``trial_id``,
         ``model``. :meth:`plot_trajectory` draws it.
+    initial_design_ : list of (str, dict)
+        The configurations evaluated first, each with its origin
+        (``"portfolio"``, ``"nearest-task"`` or ``"default"``).
     trials_ : list of dict
-        Every trial, failures included, with its error message.
+        Every trial, failures included, with its error message; ``resumed``
+        is True for trials reused from ``output_dir``'s log (their ``started``
+        is negative: seconds before this ``fit`` began).
     metric_ : automl.metrics.Metric
         The metric used.
     task_ : {{"binary", "multiclass", "regression"}}
@@ -104,6 +139,11 @@ _ATTRIBUTES = """
     fallback_ : estimator
         Constant baseline fitted before the search; used (with a warning) if no
         searched model could be refitted.
+    memory_plan_ : dict
+        What ran under ``memory_limit``: ``limit_mb``, ``data_mb``,
+        ``n_workers`` (and ``requested_workers``), ``per_trial_mb``,
+        ``n_rows`` of ``total_rows`` (``subsampled``), ``skipped`` families
+        with the reason, ``notes`` on what was reduced, ``planned_mb``.
     fit_time_ : float
         Seconds ``fit`` took.
     n_features_in_ : int

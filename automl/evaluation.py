@@ -23,7 +23,7 @@ from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.metrics import Metric, score_predictions
 from automl.resampling import Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
-from automl.space.memory import estimate_memory_mb
+from automl.space.memory import bytes_per_value, estimate_memory_mb
 
 
 @dataclass
@@ -46,7 +46,10 @@ class TrialSettings:
     metric: Metric
     crash_loss: float
     n_threads: int
+    #: Resident MiB the trial's worker may use (process, data and model).
     memory_limit_mb: float | None = None
+    #: MiB of that limit taken before the model: the process and its data.
+    memory_reserved_mb: float = 0.0
 
 
 @dataclass
@@ -55,6 +58,8 @@ class TrialResult:
 
     ``predictions`` are the validation predictions for the rows in
     ``validation_indices(splits)`` (class probabilities for classification).
+    ``peak_memory_mb`` is the peak resident memory of the process during the
+    trial (Linux; None elsewhere), data included.
     """
 
     loss: float
@@ -63,12 +68,40 @@ class TrialResult:
     predictions: np.ndarray | None = None
     error: str | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    peak_memory_mb: float | None = None
+
+
+#: Data files from this size on are memory-mapped by the workers rather than
+#: read: the workers then share one copy in the page cache.
+MMAP_MIN_BYTES = 16 * 2**20
 
 
 @functools.lru_cache(maxsize=2)
 def _load_trial_data(path: str) -> TrialData:
-    data: TrialData = joblib.load(path)
+    large = os.path.getsize(path) >= MMAP_MIN_BYTES
+    data: TrialData = joblib.load(path, mmap_mode="r" if large else None)
     return data
+
+
+def _reset_peak_memory() -> None:
+    """Start measuring this process's peak memory afresh (Linux, best effort)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_mb() -> float | None:
+    """Peak resident MiB of this process since the last reset (Linux), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def evaluate(
@@ -104,6 +137,21 @@ def evaluate(
         Never raises; failures have ``status="crashed"`` and ``settings.crash_loss``.
     """
     start = time.time()
+    _reset_peak_memory()
+    result = _evaluate(config, data, settings, seed, deadline, budget, start)
+    result.peak_memory_mb = _peak_memory_mb()
+    return result
+
+
+def _evaluate(
+    config: dict[str, Any],
+    data: TrialData | str,
+    settings: TrialSettings,
+    seed: int,
+    deadline: float | None,
+    budget: float | None,
+    start: float,
+) -> TrialResult:
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
         hopeless = _memory_check(config, trial_data, settings, budget)
@@ -164,12 +212,19 @@ def _memory_check(
     if settings.memory_limit_mb is None:
         return None
     n_rows = int(len(data.splits[0][0]) * (budget or 1.0))
-    needed = estimate_memory_mb(config, data.properties, n_rows)
+    model = estimate_memory_mb(
+        config,
+        data.properties,
+        n_rows,
+        bytes_per_value=bytes_per_value(data.X),
+        n_predict_rows=max(len(valid) for _, valid in data.splits),
+    )
+    needed = model + settings.memory_reserved_mb
     if needed <= settings.memory_limit_mb:
         return None
     return (
-        f"skipped: estimated {needed:,.0f} MiB, over the per-trial limit of "
-        f"{settings.memory_limit_mb:,.0f} MiB"
+        f"skipped: estimated {needed:,.0f} MiB ({model:,.0f} for the model), over "
+        f"the per-trial limit of {settings.memory_limit_mb:,.0f} MiB"
     )
 
 

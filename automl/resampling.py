@@ -120,3 +120,37 @@ def subsample(train: np.ndarray, budget: float | None, seed: int) -> np.ndarray:
     n = max(2, int(np.ceil(budget * len(train))))
     order = np.random.RandomState(seed).permutation(len(train))
     return np.sort(train[order[:n]])
+
+
+def subsample_rows(y: np.ndarray, n_keep: int, task: Task, seed: int) -> np.ndarray:
+    """Sorted indices of ``n_keep`` rows, stratified by class when possible.
+
+    Used when the whole table does not fit in ``memory_limit``: the fit then
+    runs on these rows only.
+
+    Parameters
+    ----------
+    y : ndarray
+        The encoded target.
+    n_keep : int
+        Rows to keep (all when ``n_keep >= len(y)``).
+    task : {"binary", "multiclass", "regression"}
+    seed : int
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    n = len(y)
+    if n_keep >= n:
+        return np.arange(n)
+    stratify = None
+    if task != "regression":
+        counts = np.bincount(y)
+        n_classes = np.count_nonzero(counts)
+        if counts[counts > 0].min() >= 2 and min(n_keep, n - n_keep) >= n_classes:
+            stratify = y
+    kept, _ = train_test_split(
+        np.arange(n), train_size=n_keep, random_state=seed, stratify=stratify
+    )
+    return np.sort(kept)

@@ -81,7 +81,7 @@ def index_path(source: str | Path) -> Path:
 
 def _optional_int(value: object) -> int:
     try:
-        return 0 if pd.isna(value) else int(value)
+        return 0 if pd.isna(value) else int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return 0
 

@@ -20,7 +20,16 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoClassifier, AutoRegressor
 from automl.exceptions import FallbackModelWarning
+from automl.search import reuse_workers
 from tests.conftest import TEST_BUDGET
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_workers_between_fits():
+    """Hundreds of short fits here: start worker processes once, not per fit
+    (tests/test_robustness checks that a plain fit leaves none behind)."""
+    with reuse_workers():
+        yield
 
 # Checks our estimators fail on purpose, with the reason.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}

@@ -35,6 +35,11 @@ _DATETIME_INFERRED = frozenset({"datetime", "datetime64", "date"})
 _MIXED_INFERRED = frozenset({"mixed", "mixed-integer", "unknown-array"})
 #: Largest float whose integer value is exact; used to print ``3.0`` as ``"3"``.
 _EXACT_INT_LIMIT = 2.0**53
+#: Largest magnitude of a numeric feature: float32's largest value. Forests and
+#: boosters work in float32 (larger values become infinite there, and they reject
+#: them) and scalers square values (1e200 squared overflows float64), so larger
+#: magnitudes are clipped to it.
+MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 
 
 def infer_kind(column: pd.Series) -> Kind:
@@ -103,6 +108,8 @@ def find_invalid_value(column: pd.Series) -> object | None:
 def to_float(column: pd.Series) -> np.ndarray:
     """Convert a column to a float64 array; unreadable values and ±inf become NaN.
 
+    Magnitudes above ``MAX_MAGNITUDE`` (3.4e38) are clipped to it.
+
     Parameters
     ----------
     column : pandas.Series
@@ -113,6 +120,7 @@ def to_float(column: pd.Series) -> np.ndarray:
     numpy.ndarray
         A new float64 array of the same length. Booleans map to 0/1, timedeltas
         to seconds, strings of numbers to their value; anything else is NaN.
+        Finite values lie within ``[-MAX_MAGNITUDE, MAX_MAGNITUDE]``.
     """
     dtype = column.dtype
     if is_timedelta64_dtype(dtype):
@@ -126,6 +134,7 @@ def to_float(column: pd.Series) -> np.ndarray:
         values = _parse_numbers(column)
     values = np.array(values, dtype="float64", copy=True)
     values[~np.isfinite(values)] = np.nan
+    np.clip(values, -MAX_MAGNITUDE, MAX_MAGNITUDE, out=values)
     return values
 
 
@@ -135,7 +144,7 @@ def _parse_numbers(column: pd.Series) -> np.ndarray:
     try:
         parsed = pd.to_numeric(objects, errors="coerce")
         return np.asarray(parsed.to_numpy(dtype="float64", na_value=np.nan))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # e.g. the int 10**400
         return np.array([_one_float(value) for value in objects], dtype="float64")
 
 
@@ -143,7 +152,7 @@ def _one_float(value: object) -> float:
     """Read one value as a float, or NaN."""
     try:
         return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return float("nan")
 
 

@@ -41,6 +41,12 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     estimator_name : str, optional
         Name used in error messages ("X has 3 features, but AutoClassifier is
         expecting 4 features as input."). Defaults to ``"FeatureTyper"``.
+    float32 : bool, default=False
+        Store numeric columns as float32 where that is safe (half the memory
+        of float64, which matters for large tables): a column stays float64
+        when its values exceed float32's range, or when float32's rounding at
+        its largest magnitude is coarser than 1/1000 of its standard deviation
+        (e.g. identifiers near 1e9 that differ by 1).
 
     Attributes
     ----------
@@ -60,6 +66,8 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     has_feature_names_ : bool
         False when fit on unnamed input (names were generated). Input is then
         matched by position, and only the number of columns is checked.
+    float32_columns_ : tuple of str
+        Output numeric columns stored as float32 (empty unless ``float32``).
 
     Notes
     -----
@@ -69,6 +77,8 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
       ``boolean``, timedeltas (seconds) and object columns of numbers become
       float64. **±inf becomes NaN**, as does any value that cannot be read as a
       number (so a numeric column arriving as strings of numbers still works).
+      Magnitudes beyond float32's range (3.4e38) are clipped to it: forests
+      and boosters compute in float32.
     * categorical: ``category``, strings (object, ``str``, ``string``) and mixed
       columns become ``category`` with string categories fixed at fit (declared
       order for pandas categoricals, sorted otherwise). Unseen values become
@@ -90,10 +100,12 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         max_categories: int = 1000,
         drop_constant: bool = True,
         estimator_name: str | None = None,
+        float32: bool = False,
     ) -> None:
         self.max_categories = max_categories
         self.drop_constant = drop_constant
         self.estimator_name = estimator_name
+        self.float32 = float32
 
     def fit(self, X: object, y: object = None) -> FeatureTyper:
         """Learn the kind, categories and datetime parts of every column.
@@ -117,33 +129,42 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.has_feature_names_ = list(frame.columns) != generated_names(frame.shape[1])
-        specs, dropped = self._fit_specs(frame)
+        specs, dropped, narrow = self._fit_specs(frame)
         self.kinds_ = {name: spec.kind for name, spec in specs.items()}
         self.dropped_ = dropped
         self.specs_ = {
             name: spec for name, spec in specs.items() if name not in dropped
         }
         self.columns_ = _feature_columns(list(self.specs_.values()))
+        kept = set(self.columns_.numeric)
+        self.float32_columns_ = tuple(name for name in narrow if name in kept)
         return self
 
     def _fit_specs(
         self, frame: pd.DataFrame
-    ) -> tuple[dict[str, ColumnSpec], dict[str, str]]:
-        """Fit a spec per column; return all specs and the dropped columns."""
+    ) -> tuple[dict[str, ColumnSpec], dict[str, str], list[str]]:
+        """Fit a spec per column; return all specs, the dropped columns and the
+        numeric output columns that can be float32."""
         taken = set(frame.columns)
         specs: dict[str, ColumnSpec] = {}
         reasons: dict[str, str] = {}
+        narrow: list[str] = []
         for name in frame.columns:
             spec = fit_spec(
                 frame[name], name, max_categories=self.max_categories, taken=taken
             )
             taken.update(spec.output_names)
             specs[name] = spec
-            if self.drop_constant and is_constant(spec.transform(frame[name])):
+            if not (self.drop_constant or self.float32):
+                continue
+            typed = spec.transform(frame[name])
+            if self.drop_constant and is_constant(typed):
                 reasons[name] = _constant_reason(frame[name], spec)
+            if self.float32:
+                narrow.extend(n for n, v in typed.items() if _float32_safe(v))
         if len(reasons) == len(specs):
             reasons = {}
-        return specs, reasons
+        return specs, reasons, narrow
 
     def transform(self, X: object) -> pd.DataFrame:
         """Convert features to the types learned at fit.
@@ -168,11 +189,21 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         check_is_fitted(self, "columns_")
         frame = self._align_columns(check_features(X))
-        typed: TypedColumns = {}
+        blocks = _NumericBlocks(
+            self.columns_.numeric, getattr(self, "float32_columns_", ()), len(frame)
+        )
+        categorical: TypedColumns = {}
         for name, spec in self.specs_.items():
-            typed.update(spec.transform(frame[name]))
-        ordered = {name: typed[name] for name in self.columns_.all}
-        return pd.DataFrame(ordered, index=pd.RangeIndex(len(frame)))
+            for out_name, values in spec.transform(frame[name]).items():
+                if isinstance(values, pd.Categorical):
+                    categorical[out_name] = values
+                else:
+                    blocks.put(out_name, values)
+        parts = blocks.frames()
+        if categorical:
+            parts.append(pd.DataFrame(categorical, copy=False))
+        out = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+        return out[list(self.columns_.all)].set_axis(pd.RangeIndex(len(frame)))
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the output columns, in output order.
@@ -236,6 +267,59 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             )
         warnings.warn(message, UserWarning, stacklevel=4)
         return frame.set_axis(fitted, axis=1)
+
+
+class _NumericBlocks:
+    """The numeric output written column by column into one 2-D array per dtype,
+    which becomes a pandas block without a copy (building the frame from a dict
+    of columns would copy the whole table once more)."""
+
+    def __init__(self, names: tuple[str, ...], narrow: tuple[str, ...], n: int):
+        narrow_set = set(narrow)
+        self.names = {
+            np.dtype(np.float32): [c for c in names if c in narrow_set],
+            np.dtype(np.float64): [c for c in names if c not in narrow_set],
+        }
+        self.arrays = {
+            dtype: np.empty((len(cols), n), dtype=dtype)
+            for dtype, cols in self.names.items()
+        }
+        self.where = {
+            name: (dtype, i)
+            for dtype, cols in self.names.items()
+            for i, name in enumerate(cols)
+        }
+
+    def put(self, name: str, values: np.ndarray) -> None:
+        dtype, i = self.where[name]
+        self.arrays[dtype][i] = values
+
+    def frames(self) -> list[pd.DataFrame]:
+        return [
+            pd.DataFrame(self.arrays[dtype].T, columns=cols, copy=False)
+            for dtype, cols in self.names.items()
+            if cols
+        ]
+
+
+#: float32's largest finite value; larger magnitudes would become infinite.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: float32's rounding at a column's largest magnitude must stay below this share
+#: of the column's standard deviation.
+_FLOAT32_ROUNDING = 1e-3
+
+
+def _float32_safe(values: np.ndarray | pd.Categorical) -> bool:
+    """Whether a numeric output column loses nothing that matters in float32."""
+    if isinstance(values, pd.Categorical):
+        return False
+    finite = np.isfinite(values)
+    if not finite.any():
+        return True
+    top = float(np.max(np.abs(values[finite])))
+    spread = float(np.std(values[finite]))
+    ulp = top * float(np.finfo(np.float32).eps)
+    return top <= _FLOAT32_MAX and (spread == 0.0 or ulp <= _FLOAT32_ROUNDING * spread)
 
 
 def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:

@@ -18,7 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 
-from automl.data.columns import find_invalid_value
+from automl.data.columns import MAX_MAGNITUDE, find_invalid_value
 
 TargetTask = Literal["classification", "regression"]
 
@@ -103,11 +103,17 @@ def _array_to_frame(X: object) -> pd.DataFrame:
     """Validate an array-like with scikit-learn's ``check_array`` and name it."""
     if isinstance(X, pd.Series):
         X = X.to_numpy()
-    array = check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True)
+    try:
+        array = check_array(X, dtype=None, ensure_all_finite=False, ensure_2d=True)
+    except (TypeError, ValueError) as exc:  # e.g. 1-D, 3-D, ragged rows, 0 rows
+        error = ValueError if isinstance(exc, ValueError) else TypeError
+        raise error(f"X could not be read as a 2-D table: {exc}") from exc
     if not isinstance(X, np.ndarray) and array.dtype.kind in "US":
         # Lists mixing numbers and strings: numpy turned the numbers into text.
         array = np.asarray(X, dtype=object)
-    return pd.DataFrame(array, columns=generated_names(array.shape[1]))
+    # No copy: the frame is read only (FeatureTyper writes the typed copy), and a
+    # copy of a 2M x 50 float table costs 800 MB and seconds.
+    return pd.DataFrame(array, columns=generated_names(array.shape[1]), copy=False)
 
 
 def _check_shape(shape: tuple[int, int]) -> None:
@@ -162,7 +168,8 @@ def check_target(
     task : {"classification", "regression"}
         Classification accepts labels of one type (strings, integers, bools or
         integral floats), at least two distinct ones, none missing. Regression
-        accepts finite numbers (and bools).
+        accepts finite numbers of magnitude up to float32's largest (3.4e38),
+        and bools.
     estimator_name : str, optional
         Used in the "y is None" message, e.g. ``"AutoClassifier"``.
 
@@ -263,11 +270,21 @@ def _unwrap_object(values: np.ndarray) -> np.ndarray:
     inferred = infer_dtype(values, skipna=True)
     missing = pd.isna(values)
     if inferred == "integer" and not missing.any():
-        return values.astype(np.int64)
+        try:
+            return values.astype(np.int64)
+        except OverflowError:  # Python ints beyond int64 are read as floats
+            pass
     if inferred == "boolean" and not missing.any():
         return values.astype(bool)
     if inferred in ("integer", "boolean", "floating", "mixed-integer-float", "empty"):
-        return np.where(missing, np.nan, values).astype(np.float64)
+        try:
+            return np.where(missing, np.nan, values).astype(np.float64)
+        except OverflowError as exc:
+            raise ValueError(
+                "Input y contains an integer too large for dtype('float64') "
+                f"({exc}). Rescale y, or convert its values to strings if they "
+                "are class labels."
+            ) from exc
     return values
 
 
@@ -333,6 +350,14 @@ def _check_continuous(values: np.ndarray) -> np.ndarray:
         raise ValueError(
             "Input y contains infinity or a value too large for dtype('float64'); "
             "regression needs finite targets. Drop or clip those rows."
+        )
+    largest = float(np.max(np.abs(out)))
+    if largest > MAX_MAGNITUDE:
+        raise ValueError(
+            f"Input y contains values as large as {largest:.3g}; regression "
+            f"supports magnitudes up to {MAX_MAGNITUDE:.3g} (float32's range, in "
+            "which boosters compute, and squared errors must not overflow). "
+            "Rescale y, e.g. divide it by a power of ten or take its logarithm."
         )
     return out
 

@@ -147,6 +147,7 @@ class FittedEnsemble:
                     "fit_time": round(self.fit_seconds, 3),
                     "budget": 1.0,
                     "origin": "ensemble (chosen)" if chosen else "ensemble",
+                    "resumed": False,
                     "hyperparameters": summary if chosen else "",
                     "preprocessing": "",
                     "config": {"kind": self.kind, "decision": self.decision},

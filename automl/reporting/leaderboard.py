@@ -17,8 +17,10 @@ _COLUMNS = [
     "loss",
     "status",
     "fit_time",
+    "memory_mb",
     "budget",
     "origin",
+    "resumed",
     "hyperparameters",
     "preprocessing",
     "config",
@@ -57,13 +59,63 @@ def _row(record: TrialRecord, metric: Metric) -> dict[str, Any]:
         "loss": record.loss,
         "status": record.status,
         "fit_time": round(record.duration, 3),
+        "memory_mb": _peak_memory(record),
         "budget": record.budget if record.budget is not None else 1.0,
         "origin": record.origin,
+        "resumed": record.resumed,
         "hyperparameters": key_hyperparameters(record.config),
         "preprocessing": preprocessing_summary(record.config),
         "config": record.config,
         "error": (record.error or "").strip().splitlines()[0] if record.error else None,
     }
+
+
+def _peak_memory(record: TrialRecord) -> float:
+    peak = getattr(record.outcome, "peak_memory_mb", None)
+    return float("nan") if peak is None else round(float(peak), 1)
+
+
+def with_skipped_families(frame: pd.DataFrame, skipped: dict[str, str]) -> pd.DataFrame:
+    """The leaderboard with a row per family the memory plan left out, last.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`leaderboard_frame`.
+    skipped : dict of str to str
+        Family -> reason (``MemoryPlan.skipped``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Skipped families have status "memout", origin "memory plan", no
+        trial_id and the reason in ``error``.
+    """
+    if not skipped:
+        return frame
+    rows = [
+        {
+            "trial_id": None,
+            "model": family,
+            "score": float("nan"),
+            "loss": float("nan"),
+            "status": "memout",
+            "fit_time": 0.0,
+            "memory_mb": float("nan"),
+            "budget": float("nan"),
+            "origin": "memory plan",
+            "resumed": False,
+            "hyperparameters": "",
+            "preprocessing": "",
+            "config": {"model": family},
+            "error": reason,
+        }
+        for family, reason in skipped.items()
+    ]
+    extra = pd.DataFrame(rows).reindex(columns=frame.columns)
+    out = pd.concat([frame.drop(columns="rank"), extra.drop(columns="rank")])
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out.reset_index(drop=True)
 
 
 def key_hyperparameters(config: dict[str, Any]) -> str:

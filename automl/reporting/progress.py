@@ -110,7 +110,7 @@ class SearchProgress:
     >>> progress = SearchProgress(2, get_metric("accuracy", "binary"),
     ...                           start=time.time(), time_limit=10,
     ...                           max_trials=None, file=out)
-    >>> progress(TrialRecord(0, {"model": "linear"}, 0, None, "initial", 0.1,
+    >>> progress(TrialRecord(0, {"model": "linear"}, 0, None, "default", 0.1,
     ...                      "ok", 0.0, 0.5))
     >>> progress.close()
     >>> "trial   0 linear" in out.getvalue() and "accuracy=0.9" in out.getvalue()
@@ -270,7 +270,7 @@ def _is_full_budget_success(record: TrialRecord) -> bool:
 
 def _make_bar(total: float | None, name: str, file: TextIO | None) -> Any:
     """A tqdm bar: the notebook widget inside Jupyter (with ipywidgets), else text."""
-    bar_class = _tqdm_class() if file is None else _text_tqdm()
+    bar_class = _without_monitor(_tqdm_class() if file is None else _text_tqdm())
     return bar_class(
         total=total,
         desc=name,
@@ -282,6 +282,15 @@ def _make_bar(total: float | None, name: str, file: TextIO | None) -> Any:
         dynamic_ncols=True,
         mininterval=0.2,
     )
+
+
+def _without_monitor(bar_class: Any) -> Any:
+    """The tqdm class without its monitor thread, which never stops once started.
+
+    The ticker redraws the bar every second already; tqdm's monitor would be
+    left running after ``fit``.
+    """
+    return type(bar_class.__name__, (bar_class,), {"monitor_interval": 0})
 
 
 def _text_tqdm() -> Any:

@@ -131,7 +131,27 @@ def summary_text(estimator: Any) -> str:
         f"  resampling       {estimator.resampling_}",
         f"  final model      {_members_line(members)}",
     ]
+    plan = getattr(estimator, "memory_plan_", None)
+    if plan is not None:
+        lines.append(f"  memory           {_memory_line(plan)}")
+        lines += [f"                   {note}" for note in _memory_notes(plan)]
     return "\n".join(lines)
+
+
+def _memory_line(plan: dict[str, Any]) -> str:
+    workers = plan["n_workers"]
+    per_trial = plan["per_trial_mb"]
+    text = f"limit {plan['limit_mb']:,.0f} MiB, data {plan['data_mb']:,.0f} MiB"
+    if workers and per_trial is not None:
+        text += f", {workers} worker{'s' if workers > 1 else ''} × {per_trial:,.0f} MiB"
+    return text
+
+
+def _memory_notes(plan: dict[str, Any]) -> list[str]:
+    notes = list(plan["notes"])
+    if plan["skipped"]:
+        notes.append("not searched (memory): " + ", ".join(sorted(plan["skipped"])))
+    return notes
 
 
 def _data_line(estimator: Any) -> str:

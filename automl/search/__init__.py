@@ -7,6 +7,7 @@ from automl.search.executors import (
     ProcessExecutor,
     SerialExecutor,
     available_cores,
+    reuse_workers,
     shutdown_idle_workers,
 )
 from automl.search.optimizer import Optimizer
@@ -20,6 +21,7 @@ __all__ = [
     "SerialExecutor",
     "TrialRecord",
     "available_cores",
+    "reuse_workers",
     "run_search",
     "shutdown_idle_workers",
 ]

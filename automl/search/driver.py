@@ -8,7 +8,7 @@ proposes configurations, a trial function that returns an outcome with a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,7 +29,11 @@ class Outcome(Protocol):
 
 @dataclass
 class TrialRecord:
-    """One finished trial, in the order trials finished."""
+    """One finished trial, in the order trials finished.
+
+    ``resumed`` marks a trial read from the trial log of an earlier, killed
+    fit (see :mod:`automl.search.trial_log`) rather than run by this one.
+    """
 
     trial_id: int
     config: dict[str, Any]
@@ -42,6 +46,7 @@ class TrialRecord:
     duration: float
     error: str | None = None
     outcome: Any = field(default=None, repr=False)
+    resumed: bool = False
 
 
 @dataclass
@@ -85,14 +90,18 @@ def run_search(
     trial_kwargs: dict[str, Any],
     settings: SearchSettings,
     on_trial: Callable[[TrialRecord], None] | None = None,
+    prior: Sequence[TrialRecord] = (),
 ) -> list[TrialRecord]:
     """Run trials asynchronously: a free worker gets the next ``ask()`` at once.
 
     ``trial_fn(config=..., seed=..., budget=..., deadline=..., **trial_kwargs)``
-    runs in
-    the executor. Returns every finished trial, including failures.
+    runs in the executor. ``prior`` are trials finished by an earlier fit (on
+    resume): they are told to the optimiser before its first ask, count
+    toward ``max_trials``, and new trial ids follow theirs. Returns every
+    finished trial, including failures and ``prior``.
     """
     loop = _SearchLoop(optimizer, executor, trial_fn, trial_kwargs, settings, on_trial)
+    loop.add_prior(prior)
     return loop.run()
 
 
@@ -115,6 +124,22 @@ class _SearchLoop:
         self.pending: dict[Future[Any], _Pending] = {}
         self.records: list[TrialRecord] = []
         self.n_submitted = 0
+        self.next_id = 0
+
+    def add_prior(self, prior: Sequence[TrialRecord]) -> None:
+        """Tell trials of an earlier fit before the first ask (SMAC.md §4(b))."""
+        for record in prior:
+            self.optimizer.tell_known(
+                record.config,
+                seed=record.seed,
+                budget=record.budget,
+                loss=record.loss,
+                status=record.status,
+                seconds=record.duration,
+            )
+            self.records.append(record)
+            self.n_submitted += 1
+            self.next_id = max(self.next_id, record.trial_id + 1)
 
     def run(self) -> list[TrialRecord]:
         while True:
@@ -160,10 +185,9 @@ class _SearchLoop:
             **self.trial_kwargs,
         )
         kill_at = None if deadline is None else deadline + KILL_GRACE_SECONDS
-        self.pending[future] = _Pending(
-            self.n_submitted, proposal, time.time(), kill_at
-        )
+        self.pending[future] = _Pending(self.next_id, proposal, time.time(), kill_at)
         self.n_submitted += 1
+        self.next_id += 1
 
     def _wait_timeout(self) -> float:
         kill_times = [p.kill_at for p in self.pending.values() if p.kill_at is not None]

@@ -5,14 +5,21 @@ once; trials get what it returns), ``submit(fn, **kwargs) -> Future``,
 ``kill(future)`` (stop that one trial), ``over_memory()`` (trials over their
 memory limit) and ``close()``; the driver waits with
 :func:`concurrent.futures.wait`.
+
+``ProcessExecutor.close()`` stops its worker processes, so that nothing is
+left running after a fit. Inside a :func:`reuse_workers` block, idle workers
+are kept for the next fit instead (starting a worker and importing the model
+libraries costs a few seconds) and stopped when the block ends.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +29,9 @@ from joblib.externals.loky import ProcessPoolExecutor
 
 #: Idle worker processes exit after this many seconds (and restart on demand).
 WORKER_IDLE_TIMEOUT = 20
+#: Seconds ``close`` waits for each killed worker process (and its manager
+#: thread) to be gone.
+STOP_TIMEOUT = 5.0
 
 
 class Executor(Protocol):
@@ -68,8 +78,10 @@ class _Worker:
     """One worker process (a single-worker loky executor), so it can die alone."""
 
     def __init__(self) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=1, timeout=WORKER_IDLE_TIMEOUT)
+        self.pool = _new_pool()
         self.future: Future[Any] | None = None
+        # Manager threads and processes of killed pools, joined by ``stop``.
+        self._killed: list[Any] = []
 
     def pid(self) -> int | None:
         processes = getattr(self.pool, "_processes", None) or {}
@@ -89,15 +101,82 @@ class _Worker:
         return rss / 2**20
 
     def kill(self) -> None:
+        """Kill the process (and its children) now; a new one starts on demand."""
+        self._killed += _threads_and_processes(self.pool)
         self.pool.shutdown(wait=False, kill_workers=True)
-        self.pool = ProcessPoolExecutor(max_workers=1, timeout=WORKER_IDLE_TIMEOUT)
+        self.pool = _new_pool()
         self.future = None
 
+    def stop(self) -> None:
+        """Kill the process and its children, and wait until they are gone.
 
-# Workers are kept between fits (they exit after WORKER_IDLE_TIMEOUT idle
-# seconds): starting a process and importing the model libraries costs seconds.
+        ``kill`` returns before loky's manager thread has killed and reaped
+        the process; joining the killed pools' threads and processes here
+        means nothing of them is left when the fit returns.
+        """
+        self._killed += _threads_and_processes(self.pool)
+        self.pool.shutdown(wait=True, kill_workers=True)
+        self.reap_killed()
+        self.future = None
+
+    def reap_killed(self) -> None:
+        """Wait until the processes killed by ``kill`` (and their threads) are gone."""
+        for item in self._killed:
+            item.join(timeout=STOP_TIMEOUT)
+        self._killed = []
+
+
+def _new_pool() -> ProcessPoolExecutor:
+    # Workers ignore Ctrl-C (a terminal sends SIGINT to the whole process
+    # group): the fit's process gets the KeyboardInterrupt and kills them.
+    return ProcessPoolExecutor(
+        max_workers=1,
+        timeout=WORKER_IDLE_TIMEOUT,
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, signal.SIG_IGN),
+    )
+
+
+def _threads_and_processes(pool: ProcessPoolExecutor) -> list[Any]:
+    """A loky pool's manager thread and worker processes (threads first)."""
+    thread = getattr(pool, "_executor_manager_thread", None)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    return ([thread] if thread is not None else []) + processes
+
+
+# Idle workers kept for the next fit, only inside a ``reuse_workers()`` block.
 _IDLE_WORKERS: list[_Worker] = []
 _IDLE_LOCK = threading.Lock()
+_REUSE_DEPTH = 0
+
+
+@contextmanager
+def reuse_workers() -> Iterator[None]:
+    """Keep worker processes between the fits run inside the block.
+
+    Each fit otherwise starts its workers and stops them when it ends, which
+    costs a few seconds per fit (process start and imports); this matters for
+    many short fits in a row. The kept workers are stopped when the outermost
+    block ends, even on an exception. The block acts on the whole process
+    (fits in other threads keep their workers too while it lasts).
+
+    Examples
+    --------
+    >>> from automl.search import reuse_workers
+    >>> with reuse_workers():  # doctest: +SKIP
+    ...     models = [AutoClassifier(time_limit=10).fit(X, y) for X, y in tasks]
+    """
+    global _REUSE_DEPTH
+    with _IDLE_LOCK:
+        _REUSE_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _IDLE_LOCK:
+            _REUSE_DEPTH -= 1
+            last = _REUSE_DEPTH == 0
+        if last:
+            shutdown_idle_workers()
 
 
 class ProcessExecutor:
@@ -165,21 +244,30 @@ class ProcessExecutor:
         ]
 
     def close(self) -> None:
-        """Give idle workers back for the next fit; kill those still busy."""
-        with _IDLE_LOCK:
-            for worker in self._workers:
-                if worker.future is not None and not worker.future.done():
-                    worker.kill()
+        """Stop the worker processes and wait until they are gone.
+
+        Inside a :func:`reuse_workers` block, idle workers are kept for the
+        next fit instead; busy ones are always killed.
+        """
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            busy = worker.future is not None and not worker.future.done()
+            if _REUSE_DEPTH > 0 and not busy:
                 worker.future = None
-                _IDLE_WORKERS.append(worker)
-        self._workers = []
+                worker.reap_killed()
+                with _IDLE_LOCK:
+                    _IDLE_WORKERS.append(worker)
+            else:
+                worker.stop()
 
 
 def shutdown_idle_workers() -> None:
-    """Stop the worker processes kept for later fits."""
+    """Stop the worker processes kept by :func:`reuse_workers`."""
     with _IDLE_LOCK:
-        while _IDLE_WORKERS:
-            _IDLE_WORKERS.pop().pool.shutdown(wait=True, kill_workers=True)
+        idle = list(_IDLE_WORKERS)
+        _IDLE_WORKERS.clear()
+    for worker in idle:
+        worker.stop()
 
 
 def available_cores() -> int:

@@ -89,9 +89,9 @@ def config_values(config: Configuration) -> dict[str, Any]:
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in config.items()}
 
 
-def _origin(config: Configuration, warm: set[Configuration]) -> str:
+def _origin(config: Configuration, warm: dict[Configuration, str]) -> str:
     if config in warm:
-        return "initial"
+        return warm[config]
     text = (config.origin or "").lower()
     return "random" if "random" in text else "smac"
 
@@ -105,8 +105,9 @@ class Optimizer:
     seed : int
     n_workers : int
         Trials that run at once; the surrogate is retrained after that many asks.
-    initial_configs : list of dict
-        Configurations evaluated first, in order (e.g. each family's default).
+    initial_configs : list of (origin, dict)
+        Configurations evaluated first, in order, each with the label its
+        trials get as ``Proposal.origin`` (e.g. ``"portfolio"``).
     output_dir : path or None
         Where SMAC writes its files; a temporary directory when None.
     min_budget : float or None
@@ -121,11 +122,12 @@ class Optimizer:
         *,
         seed: int,
         n_workers: int = 1,
-        initial_configs: list[dict[str, Any]] | None = None,
+        initial_configs: list[tuple[str, dict[str, Any]]] | None = None,
         output_dir: Path | None = None,
         min_budget: float | None = None,
     ) -> None:
         self._tmp = None
+        self._asked = False
         if output_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="automl-smac-")
             output_dir = Path(self._tmp.name)
@@ -139,8 +141,11 @@ class Optimizer:
             min_budget=min_budget,
             max_budget=None if min_budget is None else 1.0,
         )
-        warm = [Configuration(space, values=d) for d in initial_configs or []]
-        self._warm = set(warm)
+        self._warm = {
+            Configuration(space, values=d): origin
+            for origin, d in initial_configs or []
+        }
+        warm = list(self._warm)
         _quiet_smac_logger()
         facade = HyperparameterOptimizationFacade
         self._smac = facade(
@@ -162,7 +167,7 @@ class Optimizer:
                 # SMAC's default of 2**20 makes scikit-learn build every tree
                 # best-first into a 2**20-node heap: 80 ms a tree on 200 rows
                 # instead of 3 ms. No tree here gets near that many leaves.
-                max_leaf_nodes=None,
+                max_leaf_nodes=None,  # type: ignore[arg-type]
                 bootstrapping=True,
                 seed=seed,
                 n_jobs=1,
@@ -177,8 +182,49 @@ class Optimizer:
             ),
         )
 
+    def tell_known(
+        self,
+        config: dict[str, Any],
+        *,
+        seed: int,
+        budget: float | None,
+        loss: float,
+        status: str,
+        seconds: float,
+    ) -> None:
+        """Report a trial finished before this optimiser existed (e.g. on resume).
+
+        Must be called before the first :meth:`ask`: SMAC's intensifier takes
+        its seeds and first-stage configurations from the run history on the
+        first ask, so results told later are not used the same way and would be
+        run again (SMAC.md §4(b)). ``seed`` and ``budget`` must be the trial's
+        own (the exact stage-budget float it was asked with).
+
+        Parameters
+        ----------
+        config : dict
+            Plain configuration values, valid in this optimiser's space.
+        seed, budget : int, float or None
+            As in the trial's :class:`Proposal`.
+        loss : float
+            The trial's finite loss.
+        status : {"ok", "crashed", "timeout", "memout"}
+        seconds : float
+            Wall-clock seconds the trial took.
+        """
+        if self._asked:
+            raise RuntimeError(
+                "tell_known() must be called before the first ask(); create a "
+                "new Optimizer to add known results."
+            )
+        space = self._smac.scenario.configspace
+        info = TrialInfo(Configuration(space, values=config), seed=seed, budget=budget)
+        value = TrialValue(cost=loss, time=seconds, status=_STATUS[status])
+        self._smac.tell(info, value, save=False)
+
     def ask(self) -> Proposal:
         """The next configuration to evaluate."""
+        self._asked = True
         with warnings.catch_warnings():
             # SMAC's local search averages an empty list of timings: harmless.
             warnings.simplefilter("ignore", RuntimeWarning)

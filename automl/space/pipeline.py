@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils.class_weight import compute_sample_weight
@@ -140,6 +141,12 @@ def _model_step(family: str, values: Mapping[str, Any], ctx: BuildContext) -> An
     )
 
 
+#: Regression targets whose largest magnitude is outside this range are
+#: standardised for every family: boosters keep labels in float32, where 1e-300
+#: becomes 0 (CatBoost then raises "All train targets are equal").
+TARGET_MAGNITUDES = (1e-30, 1e30)
+
+
 class _ModelStep(BaseEstimator):
     """Shared fit / predict of the model step (see the module docstring)."""
 
@@ -172,6 +179,13 @@ class _ModelStep(BaseEstimator):
                 sample_weight=sample_weight,
                 deadline=self.deadline,
             )
+        self.n_features_in_ = X.shape[1]
+
+    def _fit_constant(self, dummy: BaseEstimator, X: Any, y: np.ndarray) -> None:
+        """Predict a constant where there is nothing to learn (a single class or
+        target value in the training rows; most libraries raise on it)."""
+        self.estimator_ = dummy.fit(X, y)
+        self.stopped_early_ = False
         self.n_features_in_ = X.shape[1]
 
     def _call(self, method: str, X: Any) -> Any:
@@ -216,13 +230,21 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         self.n_classes = n_classes
 
     def fit(self, X: Any, y: Any) -> ModelClassifier:
-        """Fit the wrapped estimator (balanced sample weights if asked)."""
-        y = np.asarray(y)
-        weight = None
-        if self.class_weight == "balanced":
-            weight = compute_sample_weight("balanced", y)
-        self._fit_estimator(X, y, weight)
-        self.fitted_classes_ = np.asarray(self.estimator_.classes_)
+        """Fit the wrapped estimator (balanced sample weights if asked).
+
+        The estimator sees the classes present as 0..k-1 (XGBoost rejects
+        gaps such as 0, 1, 3 when a subset misses class 2). A subset with a
+        single class (a fold of very imbalanced data) trains no classifier
+        (most libraries raise); that class is predicted.
+        """
+        self.fitted_classes_, y = np.unique(np.asarray(y), return_inverse=True)
+        if len(self.fitted_classes_) < 2:
+            self._fit_constant(DummyClassifier(strategy="prior"), X, y)
+        else:
+            weight = None
+            if self.class_weight == "balanced":
+                weight = compute_sample_weight("balanced", y)
+            self._fit_estimator(X, y, weight)
         self.classes_ = self.fitted_classes_
         if self.n_classes is not None and self.n_classes > len(self.classes_):
             self.classes_ = np.arange(self.n_classes)
@@ -259,19 +281,38 @@ class ModelRegressor(RegressorMixin, _ModelStep):
     """
 
     def fit(self, X: Any, y: Any) -> ModelRegressor:
-        """Fit the wrapped estimator, on a standardised target if the family asks."""
+        """Fit the wrapped estimator, on a standardised target if the family asks
+        or the target's magnitude is extreme (see ``TARGET_MAGNITUDES``).
+
+        Training rows that share a single target value get that value as a
+        constant prediction.
+        """
         y = np.asarray(y, dtype=np.float64)
         self.y_mean_, self.y_scale_ = 0.0, 1.0
-        if self._component.standardize_target:
+        largest = float(np.max(np.abs(y), initial=0.0))
+        low, high = TARGET_MAGNITUDES
+        if self._component.standardize_target or not low <= largest <= high:
             self.y_mean_ = float(np.mean(y))
-            self.y_scale_ = float(np.std(y)) or 1.0
-        self._fit_estimator(X, (y - self.y_mean_) / self.y_scale_, None)
+            self.y_scale_ = _std(y - self.y_mean_) or 1.0
+        y = (y - self.y_mean_) / self.y_scale_
+        if len(y) and np.ptp(y) == 0:  # a single value (CatBoost raises)
+            self._fit_constant(DummyRegressor(), X, y)
+        else:
+            self._fit_estimator(X, y, None)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted target values."""
         raw = np.asarray(self._call("predict", X), dtype=np.float64).reshape(-1)
         return raw * self.y_scale_ + self.y_mean_
+
+
+def _std(centred: np.ndarray) -> float:
+    """Standard deviation that neither underflows (1e-300 squared) nor overflows."""
+    largest = float(np.max(np.abs(centred), initial=0.0))
+    if largest == 0.0:
+        return 0.0
+    return largest * float(np.std(centred / largest))
 
 
 def _positional(X: Any) -> Any:

@@ -39,10 +39,13 @@ def _search(trial_fn, executor, settings, initial=None):
 
 def test_search_improves_on_its_initial_configuration() -> None:
     records = _search(
-        quadratic, SerialExecutor(), _settings(max_trials=25), initial=[{"x": 0.9}]
+        quadratic,
+        SerialExecutor(),
+        _settings(max_trials=25),
+        initial=[("default", {"x": 0.9})],
     )
     assert len(records) == 25
-    assert records[0].config == {"x": 0.9} and records[0].origin == "initial"
+    assert records[0].config == {"x": 0.9} and records[0].origin == "default"
     assert min(r.loss for r in records) < 0.01 < records[0].loss
 
 
@@ -61,14 +64,14 @@ def test_search_stops_at_its_deadline() -> None:
 
 @pytest.mark.slow
 def test_failures_hangs_memory_hogs_and_dead_workers_cost_one_trial_each() -> None:
-    initial = [{"x": 0.1}, {"x": 0.95}, {"x": 0.52}, {"x": 0.62}, {"x": 0.3}]
+    initial = [("planted", {"x": x}) for x in (0.1, 0.95, 0.52, 0.62, 0.3)]
     executor = ProcessExecutor(2, memory_limit_mb=600)
     start = time.time()
     try:
         records = _search(
             faulty,
             executor,
-            _settings(time_limit=60, max_trials=8, per_trial=3),
+            _settings(time_limit=60, max_trials=8, per_trial=6),
             initial,
         )
     finally:

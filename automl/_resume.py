@@ -1,0 +1,144 @@
+"""Resuming a killed fit from the trial log in ``output_dir``.
+
+The fit template (:mod:`automl._base`) calls these: open the log for this
+fit's data and settings, turn the logged trials into records the search tells
+SMAC before its first ask, and offer their stored predictions to the ensemble.
+The log itself is :mod:`automl.search.trial_log`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ConfigSpace import ConfigurationSpace
+
+from automl.ensemble import Candidate, CandidatePool
+from automl.evaluation import TrialData
+from automl.resampling import Resampling
+from automl.search import TrialRecord
+from automl.search.trial_log import (
+    LOG_NAME,
+    LogHeader,
+    TrialLog,
+    data_fingerprint,
+    read_trial_log,
+    splits_fingerprint,
+)
+from automl.space import repair_config, space_hash
+
+logger = logging.getLogger("automl")
+
+
+def logged_resampling(
+    output_dir: str | os.PathLike[str] | None, resampling: str
+) -> Resampling | None:
+    """The resampling a logged fit used, when ``resampling="auto"`` may adopt it.
+
+    ``"auto"`` depends on ``time_limit``; a resumed fit with another time
+    limit keeps the resampling of its trials so that their losses compare.
+    """
+    if output_dir is None or resampling != "auto":
+        return None
+    if not (Path(output_dir) / LOG_NAME).exists():
+        return None
+    try:
+        header, _ = read_trial_log(output_dir)
+    except ValueError:  # reported when the log is opened
+        return None
+    found = header.settings.get("resampling")
+    if found == "holdout" or found == "cv":
+        return found
+    return None
+
+
+def open_trial_log(
+    output_dir: str | os.PathLike[str],
+    data: TrialData,
+    space: ConfigurationSpace,
+    settings: dict[str, Any],
+) -> TrialLog:
+    """Open (or start) the trial log of ``output_dir`` for this fit.
+
+    Raises ``ValueError`` if the log belongs to other data or settings.
+    """
+    from automl import __version__
+
+    header = LogHeader(
+        data_fingerprint=data_fingerprint(data.X, data.y, data.task),
+        settings={**settings, "splits": splits_fingerprint(data.splits)},
+        space_hash=space_hash(space),
+        info={"automl_version": __version__},
+    )
+    log = TrialLog(output_dir, header)
+    if log.trials:
+        logger.info(
+            "resuming from %s: %d trials already finished",
+            log.path,
+            len(log.trials),
+        )
+    if log.space_changed and log.trials:
+        logger.warning(
+            "The configuration space changed since the trial log in %s was "
+            "written (another library version?); its configurations are "
+            "repaired to the current space.",
+            output_dir,
+        )
+    return log
+
+
+def resumed_trials(
+    log: TrialLog, space: ConfigurationSpace, start: float
+) -> list[TrialRecord]:
+    """The logged trials, configurations repaired to ``space``.
+
+    Trials whose configuration is illegal in ``space`` (e.g. a model family
+    that is no longer installed) are left out with a warning.
+    """
+    records = []
+    for record in log.resumed_records(start):
+        config = repair_config(record.config, space)
+        if config is None:
+            logger.warning(
+                "trial %d of the trial log does not fit the current "
+                "configuration space; not resumed: %s",
+                record.trial_id,
+                record.config,
+            )
+            continue
+        record.config = config
+        records.append(record)
+    return records
+
+
+def offer_resumed(
+    pool: CandidatePool,
+    log: TrialLog,
+    records: list[TrialRecord],
+    is_candidate: Callable[[TrialRecord], bool],
+) -> None:
+    """Offer the resumed trials that ``is_candidate`` accepts to the ensemble."""
+    stored = {int(t["trial_id"]) for t in log.trials if t.get("predictions")}
+    for record in records:
+        if not is_candidate(record) or record.trial_id not in stored:
+            continue
+        try:
+            predictions = log.load_predictions(record.trial_id)
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "predictions of trial %d unreadable (%s)", record.trial_id, exc
+            )
+            continue
+        pool.add(
+            Candidate(
+                dict(record.config),
+                int(record.seed),
+                float(record.loss),
+                predictions,
+                trial_id=record.trial_id,
+                duration=float(record.duration),
+            )
+        )

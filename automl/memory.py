@@ -1,0 +1,452 @@
+"""The fit's memory plan: what runs at once, on how many rows, under ``memory_limit``.
+
+Before the search, ``fit`` adds up what it will hold at the same time::
+
+    main process   the typed training data + the kept validation predictions
+                   + one model's working set (the ensemble's refits)
+    each worker    the process itself + its view of the data + one trial's
+                   working set (``per_trial_mb``, enforced by killing it)
+
+and fits that sum under ``memory_limit``. When it does not fit, it degrades in
+this order: fewer parallel workers, then a row subsample of the training data
+(the whole fit then sees only those rows). Families whose lightest
+configuration does not fit a trial's working set even at the lowest budget
+are left out of the search. Only when a single worker on the smallest sample
+cannot fit does ``fit`` raise.
+
+The sum counts resident memory (RSS) the way ``ps`` or ``psutil`` do, so
+memory-mapped data shared by the workers is counted once per process: the
+plan errs on the safe side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import pandas as pd
+import psutil
+
+from automl.data.types import DatasetProperties
+from automl.ensemble.builder import MAX_CANDIDATES
+from automl.resampling import HOLDOUT_FRACTION
+from automl.space import build_space, family_defaults
+from automl.space.memory import bytes_per_value, estimate_memory_mb, lightest_config
+
+#: Share of the available memory a fit may use when ``memory_limit`` is None.
+DEFAULT_MEMORY_SHARE = 0.6
+#: Resident MiB of a worker process with the model libraries loaded (measured:
+#: 210-240 MiB after importing automl, LightGBM, XGBoost and CatBoost).
+WORKER_BASE_MB = 300.0
+#: A row subsample keeps at least this many rows; below it ``fit`` raises.
+MIN_SUBSAMPLE_ROWS = 1_000
+#: Before typing, the input is cut to rows whose typed copy takes at most this
+#: share of ``memory_limit`` (the exact plan, after typing, may cut more).
+MAX_DATA_SHARE = 0.25
+#: Typed tables larger than this (at float64) are stored as float32 where safe.
+FLOAT32_FROM_MB = 100.0
+#: How the plan's note on a row subsample starts.
+SUBSAMPLE_NOTE = "the fit used a subsample of"
+
+
+def default_memory_limit_mb() -> float:
+    """``DEFAULT_MEMORY_SHARE`` of the memory available now, in MiB.
+
+    Returns
+    -------
+    float
+    """
+    return DEFAULT_MEMORY_SHARE * psutil.virtual_memory().available / 2**20
+
+
+def frame_memory_mb(X: pd.DataFrame) -> float:
+    """MiB a typed frame holds (values and category codes, not the index).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+
+    Returns
+    -------
+    float
+    """
+    return float(X.memory_usage(index=False, deep=False).sum()) / 2**20
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """What the fit runs under its memory limit (see the module docstring).
+
+    Parameters
+    ----------
+    limit_mb : float
+        The fit's memory limit.
+    data_mb : float
+        MiB of the typed training data the fit uses (after any subsample).
+    n_rows, total_rows : int
+        Training rows the fit uses, and rows passed to ``fit``.
+    n_workers, requested_workers : int
+        Worker processes used, and asked for (``n_jobs``).
+    per_trial_mb : float or None
+        Resident MiB one worker may use (None: no limit, e.g. on Dask).
+    working_mb : float
+        MiB one trial's (and the ensemble's) model may use beyond the process
+        and the data.
+    predictions_mb : float
+        MiB the kept validation predictions may take in the main process.
+    skipped : dict of str to str
+        Model families left out of the search, with the reason.
+    notes : list of str
+        What was reduced and why, in plain words.
+    """
+
+    limit_mb: float
+    data_mb: float
+    n_rows: int
+    total_rows: int
+    n_workers: int
+    requested_workers: int
+    per_trial_mb: float | None
+    working_mb: float
+    predictions_mb: float = 0.0
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def subsampled(self) -> bool:
+        return self.n_rows < self.total_rows
+
+    @property
+    def planned_mb(self) -> float:
+        """The planned peak: main process plus every worker at its limit."""
+        main = self.data_mb + self.predictions_mb + self.working_mb
+        return main + self.n_workers * (self.per_trial_mb or 0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, e.g. for the estimator's ``memory_plan_``."""
+        out = asdict(self)
+        out["subsampled"] = self.subsampled
+        out["planned_mb"] = self.planned_mb
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> MemoryPlan:
+        """The plan back from :meth:`as_dict`."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """MiB of the data at ``n_rows`` rows, and of what comes with it."""
+
+    data_mb: float
+    predictions_mb: float
+    need_mb: float
+
+
+def plan_memory(
+    limit_mb: float,
+    *,
+    total_rows: int,
+    n_workers: int,
+    sizes: Callable[[int], tuple[float, float, float]],
+    per_trial_mb: float | None = None,
+    local_workers: bool = True,
+) -> MemoryPlan:
+    """Fit the workers and rows under ``limit_mb`` (see the module docstring).
+
+    Parameters
+    ----------
+    limit_mb : float
+        The fit's memory limit.
+    total_rows : int
+        Rows of the training data.
+    n_workers : int
+        Workers asked for.
+    sizes : callable
+        ``sizes(n_rows) -> (data_mb, predictions_mb, need_mb)``: the typed
+        data, the kept predictions and the smallest working set that still
+        lets some family fit a full-budget trial, for a fit on ``n_rows`` rows.
+    per_trial_mb : float or None, default=None
+        A worker's limit set by the user; None derives it from ``limit_mb``.
+    local_workers : bool, default=True
+        False when trials run elsewhere (Dask): only the main process counts.
+
+    Returns
+    -------
+    MemoryPlan
+
+    Raises
+    ------
+    MemoryError
+        When one worker on ``MIN_SUBSAMPLE_ROWS`` rows does not fit.
+    """
+    planner = _Planner(limit_mb, sizes, per_trial_mb, local_workers)
+    workers = max(1, n_workers) if local_workers else 0
+    notes: list[str] = []
+    for w in range(workers, 0, -1) if local_workers else [0]:
+        if planner.fits(w, total_rows):
+            if w < workers:
+                notes.append(
+                    f"{w} parallel worker{'s' if w > 1 else ''} instead of "
+                    f"{workers}: more would not fit in {limit_mb:,.0f} MiB"
+                )
+            return planner.plan(w, total_rows, total_rows, workers, notes)
+    w = min(workers, 1)
+    rows = planner.largest_rows(w, total_rows)
+    if rows is None:
+        raise MemoryError(planner.too_small_message(w, total_rows))
+    if w < workers:
+        notes.append(f"1 worker instead of {workers} to fit in {limit_mb:,.0f} MiB")
+    notes.append(
+        f"{SUBSAMPLE_NOTE} {rows:,} of {total_rows:,} rows: the data and one "
+        f"model on all rows would not fit in {limit_mb:,.0f} MiB"
+    )
+    return planner.plan(w, rows, total_rows, workers, notes)
+
+
+class _Planner:
+    def __init__(
+        self,
+        limit_mb: float,
+        sizes: Callable[[int], tuple[float, float, float]],
+        per_trial_mb: float | None,
+        local_workers: bool,
+    ) -> None:
+        self.limit_mb = limit_mb
+        self.sizes = sizes
+        self.per_trial_mb = per_trial_mb
+        self.local_workers = local_workers
+
+    def _sizes(self, rows: int) -> _Sizes:
+        return _Sizes(*self.sizes(rows))
+
+    def working_mb(self, w: int, rows: int) -> float:
+        """What one model may use with ``w`` workers on ``rows`` rows."""
+        s = self._sizes(rows)
+        main = s.data_mb + s.predictions_mb
+        if self.per_trial_mb is not None and self.local_workers:
+            working = self.per_trial_mb - WORKER_BASE_MB - s.data_mb
+            if main + working + w * self.per_trial_mb > self.limit_mb:
+                return -1.0
+            return working
+        worker = WORKER_BASE_MB + s.data_mb
+        return (self.limit_mb - main - w * worker) / (w + 1)
+
+    def fits(self, w: int, rows: int) -> bool:
+        return self.working_mb(w, rows) >= self._sizes(rows).need_mb
+
+    def largest_rows(self, w: int, total_rows: int) -> int | None:
+        """The most rows (bisection; memory grows with rows) that fit, or None."""
+        low = min(MIN_SUBSAMPLE_ROWS, total_rows)
+        if not self.fits(w, low):
+            return None
+        high = total_rows
+        while high - low > max(1, total_rows // 1000):
+            middle = (low + high) // 2
+            if self.fits(w, middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
+    def plan(
+        self, w: int, rows: int, total_rows: int, requested: int, notes: list[str]
+    ) -> MemoryPlan:
+        s = self._sizes(rows)
+        working = self.working_mb(w, rows)
+        per_trial = (
+            WORKER_BASE_MB + s.data_mb + working
+            if self.local_workers
+            else self.per_trial_mb
+        )
+        return MemoryPlan(
+            limit_mb=self.limit_mb,
+            data_mb=s.data_mb,
+            n_rows=rows,
+            total_rows=total_rows,
+            n_workers=w,
+            requested_workers=requested,
+            per_trial_mb=per_trial,
+            working_mb=working,
+            predictions_mb=s.predictions_mb,
+            notes=notes,
+        )
+
+    def too_small_message(self, w: int, total_rows: int) -> str:
+        rows = min(MIN_SUBSAMPLE_ROWS, total_rows)
+        s = self._sizes(rows)
+        needed = s.data_mb + s.predictions_mb + s.need_mb
+        needed += w * (WORKER_BASE_MB + s.data_mb + s.need_mb)
+        if self.per_trial_mb is not None:
+            return (
+                f"per_trial_memory_limit={self.per_trial_mb:,.0f} MiB (with "
+                f"memory_limit={self.limit_mb:,.0f} MiB) cannot hold one worker "
+                f"process (~{WORKER_BASE_MB:,.0f} MiB) and one model even on a "
+                f"{rows:,}-row sample of the data (~{needed:,.0f} MiB in all). "
+                "Increase per_trial_memory_limit and memory_limit, or leave "
+                "per_trial_memory_limit=None."
+            )
+        return (
+            f"memory_limit={self.limit_mb:,.0f} MiB is too small for this fit: "
+            f"even one worker and one model on a {rows:,}-row sample of the data "
+            f"need ~{needed:,.0f} MiB. Increase memory_limit (None uses "
+            f"{DEFAULT_MEMORY_SHARE:.0%} of the available memory, "
+            f"{default_memory_limit_mb():,.0f} MiB now), or pass fewer columns."
+        )
+
+
+def skip_reason(needed_mb: float, working_mb: float, budget: float | None) -> str:
+    """The leaderboard's text for a family left out of the search.
+
+    Parameters
+    ----------
+    needed_mb : float
+        Estimated MiB of the family's lightest configuration at ``budget``.
+    working_mb : float
+        What one trial's model may use.
+    budget : float or None
+        The lowest budget (fraction of the training rows), None for all rows.
+
+    Returns
+    -------
+    str
+    """
+    at = "on all rows" if budget is None else f"at the lowest budget ({budget:.3g})"
+    return (
+        f"skipped: estimated {needed_mb:,.0f} MiB {at} > limit {working_mb:,.0f} "
+        "MiB per trial (beyond the worker and its data); raise memory_limit to "
+        "search it"
+    )
+
+
+def use_float32(n_rows: int, n_columns: int) -> bool:
+    """Whether a table is large enough to be typed as float32 where safe.
+
+    Parameters
+    ----------
+    n_rows, n_columns : int
+        Shape of the input table.
+
+    Returns
+    -------
+    bool
+        True when its float64 copy would exceed ``FLOAT32_FROM_MB``.
+    """
+    return n_rows * n_columns * 8 / 2**20 > FLOAT32_FROM_MB
+
+
+def rows_before_typing(n_rows: int, n_columns: int, limit_mb: float) -> int:
+    """Rows to keep before typing, so that the typed copy stays a small share
+    (``MAX_DATA_SHARE``) of ``limit_mb``; all rows when they fit.
+
+    Parameters
+    ----------
+    n_rows, n_columns : int
+        Shape of the input table.
+    limit_mb : float
+        The fit's memory limit.
+
+    Returns
+    -------
+    int
+    """
+    per_row = n_columns * (4 if use_float32(n_rows, n_columns) else 8) / 2**20
+    cap = int(MAX_DATA_SHARE * limit_mb / max(per_row, 1e-12))
+    return max(min(n_rows, cap), min(n_rows, MIN_SUBSAMPLE_ROWS))
+
+
+def plan_fit_memory(
+    X: pd.DataFrame,
+    properties: DatasetProperties,
+    models: Sequence[str],
+    *,
+    limit_mb: float,
+    n_workers: int,
+    min_budget: Callable[[int], float | None],
+    per_trial_mb: float | None = None,
+    local_workers: bool = True,
+) -> MemoryPlan:
+    """The memory plan of a fit on the typed training data ``X``.
+
+    Estimates the data's size and each family's working set on it (its
+    lightest configuration: see :func:`automl.space.memory.lightest_config`),
+    runs :func:`plan_memory`, then leaves out the families that do not fit
+    even at the lowest budget.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The typed training data.
+    properties : DatasetProperties
+        Its properties.
+    models : sequence of str
+        The families selected for the search.
+    limit_mb : float
+        The fit's memory limit.
+    n_workers : int
+        Workers asked for.
+    min_budget : callable
+        ``min_budget(n_train)``: the lowest budget of successive halving for
+        ``n_train`` training rows, or None for full budgets only.
+    per_trial_mb : float or None, default=None
+        A worker's limit set by the user.
+    local_workers : bool, default=True
+        False when trials run on Dask.
+
+    Returns
+    -------
+    MemoryPlan
+    """
+    space = build_space(properties, models=list(models))
+    lightest = {
+        family: lightest_config(config, space)
+        for family, config in family_defaults(space).items()
+    }
+    n_bytes = bytes_per_value(X)
+    total_mb = frame_memory_mb(X)
+    outputs = properties.n_classes or 1
+
+    def model_mb(config: dict[str, Any], rows: int, budget: float | None) -> float:
+        n_valid = math.ceil(HOLDOUT_FRACTION * rows)
+        n_fit = int((rows - n_valid) * (budget or 1.0))
+        return estimate_memory_mb(
+            config,
+            properties,
+            n_fit,
+            bytes_per_value=n_bytes,
+            n_predict_rows=n_valid,
+        )
+
+    def sizes(rows: int) -> tuple[float, float, float]:
+        predictions = MAX_CANDIDATES * math.ceil(HOLDOUT_FRACTION * rows) * outputs
+        need = min(
+            max(
+                model_mb(config, rows, None),
+                estimate_memory_mb(
+                    config, properties, rows, bytes_per_value=n_bytes, row_copy=False
+                ),
+            )
+            for config in lightest.values()
+        )
+        return total_mb * rows / len(X), predictions * 8 / 2**20, need
+
+    plan = plan_memory(
+        limit_mb,
+        total_rows=len(X),
+        n_workers=n_workers,
+        sizes=sizes,
+        per_trial_mb=per_trial_mb,
+        local_workers=local_workers,
+    )
+    n_train = plan.n_rows - math.ceil(HOLDOUT_FRACTION * plan.n_rows)
+    budget = min_budget(n_train)
+    skipped = {}
+    for family, config in lightest.items():
+        needed = model_mb(config, plan.n_rows, budget)
+        if needed > plan.working_mb:
+            skipped[family] = skip_reason(needed, plan.working_mb, budget)
+    return replace(plan, skipped=skipped)

@@ -1,0 +1,1 @@
+"""Warm start from prior tasks: meta-features, metadata/ and the portfolio."""

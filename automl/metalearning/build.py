@@ -1,0 +1,287 @@
+"""Offline builder of ``metadata/``: searches, a performance matrix, a portfolio.
+
+``python -m automl.metalearning.build --corpus ../shared/datasets --out metadata``
+
+Over a corpus of datasets (a folder with an ``index.csv``, as described in
+``benchmarks/datasets.py``) it runs, resumably and in this order:
+
+1. **search**: a short search of ours on every task (``SEARCH_TRIALS``
+   full-budget trials on one core, no ensemble). The best configurations of
+   each task become its *nearest-task* configurations and the best one joins
+   the common candidate set.
+2. **features**: every task's meta-features, in seconds.
+3. **matrix**: every candidate (each family's default plus each task's best)
+   is evaluated on every task with the same resampling a fit would use,
+   giving the task × candidate loss matrix the portfolio is selected from.
+4. **compile**: ``metadata.json`` (meta-features, nearest-task
+   configurations, candidates, the portfolio chosen by leave-one-task-out
+   validation, and the hash of the configuration space) is written from what
+   the first two steps produced, whatever part of them exists.
+
+Only the benchmark's training split of each dataset is used (the same fixed
+split as ``benchmarks.run``), so no benchmark test row informs the metadata;
+tasks are subsampled to ``MAX_ROWS`` rows to keep the build within a few hours
+of this machine. Each step appends one JSON line per finished unit to its own
+file under ``<out>/build/`` (one file per shard with ``--shard i/n``, so that
+several builder processes may run at once); a re-run skips what is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.metalearning.metadata import (
+    BUILD_DIR,
+    DEFAULT_PREFIX,
+    METADATA_FILE,
+    read_jsonl,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Trials of search per task in step 1: a trial count rather than seconds, so
+#: that what the build finds does not depend on how loaded the machine was.
+SEARCH_TRIALS = 16
+#: Seconds one trial (search or matrix) may take.
+TRIAL_SECONDS = 30.0
+#: Rows of a task's training split the search uses, at most.
+MAX_ROWS = 5_000
+#: Rows the matrix evaluations use, at most: there are many of them.
+MATRIX_ROWS = 3_000
+#: Best full-budget configurations kept per task for nearest-task warm starts.
+TOP_PER_TASK = 3
+SEED = 0
+
+
+def _corpus(path: Path) -> list[Any]:
+    try:
+        from benchmarks.datasets import read_index
+    except ImportError as exc:  # the builder reuses the benchmark's split
+        raise SystemExit(
+            "the metadata builder needs the repository's `benchmarks` package: "
+            "run it from the repository root"
+        ) from exc
+    return read_index(path)
+
+
+def load_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.Series]:
+    """The training split of a corpus dataset, subsampled to ``max_rows``."""
+    from benchmarks.datasets import load_split
+
+    X, _, y, _ = load_split(spec, seed=SEED)
+    if len(X) > max_rows:
+        rows = np.random.RandomState(SEED).choice(len(X), max_rows, replace=False)
+        rows.sort()
+        X, y = X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
+    return X, y
+
+
+def _estimator(task: str, **params: Any) -> Any:
+    from automl import AutoClassifier, AutoRegressor
+
+    kind = AutoRegressor if task == "regression" else AutoClassifier
+    return kind(random_state=SEED, **params)
+
+
+def _typed_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[Any, Any]:
+    """The task as a fit sees it: typed table, encoded target, splits, metric."""
+    X, y = load_task(spec, max_rows)
+    return _estimator(spec.task, time_limit=None, max_trials=1)._prepare(X, y)
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(record, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _shard(items: list[Any], shard: tuple[int, int]) -> Iterator[Any]:
+    index, count = shard
+    yield from (item for i, item in enumerate(items) if i % count == index)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What a build searches: trials per task, and the families (None: all)."""
+
+    search_trials: int = SEARCH_TRIALS
+    models: tuple[str, ...] | None = None
+
+
+def search_task(spec: Any, options: BuildOptions) -> dict[str, Any]:
+    """Step 1 on one task: a short search and its best full-budget trials."""
+    X, y = load_task(spec)
+    estimator = _estimator(
+        spec.task,
+        time_limit=None,
+        max_trials=options.search_trials,
+        include=options.models,
+        per_trial_time_limit=TRIAL_SECONDS,
+        n_jobs=1,
+        multi_fidelity=False,  # tasks are small; only full budgets are comparable
+        meta_learning=False,
+        stacking=False,
+        max_ensemble_members=1,
+    )
+    start = time.time()
+    estimator.fit(X, y)
+    full = [
+        t
+        for t in estimator.trials_
+        if t["status"] == "ok" and (t["budget"] is None or t["budget"] >= 1)
+    ]
+    full.sort(key=lambda t: t["loss"])
+    return {
+        "task": spec.name,
+        "type": spec.task,
+        "n_rows": len(X),
+        "metric": estimator.metric_.name,
+        "seconds": time.time() - start,
+        "best": [{"config": t["config"], "loss": t["loss"]} for t in full],
+        "n_trials": len(estimator.trials_),
+    }
+
+
+def run_search_step(
+    specs: list[Any], out: Path, shard: tuple[int, int], options: BuildOptions
+) -> None:
+    path = out / BUILD_DIR / f"search-{shard[0]}.jsonl"
+    searches = read_jsonl(out / BUILD_DIR, "search")
+    done = {r["task"] for r in searches if "error" not in r}  # errors are retried
+    for spec in _shard(specs, shard):
+        if spec.name in done:
+            continue
+        logger.info("search %s", spec.name)
+        try:
+            record = search_task(spec, options)
+        except Exception as exc:  # one broken dataset must not stop the build
+            record = {"task": spec.name, "type": spec.task, "error": repr(exc)}
+        _append(path, record)
+
+
+def run_features_step(specs: list[Any], out: Path, shard: tuple[int, int]) -> None:
+    """Meta-features of every task (seconds in all; recomputed when deleted)."""
+    from automl.metalearning.metafeatures import compute_metafeatures
+
+    path = out / BUILD_DIR / f"features-{shard[0]}.jsonl"
+    done = {r["task"] for r in read_jsonl(out / BUILD_DIR, "features")}
+    for spec in _shard(specs, shard):
+        if spec.name in done:
+            continue
+        data, _ = _typed_task(spec)
+        features = compute_metafeatures(data.X, data.y, data.task, data.columns)
+        _append(path, {"task": spec.name, "metafeatures": features})
+
+
+def evaluate_candidates(
+    spec: Any, candidates: dict[str, dict[str, Any]], options: BuildOptions
+) -> Iterator[dict[str, Any]]:
+    """Step 2 on one task: the loss of every candidate configuration."""
+    from automl.evaluation import TrialSettings, evaluate
+    from automl.metrics import crash_loss
+    from automl.space import build_space, family_defaults, repair_config, select_models
+
+    data, metric = _typed_task(spec, MATRIX_ROWS)
+    models = select_models(data.task, include=options.models)
+    space = build_space(data.properties, models=models, seed=SEED)
+    defaults = family_defaults(space)
+    settings = TrialSettings(
+        metric=metric, crash_loss=crash_loss(metric, 1.0), n_threads=1
+    )
+    for candidate_id, values in candidates.items():
+        if candidate_id.startswith(DEFAULT_PREFIX):
+            config = defaults.get(candidate_id[len(DEFAULT_PREFIX) :])
+        else:
+            config = repair_config(values, space)
+        if config is None:
+            yield {"task": spec.name, "candidate": candidate_id, "status": "invalid"}
+            continue
+        result = evaluate(
+            config,
+            data=data,
+            settings=settings,
+            seed=SEED,
+            deadline=time.time() + TRIAL_SECONDS,
+        )
+        yield {
+            "task": spec.name,
+            "candidate": candidate_id,
+            "loss": result.loss,
+            "status": result.status,
+            "fit_time": result.fit_time,
+        }
+
+
+def run_matrix_step(
+    specs: list[Any], out: Path, shard: tuple[int, int], options: BuildOptions
+) -> None:
+    from automl.metalearning.metadata import candidate_configs
+
+    searches = read_jsonl(out / BUILD_DIR, "search")
+    candidates = candidate_configs(searches, options.models)
+    path = out / BUILD_DIR / f"matrix-{shard[0]}.jsonl"
+    done = {(r["task"], r["candidate"]) for r in read_jsonl(out / BUILD_DIR, "matrix")}
+    for spec in _shard(specs, shard):
+        todo = {c: v for c, v in candidates.items() if (spec.name, c) not in done}
+        if not todo:
+            continue
+        logger.info("matrix %s: %d candidates", spec.name, len(todo))
+        try:
+            for record in evaluate_candidates(spec, todo, options):
+                _append(path, record)
+        except Exception as exc:  # e.g. a dataset that fails to load
+            logger.warning("matrix %s failed: %r", spec.name, exc)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", required=True, help="folder with index.csv")
+    parser.add_argument("--out", default="metadata")
+    parser.add_argument(
+        "--steps", default="search,features,matrix,compile", help="comma-separated"
+    )
+    parser.add_argument("--shard", default="0/1", help="i/n: this process's share")
+    parser.add_argument("--tasks", default="", help="comma-separated subset")
+    parser.add_argument("--search-trials", type=int, default=SEARCH_TRIALS)
+    parser.add_argument("--models", default="", help="comma-separated families")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    index, count = (int(v) for v in args.shard.split("/"))
+    specs = _corpus(Path(args.corpus))
+    if args.tasks:
+        wanted = set(args.tasks.split(","))
+        specs = [s for s in specs if s.name in wanted]
+    out = Path(args.out)
+    options = BuildOptions(
+        args.search_trials, tuple(args.models.split(",")) if args.models else None
+    )
+    steps = args.steps.split(",")
+    if "search" in steps:
+        run_search_step(specs, out, (index, count), options)
+    if "features" in steps:
+        run_features_step(specs, out, (index, count))
+    if "matrix" in steps:
+        run_matrix_step(specs, out, (index, count), options)
+    if "compile" in steps:
+        from automl.metalearning.metadata import compile_metadata
+
+        metadata = compile_metadata(out / BUILD_DIR)
+        (out / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
+        logger.info("wrote %s", out / METADATA_FILE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The configurations a fit evaluates first: portfolio, then nearest tasks.
+
+auto-sklearn 1.0 seeded its search with the best configurations of the prior
+tasks nearest by meta-features, auto-sklearn 2.0 with a portfolio selected
+offline; we do both. Configurations stored for another space are repaired to
+this fit's space (stale hyperparameters dropped, new ones at their defaults)
+or dropped when they cannot be, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from automl.data.types import FeatureColumns, Task
+from automl.metalearning.metadata import (
+    DEFAULT_PREFIX,
+    group_of,
+    reference_space_hash,
+)
+from automl.metalearning.metafeatures import compute_metafeatures, metafeature_vector
+from automl.space import family_defaults, repair_config
+
+logger = logging.getLogger(__name__)
+
+#: Prior tasks whose best configuration joins the initial design.
+N_NEIGHBOURS = 5
+
+#: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task`` or
+#: ``default``.
+Seed = tuple[str, dict[str, Any]]
+
+
+def initial_design(
+    space: ConfigurationSpace,
+    metadata: dict[str, Any] | None,
+    X: Any,
+    y: np.ndarray,
+    task: Task,
+    columns: FeatureColumns,
+) -> list[Seed]:
+    """Configurations to evaluate before SMAC's own, deduplicated, in order.
+
+    Parameters
+    ----------
+    space : ConfigurationSpace
+        This fit's space.
+    metadata : dict or None
+        From :func:`automl.metalearning.metadata.load_metadata`; None gives
+        each family's default configuration.
+    X, y, task, columns
+        The typed training table and encoded target, for the meta-features.
+
+    Returns
+    -------
+    list of (origin, config)
+        Portfolio members first, then the best configuration of each of the
+        ``N_NEIGHBOURS`` nearest prior tasks of the same kind, then family
+        defaults if fewer configurations than families came out.
+    """
+    defaults = family_defaults(space)
+    seeds: list[Seed] = []
+    if metadata is not None:
+        _warn_if_stale(metadata)
+        seeds += _portfolio(space, metadata, task, defaults)
+        seeds += _nearest(space, metadata, X, y, task, columns)
+    seeds = _unique(seeds)
+    if len(seeds) < len(defaults):
+        seeds = _unique(seeds + [("default", c) for c in defaults.values()])
+    return seeds
+
+
+def _warn_if_stale(metadata: dict[str, Any]) -> None:
+    if metadata.get("space_hash") != reference_space_hash():
+        warnings.warn(
+            "The meta-learning knowledge base was built for another version of "
+            "the configuration space; its configurations are repaired to this "
+            "one or dropped. Rebuild it with `python -m automl.metalearning.build`.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _portfolio(
+    space: ConfigurationSpace,
+    metadata: dict[str, Any],
+    task: Task,
+    defaults: dict[str, dict[str, Any]],
+) -> list[Seed]:
+    members = metadata["portfolio"].get(group_of(task), {}).get("members", [])
+    seeds = []
+    for member in members:
+        if member.startswith(DEFAULT_PREFIX):
+            config = defaults.get(member[len(DEFAULT_PREFIX) :])
+        else:
+            config = repair_config(metadata["candidates"][member], space)
+        if config is not None:  # None: a family excluded here, or stale values
+            seeds.append(("portfolio", config))
+    return seeds
+
+
+def _nearest(
+    space: ConfigurationSpace,
+    metadata: dict[str, Any],
+    X: Any,
+    y: np.ndarray,
+    task: Task,
+    columns: FeatureColumns,
+) -> list[Seed]:
+    tasks = [t for t in metadata["tasks"] if group_of(t["type"]) == group_of(task)]
+    if not tasks:
+        return []
+    here = metafeature_vector(compute_metafeatures(X, y, task, columns))
+    prior = np.array([metafeature_vector(t["metafeatures"]) for t in tasks])
+    std = np.asarray(metadata["scale"]["std"])
+    # L1 distance on standardised meta-features (the means cancel out).
+    distance = np.abs((prior - here) / np.where(std > 0, std, 1.0)).sum(axis=1)
+    seeds = []
+    for i in np.argsort(distance, kind="stable")[:N_NEIGHBOURS]:
+        logger.debug("nearest task %s at %.2f", tasks[i]["name"], distance[i])
+        config = repair_config(tasks[i]["best"][0], space)
+        if config is not None:
+            seeds.append(("nearest-task", config))
+    return seeds
+
+
+def _unique(seeds: list[Seed]) -> list[Seed]:
+    seen: set[str] = set()
+    unique = []
+    for origin, config in seeds:
+        key = json.dumps(config, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            unique.append((origin, config))
+    return unique

@@ -1,0 +1,547 @@
+"""Leave-one-task-out evidence for the meta-learning warm start.
+
+From the repository root, once the metadata builder has written its search,
+features (and matrix) records under ``metadata/build``::
+
+    python -m benchmarks.metalearning --budget 30 --budget 120
+    python -m benchmarks.metalearning --report
+
+For every held-out task (each task with a search record and meta-features in
+``--build-dir``, or the ``--tasks`` given), the knowledge base is compiled from
+the builder's records *without that task*
+(``compile_metadata(build_dir, exclude=[task])``, written to a temporary
+``metadata.json``), so that the task feeds neither the portfolio nor the
+nearest tasks. Three arms then fit the task's benchmark training split
+(``benchmarks.datasets.load_split(spec, seed=0)``) at the same budget, with
+``n_jobs=1`` and ``random_state=0``:
+
+``warm``
+    ``AutoClassifier`` / ``AutoRegressor(time_limit=budget,
+    meta_learning=<that knowledge base>)``.
+``cold``
+    The same with ``meta_learning=False``: SMAC starts from each family's
+    default configuration.
+``random``
+    The same estimator with SMAC replaced by configurations sampled uniformly
+    from the fit's space, each on the full budget (no successive halving);
+    trials, time limits, ensemble and refit are the estimator's own.
+
+Every fit starts its own worker process, as a user's would (no
+``reuse_workers``), and one tiny fit first takes the process's one-off import
+costs, so that they fall on no arm.
+
+Each (task, budget, arm) appends one JSON line to ``<out>/runs.jsonl``: the
+anytime curve (best validation loss so far among full-budget trials, against
+seconds since the start of ``fit``), the test score in the task's main metric
+(ROC AUC binary, log loss multiclass, RMSE regression; ``benchmarks.metrics``),
+the number of trials, the origins of the trials and of the warm-start design,
+and the size of the knowledge base the warm arm saw (prior tasks, portfolio
+members). A re-run skips the runs that are there (failed runs are retried).
+
+The report (``<out>/report.md``, written after a run or with ``--report``)
+gives per budget, over the tasks where all three arms finished: the mean
+normalised test score of each arm (per task ``(score - worst) / (best -
+worst)``, 1 for every arm when the best and worst tie), the mean rank,
+wins/ties/losses of warm against cold and against random (ties as in
+``benchmarks.report``), and ``anytime-<budget>s.png``: the normalised
+validation regret over time averaged over tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl import AutoClassifier, AutoRegressor
+from automl.metalearning.metadata import METADATA_FILE, compile_metadata, read_jsonl
+from automl.search.optimizer import Optimizer, Proposal
+from automl.space import config_to_dict
+from benchmarks.datasets import DatasetSpec, load_split, read_index
+from benchmarks.metrics import (
+    MAIN_METRIC,
+    align_proba,
+    classification_metrics,
+    higher_is_better,
+    regression_metrics,
+)
+from benchmarks.report import compare, is_tie, markdown_table, rank_table
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
+DEFAULT_BUILD_DIR = ROOT / "metadata" / "build"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "metalearning"
+RUNS_FILE = "runs.jsonl"
+REPORT_FILE = "report.md"
+ARMS = ("warm", "cold", "random")
+SEED = 0
+#: Fractions of the budget at which the report tabulates the anytime regret.
+CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
+
+
+# -- the random-search arm -------------------------------------------------------
+
+
+class RandomProposer(Optimizer):
+    """Uniform samples from a configuration space, in place of SMAC.
+
+    Full budgets only; what it is told is ignored. It subclasses
+    :class:`automl.search.Optimizer` for its interface alone: SMAC is never
+    created.
+    """
+
+    def __init__(self, space: Any, seed: int) -> None:  # no super(): no SMAC
+        self.space = space
+        self.seed = seed
+        space.seed(seed)
+
+    def ask(self) -> Proposal:
+        config = config_to_dict(self.space.sample_configuration())
+        return Proposal(config, self.seed, None, "random", info=None)  # type: ignore[arg-type]
+
+    def tell(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    tell_known = tell
+
+    def close(self) -> None:
+        pass
+
+
+class _RandomSearch:
+    _seed: int
+
+    def _make_optimizer(
+        self, space: Any, data: Any, n_workers: int, workdir: Path
+    ) -> Optimizer:
+        return RandomProposer(space, self._seed)
+
+
+class RandomSearchClassifier(_RandomSearch, AutoClassifier):
+    """AutoClassifier searching by uniform random sampling (the baseline arm)."""
+
+
+class RandomSearchRegressor(_RandomSearch, AutoRegressor):
+    """AutoRegressor searching by uniform random sampling (the baseline arm)."""
+
+
+# -- running the arms --------------------------------------------------------------
+
+
+def held_out_tasks(build_dir: Path) -> set[str]:
+    """Tasks with a successful search record and meta-features in ``build_dir``."""
+    searched = {r["task"] for r in read_jsonl(build_dir, "search") if r.get("best")}
+    return searched & {r["task"] for r in read_jsonl(build_dir, "features")}
+
+
+def make_estimator(
+    arm: str,
+    task: str,
+    budget: float,
+    metadata_dir: Path,
+    include: Sequence[str] | None = None,
+) -> Any:
+    """The estimator of one arm, unfitted."""
+    regression = task == "regression"
+    if arm == "random":
+        kind: Any = RandomSearchRegressor if regression else RandomSearchClassifier
+    else:
+        kind = AutoRegressor if regression else AutoClassifier
+    return kind(
+        time_limit=budget,
+        n_jobs=1,
+        random_state=SEED,
+        include=None if include is None else list(include),
+        meta_learning=str(metadata_dir) if arm == "warm" else False,
+    )
+
+
+def anytime_curve(trials: list[dict[str, Any]]) -> list[list[float]]:
+    """``[seconds, best loss so far]`` at each improvement, full-budget ok trials."""
+    finished = sorted(
+        (t["started"] + t["duration"], t["loss"])
+        for t in trials
+        if t["status"] == "ok" and (t["budget"] is None or t["budget"] >= 1)
+    )
+    curve: list[list[float]] = []
+    for seconds, loss in finished:
+        if not curve or loss < curve[-1][1]:
+            curve.append([round(float(seconds), 3), float(loss)])
+    return curve
+
+
+def main_metric_score(
+    model: Any, task: str, X_test: Any, y_test: Any, y_train: pd.Series
+) -> float:
+    """The task's main metric on the test split, as ``benchmarks.worker`` scores."""
+    predictions = model.predict(X_test)
+    if task == "regression":
+        return regression_metrics(y_test, predictions)[MAIN_METRIC[task]]
+    classes = sorted(y_train.unique())
+    proba = align_proba(model.predict_proba(X_test), list(model.classes_), classes)
+    metrics = classification_metrics(task, y_test, predictions, proba, classes)
+    return metrics[MAIN_METRIC[task]]
+
+
+def run_arm(
+    arm: str,
+    spec: DatasetSpec,
+    split: tuple[Any, Any, Any, Any],
+    budget: float,
+    metadata_dir: Path,
+    include: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Fit one arm on the training split; its record (with ``error`` on failure)."""
+    X_train, X_test, y_train, y_test = split
+    record: dict[str, Any] = {
+        "task": spec.name,
+        "type": spec.task,
+        "budget": float(budget),
+        "arm": arm,
+        "metric": MAIN_METRIC[spec.task],
+    }
+    model = make_estimator(arm, spec.task, budget, metadata_dir, include)
+    start = time.time()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X_train, y_train)
+        record["fit_seconds"] = round(time.time() - start, 2)
+        record["test_score"] = main_metric_score(
+            model, spec.task, X_test, y_test, y_train
+        )
+    except Exception as exc:  # one failing run must not stop the experiment
+        return {**record, "error": f"{type(exc).__name__}: {exc}"}
+    design = getattr(model, "initial_design_", [])
+    record.update(
+        n_trials=len(model.trials_),
+        n_full_budget=sum(
+            t["budget"] is None or t["budget"] >= 1 for t in model.trials_
+        ),
+        curve=anytime_curve(model.trials_),
+        design=dict(Counter(origin for origin, _ in design)),
+        origins=dict(Counter(t["origin"] for t in model.trials_)),
+        warnings=sorted(
+            {
+                str(w.message)[:200]
+                for w in caught
+                if not issubclass(w.category, DeprecationWarning)
+            }
+        ),
+    )
+    return record
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """The records of a ``runs.jsonl`` (a line torn by a kill is skipped)."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = path.is_file() and not path.read_bytes().endswith(b"\n")
+    with path.open("a") as handle:  # a line torn by a kill stays on its own
+        handle.write(("\n" if torn else "") + json.dumps(record) + "\n")
+
+
+def warm_up() -> None:
+    """One tiny fit, so that no arm pays the process's first-fit costs (imports)."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = AutoClassifier(time_limit=None, max_trials=2, n_jobs=1, meta_learning=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X.iloc[:100], y.iloc[:100])
+
+
+def run_experiment(
+    specs: Sequence[DatasetSpec],
+    build_dir: Path,
+    budgets: Sequence[float],
+    out: Path,
+    include: Sequence[str] | None = None,
+) -> None:
+    """Run every (task, budget, arm) not yet in ``<out>/runs.jsonl``."""
+    path = out / RUNS_FILE
+    done = {
+        (r["task"], r["budget"], r["arm"]) for r in read_runs(path) if "error" not in r
+    }
+    warmed = False
+    for spec in specs:
+        todo = [
+            (float(b), arm)
+            for b in budgets
+            for arm in ARMS
+            if (spec.name, float(b), arm) not in done
+        ]
+        if not todo:
+            continue
+        if not warmed:
+            warm_up()
+            warmed = True
+        split = load_split(spec, seed=SEED)
+        with tempfile.TemporaryDirectory(prefix="automl-loto-") as folder:
+            metadata = compile_metadata(build_dir, exclude=[spec.name])
+            (Path(folder) / METADATA_FILE).write_text(json.dumps(metadata))
+            known = {
+                "tasks": len(metadata["tasks"]),
+                "portfolio": {
+                    group: len(p["members"])
+                    for group, p in metadata["portfolio"].items()
+                },
+            }
+            for budget, arm in todo:
+                record = run_arm(arm, spec, split, budget, Path(folder), include)
+                _append(path, {**record, "knowledge_base": known})
+                print(_progress_line(record), flush=True)
+
+
+def _progress_line(record: dict[str, Any]) -> str:
+    head = f"{record['task']} {record['budget']:g}s {record['arm']}:"
+    if "error" in record:
+        return f"{head} error {record['error']}"
+    return (
+        f"{head} {record['metric']} {record['test_score']:.4f}, "
+        f"{record['n_trials']} trials in {record['fit_seconds']:.1f} s"
+    )
+
+
+# -- the report --------------------------------------------------------------------
+
+
+def score_table(runs: Sequence[dict[str, Any]], budget: float) -> pd.DataFrame:
+    """Test scores turned higher-is-better, one row per task where every arm has one.
+
+    Columns: ``type``, ``metric`` and one per arm; the last record of a
+    (task, arm) counts.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        if r["budget"] != budget or "error" in r or not np.isfinite(r["test_score"]):
+            continue
+        row = rows.setdefault(r["task"], {"type": r["type"], "metric": r["metric"]})
+        row[r["arm"]] = higher_is_better(r["metric"], r["test_score"])
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame = frame.reindex(columns=["type", "metric", *ARMS])
+    return frame.dropna(subset=list(ARMS))
+
+
+def normalised_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per task ``(score - worst arm) / (best arm - worst arm)``: 1 best, 0 worst.
+
+    When the best and the worst arm tie (``benchmarks.report.is_tie``), every
+    arm gets 1.
+    """
+    arms = scores[list(ARMS)].astype(float)
+    best, worst = arms.max(axis=1), arms.min(axis=1)
+    tied = [
+        is_tie(w, b, m) for w, b, m in zip(worst, best, scores["metric"], strict=True)
+    ]
+    span = (best - worst).mask(np.array(tied, dtype=bool))
+    return arms.sub(worst, axis=0).div(span, axis=0).fillna(1.0)
+
+
+def wins_ties_losses(scores: pd.DataFrame, arm: str, other: str) -> tuple[int, ...]:
+    """Tasks where ``arm`` beats, ties with and loses to ``other``."""
+    outcomes = Counter(
+        compare(a, b, m)
+        for a, b, m in zip(scores[arm], scores[other], scores["metric"], strict=True)
+    )
+    return outcomes["win"], outcomes["tie"], outcomes["loss"]
+
+
+def normalised_regret(
+    curves: dict[str, list[list[float]]], times: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each arm's best validation loss so far at ``times``, normalised per task.
+
+    0 is the best loss any arm found, 1 the worst first loss of any arm (and
+    an arm's value before its first full-budget trial).
+    """
+    points = [point for curve in curves.values() for point in curve]
+    lo = min((loss for _, loss in points), default=0.0)
+    hi = max((curve[0][1] for curve in curves.values() if curve), default=1.0)
+    regret = {}
+    for arm, curve in curves.items():
+        values = np.ones(len(times))
+        for seconds, loss in curve:  # improvements, in time order
+            values[times >= seconds] = (loss - lo) / (hi - lo) if hi > lo else 0.0
+        regret[arm] = values
+    return regret
+
+
+def mean_regret(
+    runs: Sequence[dict[str, Any]],
+    budget: float,
+    tasks: Sequence[str],
+    times: np.ndarray,
+) -> pd.DataFrame:
+    """:func:`normalised_regret` averaged over ``tasks``: times × arms."""
+    curves: dict[str, dict[str, list[list[float]]]] = {t: {} for t in tasks}
+    for r in runs:
+        if r["budget"] == budget and r["task"] in curves and "error" not in r:
+            curves[r["task"]][r["arm"]] = r["curve"]
+    per_task = [normalised_regret(curves[t], times) for t in tasks]
+    return pd.DataFrame(
+        {arm: np.mean([p[arm] for p in per_task], axis=0) for arm in ARMS},
+        index=pd.Index(times, name="seconds"),
+    )
+
+
+def plot_anytime(regret: pd.DataFrame, n_tasks: int, budget: float, path: Path) -> Path:
+    """The averaged anytime curves as a PNG (matplotlib's Agg canvas)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.0))
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    for arm in ARMS:
+        ax.plot(regret.index, regret[arm], label=arm, drawstyle="steps-post")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("seconds since the start of fit")
+    ax.set_ylabel("normalised validation regret")
+    ax.set_title(f"Anytime regret, mean of {n_tasks} tasks, budget {budget:g} s")
+    ax.legend()
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    return path
+
+
+def budget_section(runs: Sequence[dict[str, Any]], budget: float, out: Path) -> str:
+    """The report's markdown for one budget (and its PNG, written to ``out``)."""
+    scores = score_table(runs, budget)
+    tasks = list(scores.index)
+    title = f"## Budget {budget:g} s"
+    if not tasks:
+        return f"{title}\n\nNo task has a test score from all three arms yet.\n"
+    normal = normalised_scores(scores).mean()
+    ranks = rank_table(scores[list(ARMS)].astype(float)).mean()
+    trials = (
+        pd.DataFrame(
+            [
+                r
+                for r in runs
+                if r["budget"] == budget and r["task"] in tasks and "error" not in r
+            ]
+        )
+        .groupby("arm")["n_trials"]
+        .mean()
+    )
+    at = mean_regret(runs, budget, tasks, np.array(CHECKPOINTS) * budget)
+    header = ["arm", "normalised test score", "mean rank", "trials"]
+    header += [f"regret at {f:.0%}" for f in CHECKPOINTS]
+    rows = [
+        [arm, f"{normal[arm]:.3f}", f"{ranks[arm]:.2f}", f"{trials[arm]:.1f}"]
+        + [f"{v:.3f}" for v in at[arm]]
+        for arm in ARMS
+    ]
+    plot = f"anytime-{budget:g}s.png"
+    times = np.geomspace(budget / 100, budget, 80)
+    plot_anytime(
+        mean_regret(runs, budget, tasks, times), len(tasks), budget, out / plot
+    )
+    types = ", ".join(f"{n} {t}" for t, n in Counter(scores["type"]).items())
+    lines = [
+        title,
+        "",
+        f"{len(tasks)} tasks with all three arms ({types}).",
+        "",
+        markdown_table(header, rows),
+        "",
+    ]
+    for other in ("cold", "random"):
+        wins, ties, losses = wins_ties_losses(scores, "warm", other)
+        lines.append(f"- warm vs {other}: {wins} wins, {ties} ties, {losses} losses")
+    lines += ["", f"![anytime {budget:g} s]({plot})", "", _task_table(runs, budget)]
+    return "\n".join(lines) + "\n"
+
+
+def _task_table(runs: Sequence[dict[str, Any]], budget: float) -> str:
+    """Raw test scores per task and arm (``error`` where a run failed)."""
+    cells: dict[str, dict[str, str]] = {}
+    for r in runs:
+        if r["budget"] != budget:
+            continue
+        row = cells.setdefault(r["task"], {"type": r["type"], "metric": r["metric"]})
+        row[r["arm"]] = "error" if "error" in r else f"{r['test_score']:.4f}"
+    rows = [
+        [task, row["type"], row["metric"], *(row.get(arm, "–") for arm in ARMS)]
+        for task, row in cells.items()
+    ]
+    return markdown_table(["task", "type", "metric", *ARMS], rows)
+
+
+def write_report(out: Path) -> Path:
+    """Write ``report.md`` and the anytime PNGs from ``<out>/runs.jsonl``."""
+    runs = read_runs(out / RUNS_FILE)
+    budgets = sorted({r["budget"] for r in runs})
+    text = [
+        "# Meta-learning warm start, leave one task out",
+        "",
+        "Made by `python -m benchmarks.metalearning --report` from "
+        f"`{RUNS_FILE}` ({len(runs)} runs); how the runs were made and how to "
+        "read the figures: the docstring of `benchmarks/metalearning.py`.",
+        "Normalised test score: per task (score - worst arm) / (best arm - "
+        "worst arm), higher is better, 1 for all arms when best and worst "
+        "tie. Regret: per task the best full-budget validation loss so far, "
+        "0 = the best any arm found, 1 = the worst first loss (or no trial "
+        "yet), averaged over the tasks.",
+        "",
+    ]
+    text += [budget_section(runs, budget, out) for budget in budgets]
+    path = out / REPORT_FILE
+    path.write_text("\n".join(text))
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=str(DEFAULT_DATASETS))
+    parser.add_argument("--build-dir", default=str(DEFAULT_BUILD_DIR))
+    parser.add_argument("--tasks", default="", help="comma-separated held-out tasks")
+    parser.add_argument(
+        "--budget", type=float, action="append", help="seconds (repeatable; 30)"
+    )
+    parser.add_argument("--include", default="", help="comma-separated families")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--report", action="store_true", help="only the report")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if not args.report:
+        build_dir = Path(args.build_dir)
+        wanted = set(args.tasks.split(",")) if args.tasks else held_out_tasks(build_dir)
+        specs = [s for s in read_index(args.datasets) if s.name in wanted]
+        missing = wanted - {s.name for s in specs}
+        if missing:
+            raise SystemExit(f"not in the corpus {args.datasets}: {sorted(missing)}")
+        if not specs:
+            raise SystemExit(
+                f"no task has both search and features records in {build_dir}: "
+                "run the metadata builder first, or name tasks with --tasks"
+            )
+        include = args.include.split(",") if args.include else None
+        run_experiment(specs, build_dir, args.budget or [30.0], out, include)
+    print(f"wrote {write_report(out)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Greedy portfolio selection and its leave-one-task-out size choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from automl.metalearning.portfolio import (
+    choose_size,
+    greedy_portfolio,
+    held_out_regret,
+    normalised_regret,
+)
+
+
+def test_regret_is_zero_for_each_tasks_best_and_one_for_missing() -> None:
+    losses = pd.DataFrame(
+        {"a": [0.1, 5.0], "b": [0.3, 1.0], "c": [np.nan, 3.0]}, index=["t1", "t2"]
+    )
+    regret = normalised_regret(losses)
+    assert regret.loc["t1", "a"] == 0.0 and regret.loc["t1", "b"] == 1.0
+    assert regret.loc["t1", "c"] == 1.0  # failed or not run
+    assert regret.loc["t2", "b"] == 0.0 and regret.loc["t2", "c"] == 0.5
+
+
+def test_greedy_picks_the_complementary_pair_not_two_similar_candidates() -> None:
+    # Candidate 0 is decent everywhere; 1 is best on the first half of the
+    # tasks, 2 on the second half; 3 is a near copy of 1.
+    regret = np.array([[0.3, 0.0, 1.0, 0.05]] * 5 + [[0.3, 1.0, 0.0, 1.0]] * 5)
+    assert greedy_portfolio(regret, 1) == [0]
+    assert sorted(greedy_portfolio(regret, 3)[:3]) == [0, 1, 2]
+    assert greedy_portfolio(regret, 10) == greedy_portfolio(regret, 3)  # stops early
+
+
+def test_held_out_curve_never_rises_and_size_is_where_it_flattens() -> None:
+    rng = np.random.RandomState(0)
+    regret = rng.rand(20, 12)
+    curve = held_out_regret(regret, 8)
+    assert len(curve) == 8
+    assert np.all(np.diff(curve) <= 1e-12)
+    size = choose_size(curve, tolerance=0.0)
+    assert curve[size - 1] == curve.min()
+    assert choose_size(np.array([0.5, 0.2, 0.199, 0.199]), tolerance=0.005) == 2
+
+
+def test_held_out_task_does_not_shape_its_own_portfolio() -> None:
+    # Candidate 1 is good only on task 0. In-sample it joins the portfolio;
+    # held out, task 0 must do without it.
+    regret = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    assert greedy_portfolio(regret, 2) == [0, 1]
+    assert held_out_regret(regret, 2)[1] > 0  # task 0 keeps regret 1

@@ -1,0 +1,199 @@
+"""The offline builder end to end on a tiny corpus, and warm-started fits.
+
+The corpus is made here (never ``../shared``): two small binary tasks and
+two regression tasks, searched with two trials each over two families.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from automl import AutoClassifier
+from automl.metalearning.build import main as build
+from automl.metalearning.metadata import (
+    BUILD_DIR,
+    METADATA_FILE,
+    compile_metadata,
+    load_metadata,
+)
+from automl.metalearning.warm_start import initial_design
+from automl.space import build_space, select_models
+from tests.test_benchmarks.conftest import binary_frame, regression_frame, write_index
+
+MODELS = "linear,lightgbm"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("corpus")
+    rows = []
+    for seed in range(2):
+        name = f"binary-{seed}"
+        binary_frame(n=160, seed=seed).to_csv(corpus / f"{name}.csv", index=False)
+        rows.append(
+            {"name": name, "file": f"{name}.csv", "task": "binary", "target": "label"}
+        )
+    for n in (150, 220):
+        name = f"regression-{n}"
+        regression_frame(n).to_csv(corpus / f"{name}.csv", index=False)
+        rows.append(
+            {
+                "name": name,
+                "file": f"{name}.csv",
+                "task": "regression",
+                "target": "progression",
+            }
+        )
+    write_index(corpus, rows)
+    out = tmp_path_factory.mktemp("metadata")
+    args = [
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(out),
+        "--search-trials",
+        "2",
+        "--models",
+        MODELS,
+    ]
+    build(args)
+    (out / "corpus").write_text(str(corpus))
+    return out
+
+
+def _lines(folder: Path, prefix: str) -> int:
+    return sum(len(p.read_text().splitlines()) for p in folder.glob(f"{prefix}-*"))
+
+
+def test_builder_fills_the_matrix_and_compiles_a_portfolio(built: Path) -> None:
+    metadata = load_metadata(built)
+    assert metadata is not None
+    assert {t["name"] for t in metadata["tasks"]} == {
+        "binary-0",
+        "binary-1",
+        "regression-150",
+        "regression-220",
+    }
+    matrix = [
+        json.loads(line)
+        for p in (built / BUILD_DIR).glob("matrix-*")
+        for line in p.read_text().splitlines()
+    ]
+    pairs = {(r["task"], r["candidate"]) for r in matrix}
+    assert len(pairs) == len(matrix)  # nothing evaluated twice
+    for group in ("classification", "regression"):
+        members = metadata["portfolio"][group]["members"]
+        assert members and set(members) <= set(metadata["candidates"])
+        assert len(metadata["portfolio"][group]["held_out_regret"]) >= len(members)
+    assert all(
+        c.split(":")[1] in MODELS
+        for c in metadata["candidates"]
+        if c.startswith("default:")
+    )
+
+
+def test_builder_resumes_without_redoing_work(built: Path) -> None:
+    folder = built / BUILD_DIR
+    before = (_lines(folder, "search"), _lines(folder, "matrix"))
+    with (folder / "search-0.jsonl").open("a") as handle:
+        handle.write('{"task": "torn')  # a line cut by a kill
+    build(
+        [
+            "--corpus",
+            (built / "corpus").read_text(),
+            "--out",
+            str(built),
+            "--search-trials",
+            "2",
+            "--models",
+            MODELS,
+        ]
+    )
+    assert (_lines(folder, "search") - 1, _lines(folder, "matrix")) == before
+
+
+def test_compile_can_leave_a_task_out(built: Path) -> None:
+    metadata = compile_metadata(built / BUILD_DIR, exclude=["binary-0"])
+    assert "binary-0" not in {t["name"] for t in metadata["tasks"]}
+    assert "task:binary-0" not in metadata["candidates"]
+
+
+def test_fit_starts_from_its_initial_design(built: Path) -> None:
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = AutoClassifier(
+        time_limit=None,
+        max_trials=4,
+        n_jobs=1,
+        include=MODELS.split(","),
+        meta_learning=str(built),
+    )
+    model.fit(X[:300], y[:300])
+    design = [origin for origin, _ in model.initial_design_]
+    assert design[0] == "portfolio"
+    assert len(design) >= 2  # padded with family defaults when short
+    n = min(4, len(design))
+    assert [t["origin"] for t in model.trials_][:n] == design[:n]
+    assert [t["config"] for t in model.trials_][:n] == [
+        c for _, c in model.initial_design_
+    ][:n]
+
+    cold = AutoClassifier(
+        time_limit=None,
+        max_trials=2,
+        n_jobs=1,
+        include=MODELS.split(","),
+        meta_learning=False,
+    )
+    cold.fit(X[:300], y[:300])
+    assert [t["origin"] for t in cold.trials_] == ["default"] * 2
+
+
+def test_nearest_tasks_follow_the_portfolio_without_duplicates(built: Path) -> None:
+    metadata = load_metadata(built)
+    assert metadata is not None
+    for task in metadata["tasks"]:
+        rate = 0.05 if task["type"] == "binary" else 0.2
+        task["best"] = [{"model": "lightgbm", "model:lightgbm:learning_rate": rate}]
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = AutoClassifier(max_trials=1, include=MODELS.split(","))
+    data, _ = model._prepare(X, y)
+    space = build_space(
+        data.properties, select_models("binary", include=MODELS.split(","))
+    )
+    design = initial_design(space, metadata, data.X, data.y, "binary", data.columns)
+    origins = [origin for origin, _ in design]
+    assert origins.index("nearest-task") > origins.index("portfolio")
+    rates = {
+        c.get("model:lightgbm:learning_rate") for o, c in design if o == "nearest-task"
+    }
+    assert rates == {0.05}  # only the binary task; the regression one is not near
+    keys = [json.dumps(c, sort_keys=True) for _, c in design]
+    assert len(keys) == len(set(keys))
+
+
+def test_stale_configurations_are_repaired_or_dropped(built: Path) -> None:
+    metadata = json.loads((built / METADATA_FILE).read_text())
+    metadata["space_hash"] = "older"
+    for config in metadata["candidates"].values():
+        if config is not None:
+            config["model"] = "a_family_we_removed"
+            config["model:old:gone"] = 3
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = AutoClassifier(max_trials=1, include=MODELS.split(","))
+    data, _ = model._prepare(X, y)
+    space = build_space(
+        data.properties, select_models("binary", include=MODELS.split(","))
+    )
+    with pytest.warns(UserWarning, match="another version"):
+        design = initial_design(space, metadata, data.X, data.y, "binary", data.columns)
+    assert design  # the defaults and repairable configurations remain
+    assert all(config["model"] in MODELS for _, config in design)
+
+
+def test_missing_knowledge_base_warns_and_falls_back(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="No meta-learning knowledge base"):
+        assert load_metadata(tmp_path) is None
