@@ -31,6 +31,7 @@ def _keep_workers_between_fits():
     with reuse_workers():
         yield
 
+
 # Checks our estimators fail on purpose, with the reason.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 

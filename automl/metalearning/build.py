@@ -6,9 +6,9 @@ Over a corpus of datasets (a folder with an ``index.csv``, as described in
 ``benchmarks/datasets.py``) it runs, resumably and in this order:
 
 1. **search**: a short search of ours on every task (``SEARCH_TRIALS``
-   full-budget trials on one core, no ensemble). The best configurations of
-   each task become its *nearest-task* configurations and the best one joins
-   the common candidate set.
+   full-budget trials on one core, at most ``SEARCH_SECONDS``). The best
+   configurations of each task become its *nearest-task* configurations and
+   the best one joins the common candidate set.
 2. **features**: every task's meta-features, in seconds.
 3. **matrix**: every candidate (each family's default plus each task's best)
    is evaluated on every task with the same resampling a fit would use,
@@ -55,6 +55,11 @@ logger = logging.getLogger(__name__)
 SEARCH_TRIALS = 16
 #: Seconds one trial (search or matrix) may take.
 TRIAL_SECONDS = 30.0
+#: Seconds one task's search may take in all (its final model included).
+SEARCH_SECONDS = 120.0
+#: Tasks up to this many rows are cross-validated, larger ones use a holdout
+#: (what a short fit does; CV everywhere would multiply the build's time).
+CV_MAX_ROWS = 1_000
 #: Rows of a task's training split the search uses, at most.
 MAX_ROWS = 5_000
 #: Rows the matrix evaluations use, at most: there are many of them.
@@ -87,17 +92,19 @@ def load_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.Ser
     return X, y
 
 
-def _estimator(task: str, **params: Any) -> Any:
+def _estimator(task: str, n_rows: int, **params: Any) -> Any:
     from automl import AutoClassifier, AutoRegressor
 
     kind = AutoRegressor if task == "regression" else AutoClassifier
-    return kind(random_state=SEED, **params)
+    resampling = "cv" if n_rows <= CV_MAX_ROWS else "holdout"
+    return kind(random_state=SEED, resampling=resampling, **params)
 
 
 def _typed_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[Any, Any]:
     """The task as a fit sees it: typed table, encoded target, splits, metric."""
     X, y = load_task(spec, max_rows)
-    return _estimator(spec.task, time_limit=None, max_trials=1)._prepare(X, y)
+    estimator = _estimator(spec.task, len(X), time_limit=None, max_trials=1)
+    return estimator._prepare(X, y)
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
@@ -126,7 +133,8 @@ def search_task(spec: Any, options: BuildOptions) -> dict[str, Any]:
     X, y = load_task(spec)
     estimator = _estimator(
         spec.task,
-        time_limit=None,
+        len(X),
+        time_limit=SEARCH_SECONDS,
         max_trials=options.search_trials,
         include=options.models,
         per_trial_time_limit=TRIAL_SECONDS,
