@@ -94,6 +94,10 @@ ENSEMBLE_SHARE = 0.25
 SMALL_DATA_ROWS = 5_000
 
 
+#: Share of the remaining time a final refit is planned to use.
+REFIT_TIME_SHARE = 0.6
+
+
 class BaseAuto(BaseEstimator):
     """Shared implementation of :class:`AutoClassifier` and :class:`AutoRegressor`."""
 
@@ -643,6 +647,7 @@ class BaseAuto(BaseEstimator):
             settings=settings,
             seed=record.seed,
             deadline=end,
+            budget=_affordable_budget(record, deadline.remaining()),
         )
         timeout = (
             None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
@@ -800,6 +805,23 @@ def _threads_per_trial(n_rows: int, executor: Executor | None, n_cores: int) -> 
     if n_rows < SMALL_DATA_ROWS or isinstance(executor, DaskExecutor):
         return 1
     return max(1, n_cores // (executor.n_workers if executor else 1))
+
+
+def _affordable_budget(record: TrialRecord, seconds: float | None) -> float | None:
+    """Row fraction for the final refit of a trial: all rows when time allows.
+
+    A trial successive halving ran on a fraction of the rows may take far
+    longer on all of them; when the estimate (its fit time scaled up to all
+    rows) exceeds the time left, the refit takes as many rows as fit in it,
+    and never fewer than the trial saw: that model was validated, a constant
+    fallback was not.
+    """
+    fit_time = getattr(record.outcome, "fit_time", None)
+    if record.budget is None or record.budget >= 1 or not fit_time or seconds is None:
+        return None
+    full_cost = fit_time / record.budget
+    affordable = REFIT_TIME_SHARE * seconds / full_cost
+    return None if affordable >= 1 else max(record.budget, affordable)
 
 
 def _is_full_budget_success(record: TrialRecord) -> bool:

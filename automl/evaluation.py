@@ -291,9 +291,17 @@ def refit(
     settings: TrialSettings,
     seed: int,
     deadline: float | None,
+    budget: float | None = None,
 ) -> Any:
-    """Fit a configuration on all training rows and return the fitted pipeline."""
+    """Fit a configuration on the training rows and return the fitted pipeline.
+
+    ``budget`` is the fraction of the rows to fit on (None: all), the same
+    nested subsample a trial at that budget saw.
+    """
     trial_data = _load_trial_data(data) if isinstance(data, str) else data
+    rows = None
+    if budget is not None and budget < 1.0:
+        rows = subsample(np.arange(len(trial_data.y)), budget, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_pipeline(config, trial_data, None, settings, seed, deadline)
+        return fit_pipeline(config, trial_data, rows, settings, seed, deadline)

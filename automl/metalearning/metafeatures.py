@@ -112,8 +112,9 @@ def compute_metafeatures(
         Exactly the keys ``METAFEATURE_NAMES``, in that order, all finite.
         Logs are natural logs, except ``class_entropy`` (bits). Kurtosis is the
         excess (Fisher) kurtosis, skewness and kurtosis are the biased moment
-        estimates (as ``scipy.stats.skew`` / ``kurtosis`` with defaults), over
-        at most ``MAX_MOMENT_ROWS`` rows. ``share_numeric`` counts numeric
+        estimates (as ``scipy.stats.skew`` / ``kurtosis`` with defaults).
+        Missing-value statistics, moments and landmarkers use a seeded sample
+        of at most ``MAX_MOMENT_ROWS`` rows. ``share_numeric`` counts numeric
         columns not derived from datetimes, so that the three shares sum to 1.
         Cardinality is the number of categories of the ``category`` dtype (as
         fixed by the typer, ``"__other__"`` included).
@@ -128,17 +129,19 @@ def compute_metafeatures(
         When ``task`` is unknown, or ``X``, ``y`` and ``columns`` do not match.
     """
     _check_inputs(X, y, task, columns)
-    numeric = X[list(columns.numeric)].to_numpy(dtype=np.float64)
     values: dict[str, float] = {}
     values.update(_size_features(X, y, task, columns))
-    values.update(_missing_features(X, numeric, columns))
     values.update(_cardinality_features(X, columns))
     values.update(_target_features(y, task))
-    moment_rows = _subsample(len(X), MAX_MOMENT_ROWS, random_state)
-    values.update(_moment_summaries(numeric[moment_rows]))
+    # The rest is estimated on a row sample: never a float64 copy of a big table.
+    rows = _subsample(len(X), MAX_MOMENT_ROWS, random_state)
+    sample = X.iloc[rows]
+    numeric = sample[list(columns.numeric)].to_numpy(dtype=np.float64)
+    values.update(_missing_features(sample, numeric, columns))
+    values.update(_moment_summaries(numeric))
     if landmarkers:
         with threadpool_limits(limits=1, user_api="blas"):  # small products
-            values.update(_landmarkers(numeric, y, task, random_state))
+            values.update(_landmarkers(numeric, y[rows], task, random_state))
     return {name: _finite(values.get(name, 0.0)) for name in METAFEATURE_NAMES}
 
 

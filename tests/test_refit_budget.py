@@ -1,0 +1,56 @@
+"""The final refit of a partial-budget trial takes the rows the time left allows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from automl import AutoClassifier
+from automl._base import REFIT_TIME_SHARE, _affordable_budget
+from automl.evaluation import TrialResult, TrialSettings, refit
+from automl.search import TrialRecord
+
+
+def _record(budget: float | None, fit_time: float) -> TrialRecord:
+    outcome = TrialResult(loss=0.1, status="ok", fit_time=fit_time)
+    return TrialRecord(
+        0,
+        {"model": "linear"},
+        0,
+        budget,
+        "smac",
+        0.1,
+        "ok",
+        0.0,
+        fit_time,
+        outcome=outcome,
+    )
+
+
+def test_all_rows_when_the_scaled_up_fit_time_fits() -> None:
+    assert _affordable_budget(_record(1 / 9, 1.0), seconds=60.0) is None
+    assert _affordable_budget(_record(None, 100.0), seconds=1.0) is None
+
+
+def test_fewer_rows_when_time_is_short_but_never_fewer_than_the_trial_saw() -> None:
+    budget = _affordable_budget(_record(1 / 27, 2.0), seconds=20.0)
+    assert budget == pytest.approx(REFIT_TIME_SHARE * 20.0 / (2.0 * 27))
+    assert 1 / 27 < budget < 1
+    assert _affordable_budget(_record(1 / 27, 20.0), seconds=1.0) == 1 / 27
+
+
+def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    data, metric = AutoClassifier(max_trials=1)._prepare(X, y)
+    settings = TrialSettings(metric=metric, crash_loss=1.0, n_threads=1)
+    for budget, rows in ((0.25, int(np.ceil(0.25 * len(y)))), (None, len(y))):
+        model = refit(
+            {"model": "knn"},
+            data=data,
+            settings=settings,
+            seed=0,
+            deadline=None,
+            budget=budget,
+        )
+        assert model[-1].estimator_.n_samples_fit_ == rows
