@@ -30,6 +30,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from automl.data.specs import TypedColumns, is_constant
 from automl.space.build import DELIMITER, default_encoder
 from automl.space.components.base import BuildContext, ModelComponent
 from automl.space.registry import MODELS, PREPROCESSORS
@@ -182,8 +183,9 @@ class _ModelStep(BaseEstimator):
         self.n_features_in_ = X.shape[1]
 
     def _fit_constant(self, dummy: BaseEstimator, X: Any, y: np.ndarray) -> None:
-        """Predict a constant where there is nothing to learn (a single class or
-        target value in the training rows; most libraries raise on it)."""
+        """Predict a constant where there is nothing to learn: a single class or
+        target value, or no feature that varies, in the training rows (most
+        libraries raise on it; CatBoost on constant features too)."""
         self.estimator_ = dummy.fit(X, y)
         self.stopped_early_ = False
         self.n_features_in_ = X.shape[1]
@@ -238,7 +240,7 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         (most libraries raise); that class is predicted.
         """
         self.fitted_classes_, y = np.unique(np.asarray(y), return_inverse=True)
-        if len(self.fitted_classes_) < 2:
+        if len(self.fitted_classes_) < 2 or _no_varying_feature(X):
             self._fit_constant(DummyClassifier(strategy="prior"), X, y)
         else:
             weight = None
@@ -295,7 +297,7 @@ class ModelRegressor(RegressorMixin, _ModelStep):
             self.y_mean_ = float(np.mean(y))
             self.y_scale_ = _std(y - self.y_mean_) or 1.0
         y = (y - self.y_mean_) / self.y_scale_
-        if len(y) and np.ptp(y) == 0:  # a single value (CatBoost raises)
+        if (len(y) and np.ptp(y) == 0) or _no_varying_feature(X):
             self._fit_constant(DummyRegressor(), X, y)
         else:
             self._fit_estimator(X, y, None)
@@ -305,6 +307,20 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         """Predicted target values."""
         raw = np.asarray(self._call("predict", X), dtype=np.float64).reshape(-1)
         return raw * self.y_scale_ + self.y_mean_
+
+
+def _no_varying_feature(X: Any) -> bool:
+    """Whether every column holds a single value (NaN counts), or there is none."""
+    columns: TypedColumns = {}
+    if isinstance(X, pd.DataFrame):
+        for i, name in enumerate(X.columns):
+            column = X[name]
+            categorical = isinstance(column.dtype, pd.CategoricalDtype)
+            columns[str(i)] = column.array if categorical else column.to_numpy()
+    else:
+        array = np.asarray(X)
+        columns = {str(i): array[:, i] for i in range(array.shape[1])}
+    return is_constant(columns)
 
 
 def _std(centred: np.ndarray) -> float:

@@ -398,10 +398,6 @@ def _first_words(message: str) -> str:
     return re.sub(r"[\[('\"{].*", "...", message.splitlines()[0])[:50]
 
 
-def _n_rows(X: Any) -> int:
-    return len(X)
-
-
 def assert_usable_classifier(clf: AutoClassifier, X: Any, n_rows: int) -> None:
     proba = clf.predict_proba(X)
     assert proba.shape == (n_rows, len(clf.classes_))
@@ -435,6 +431,12 @@ IMBALANCED = ["rare"] + ["common"] * 23
 #: One row per class: a fold misses a class in the middle of 0..k-1, which
 #: XGBoost rejects ("Invalid classes inferred from unique values of y").
 ONE_PER_CLASS = [f"class {i}" for i in range(6)]
+#: No column varies (kept, as every column is constant): CatBoost raised "All
+#: features are either constant or ignored" in every trial.
+NOTHING_VARIES = pd.DataFrame({"empty": [np.nan] * 8, "same": ["x"] * 8})
+#: A column observed in one row only: folds without that row have it all-NaN,
+#: where HistGradientBoosting's binning raised ("window shape cannot be larger").
+MOSTLY_MISSING = pd.DataFrame({"rare": [np.nan] * 11 + [1.0], "n": np.arange(12.0)})
 
 
 # ----------------------------------------------------------- 1. the data stage
@@ -528,6 +530,8 @@ def test_malformed_containers_are_rejected_clearly(X: Any) -> None:
 @example(case=(HUGE_VALUES, _LABELS, "classification"), family="xgboost")
 @example(case=(HUGE_VALUES.iloc[:24], IMBALANCED, "classification"), family="linear")
 @example(case=(HUGE_VALUES.iloc[:6], ONE_PER_CLASS, "classification"), family="xgboost")
+@example(case=(NOTHING_VARIES, _A[:8], "regression"), family="catboost")
+@example(case=(MOSTLY_MISSING, _LABELS[:12], "classification"), family="hist_gb")
 def test_fit_gives_a_usable_model_or_says_what_is_wrong(
     case: tuple, family: str
 ) -> None:
@@ -553,9 +557,9 @@ def test_fit_gives_a_usable_model_or_says_what_is_wrong(
     errors = [t["error"] for t in estimator.trials_ if t["status"] != "ok"]
     assert not fallback, f"every {family} trial failed on this data: {errors}"
     if isinstance(estimator, AutoClassifier):
-        assert_usable_classifier(estimator, X, _n_rows(X))
+        assert_usable_classifier(estimator, X, len(X))
     else:
-        assert_usable_regressor(estimator, X, _n_rows(X))
+        assert_usable_regressor(estimator, X, len(X))
 
 
 # ---------------------------------------------------------- 3. predict drift

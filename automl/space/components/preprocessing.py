@@ -8,8 +8,10 @@ data stage turns into NaN as well) to -1; ``native`` leaves NaN to the model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
 from sklearn.decomposition import PCA
 from sklearn.feature_selection import SelectPercentile, f_classif, f_regression
@@ -26,6 +28,8 @@ from sklearn.preprocessing import (
 
 from automl.data.types import DatasetProperties
 from automl.space.components.base import BuildContext, Params, TransformerComponent
+
+Split = tuple[np.ndarray, np.ndarray]
 
 # ---------------------------------------------------------------- imputers
 
@@ -108,14 +112,42 @@ class TargetEncoding(TransformerComponent):
     @classmethod
     def build(cls, params: Params, ctx: BuildContext) -> Any:
         if ctx.task == "regression":
-            target_type, folds = "continuous", KFold
+            target_type, folds = "continuous", _AtMostKFold
         else:
-            target_type, folds = ctx.task, StratifiedKFold
+            target_type, folds = ctx.task, _AtMostStratifiedKFold
         return TargetEncoder(
             target_type=target_type,
             smooth=float(params.get("smooth", 10.0)),
             cv=folds(n_splits=5, shuffle=True, random_state=ctx.seed),
         )
+
+
+class _AtMostKFold(KFold):
+    """``KFold`` with fewer folds (at least 2) when there are fewer rows than
+    ``n_splits``: a training subset of a tiny table (scikit-learn raises)."""
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[Split]:
+        n_splits = max(2, min(self.n_splits, len(X)))
+        folds = KFold(n_splits, shuffle=self.shuffle, random_state=self.random_state)
+        return folds.split(X, y, groups)
+
+
+class _AtMostStratifiedKFold(StratifiedKFold):
+    """``StratifiedKFold`` with fewer folds when its largest class has fewer rows
+    than ``n_splits`` (scikit-learn raises), plain k-fold below 2."""
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[Split]:
+        largest = int(np.unique(np.asarray(y), return_counts=True)[1].max())
+        if largest < 2:
+            folds = _AtMostKFold(
+                self.n_splits, shuffle=self.shuffle, random_state=self.random_state
+            )
+            return folds.split(X, y, groups)
+        n_splits = min(self.n_splits, largest)
+        stratified = StratifiedKFold(
+            n_splits, shuffle=self.shuffle, random_state=self.random_state
+        )
+        return stratified.split(X, y, groups)
 
 
 def _min_frequency(n_rows: int) -> int:

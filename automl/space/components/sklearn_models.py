@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -95,6 +96,40 @@ class HistGradientBoostingModel(ChunkedModelComponent):
     @classmethod
     def first_chunk(cls, estimator: Any) -> int:
         return 5
+
+    @classmethod
+    def fit(
+        cls,
+        estimator: Any,
+        X: Any,
+        y: np.ndarray,
+        *,
+        sample_weight: np.ndarray | None,
+        deadline: float | None,
+    ) -> bool:
+        """Fit in chunks; numeric columns without any observed value in the
+        training rows are filled with 0 first (scikit-learn's binning raises on
+        them; a constant column never splits, so predictions are unchanged)."""
+        X = _fill_empty_numeric(X)
+        return super().fit(
+            estimator, X, y, sample_weight=sample_weight, deadline=deadline
+        )
+
+
+def _fill_empty_numeric(X: Any) -> Any:
+    """``X`` with its all-NaN float columns set to 0 (a copy only if any)."""
+    if isinstance(X, pd.DataFrame):
+        empty = [c for c in X.columns if X[c].dtype.kind == "f" and X[c].isna().all()]
+        return X.assign(**{c: 0.0 for c in empty}) if empty else X
+    X = np.asarray(X)
+    if X.dtype.kind != "f" or not len(X):
+        return X
+    empty = np.isnan(X).all(axis=0)
+    if not empty.any():
+        return X
+    X = X.copy()
+    X[:, empty] = 0.0
+    return X
 
 
 class _ForestModel(ChunkedModelComponent):
