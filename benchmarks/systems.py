@@ -26,6 +26,7 @@ imports its own library when it is built, in the worker's interpreter.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -106,12 +107,15 @@ class RunSettings:
         Random seed.
     n_jobs : int
         Number of cores the system may use.
+    dataset : str
+        The dataset's name (ours leaves it out of its meta-learning).
     """
 
     task: str
     budget: float
     seed: int
     n_jobs: int
+    dataset: str = ""
 
     @property
     def metric(self) -> str:
@@ -276,6 +280,27 @@ class RandomForest(SklearnSystem):
         self._fit_model(X, y)
 
 
+def metadata_without(dataset: str, folder: Path) -> str | bool:
+    """The repository's knowledge base with ``dataset`` left out, in ``folder``.
+
+    The builder searched every corpus dataset's training split; a fit on that
+    dataset would otherwise start from its own best configurations.
+    """
+    from automl.metalearning.metadata import (
+        BUILD_DIR,
+        DEFAULT_METADATA,
+        METADATA_FILE,
+        compile_metadata,
+    )
+
+    build_dir = DEFAULT_METADATA.parent / BUILD_DIR
+    if not build_dir.is_dir():
+        return True
+    metadata = compile_metadata(build_dir, exclude=[dataset])
+    (folder / METADATA_FILE).write_text(json.dumps(metadata))
+    return str(folder)
+
+
 @dataclass
 class AutoML(SklearnSystem):
     """Ours: ``automl.AutoClassifier`` / ``AutoRegressor`` with its defaults."""
@@ -296,14 +321,16 @@ class AutoML(SklearnSystem):
         from automl import AutoClassifier, AutoRegressor
 
         kind = AutoRegressor if run.task == "regression" else AutoClassifier
-        self.model = kind(
-            time_limit=run.budget,
-            metric=run.metric,
-            random_state=run.seed,
-            n_jobs=run.n_jobs,
-            **self.options,
-        )
-        self._fit_model(X, y)
+        with tempfile.TemporaryDirectory(prefix="automl-bench-") as folder:
+            self.model = kind(
+                time_limit=run.budget,
+                metric=run.metric,
+                random_state=run.seed,
+                n_jobs=run.n_jobs,
+                meta_learning=metadata_without(run.dataset, Path(folder)),
+                **self.options,
+            )
+            self._fit_model(X, y)
 
     #: Non-default parameters of a variant (see the subclasses below).
     options: ClassVar[dict[str, Any]] = {}

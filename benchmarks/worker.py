@@ -70,6 +70,7 @@ def evaluate(
         budget=float(spec["budget"]),
         seed=int(spec["seed"]),
         n_jobs=int(spec["n_jobs"]),
+        dataset=dataset.name,
     )
     system = make_system(spec["system"])
     result["version"] = system.version()

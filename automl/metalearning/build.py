@@ -10,7 +10,8 @@ Over a corpus of datasets (a folder with an ``index.csv``, as described in
    configurations of each task become its *nearest-task* configurations and
    the best one joins the common candidate set.
 2. **features**: every task's meta-features, in seconds.
-3. **matrix**: every candidate (each family's default plus each task's best)
+3. **matrix**: every candidate (each family's default plus the best of the
+   candidate-source tasks of the same group, classification or regression)
    is evaluated on every task with the same resampling a fit would use,
    giving the task × candidate loss matrix the portfolio is selected from.
 4. **compile**: ``metadata.json`` (meta-features, nearest-task
@@ -80,12 +81,14 @@ def _corpus(path: Path) -> list[Any]:
     return read_index(path)
 
 
-def load_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[pd.DataFrame, pd.Series]:
+def load_task(
+    spec: Any, max_rows: int | None = MAX_ROWS
+) -> tuple[pd.DataFrame, pd.Series]:
     """The training split of a corpus dataset, subsampled to ``max_rows``."""
     from benchmarks.datasets import load_split
 
     X, _, y, _ = load_split(spec, seed=SEED)
-    if len(X) > max_rows:
+    if max_rows is not None and len(X) > max_rows:
         rows = np.random.RandomState(SEED).choice(len(X), max_rows, replace=False)
         rows.sort()
         X, y = X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
@@ -100,7 +103,7 @@ def _estimator(task: str, n_rows: int, **params: Any) -> Any:
     return kind(random_state=SEED, resampling=resampling, **params)
 
 
-def _typed_task(spec: Any, max_rows: int = MAX_ROWS) -> tuple[Any, Any]:
+def _typed_task(spec: Any, max_rows: int | None = MAX_ROWS) -> tuple[Any, Any]:
     """The task as a fit sees it: typed table, encoded target, splits, metric."""
     X, y = load_task(spec, max_rows)
     estimator = _estimator(spec.task, len(X), time_limit=None, max_trials=1)
@@ -181,7 +184,10 @@ def run_search_step(
 
 
 def run_features_step(specs: list[Any], out: Path, shard: tuple[int, int]) -> None:
-    """Meta-features of every task (seconds in all; recomputed when deleted)."""
+    """Meta-features of every task's whole training split, as a fit sees it.
+
+    Seconds in all; recomputed when the files are deleted.
+    """
     from automl.metalearning.metafeatures import compute_metafeatures
 
     path = out / BUILD_DIR / f"features-{shard[0]}.jsonl"
@@ -189,7 +195,7 @@ def run_features_step(specs: list[Any], out: Path, shard: tuple[int, int]) -> No
     for spec in _shard(specs, shard):
         if spec.name in done:
             continue
-        data, _ = _typed_task(spec)
+        data, _ = _typed_task(spec, max_rows=None)
         features = compute_metafeatures(data.X, data.y, data.task, data.columns)
         _append(path, {"task": spec.name, "metafeatures": features})
 
@@ -236,13 +242,13 @@ def evaluate_candidates(
 def run_matrix_step(
     specs: list[Any], out: Path, shard: tuple[int, int], options: BuildOptions
 ) -> None:
-    from automl.metalearning.metadata import candidate_configs
+    from automl.metalearning.metadata import candidate_configs, group_of
 
     searches = read_jsonl(out / BUILD_DIR, "search")
-    candidates = candidate_configs(searches, options.models)
     path = out / BUILD_DIR / f"matrix-{shard[0]}.jsonl"
     done = {(r["task"], r["candidate"]) for r in read_jsonl(out / BUILD_DIR, "matrix")}
     for spec in _shard(specs, shard):
+        candidates = candidate_configs(searches, options.models, group_of(spec.task))
         todo = {c: v for c, v in candidates.items() if (spec.name, c) not in done}
         if not todo:
             continue

@@ -118,14 +118,22 @@ def is_candidate_source(task: str) -> bool:
 
 
 def candidate_configs(
-    searches: Iterable[dict[str, Any]], models: Iterable[str] | None = None
+    searches: Iterable[dict[str, Any]],
+    models: Iterable[str] | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
-    """Candidate id -> configuration: each family's default, some tasks' best."""
+    """Candidate id -> configuration: each family's default, some tasks' best.
+
+    With ``group`` (see :func:`group_of`), only that group's tasks contribute:
+    a portfolio is chosen per group, so other candidates are never needed.
+    """
     from automl.space import MODELS
 
     families = MODELS if models is None else models
     candidates: dict[str, Any] = {f"{DEFAULT_PREFIX}{m}": None for m in families}
     for record in searches:
+        if group is not None and group_of(record["type"]) != group:
+            continue
         if record.get("best") and is_candidate_source(record["task"]):
             candidates[f"{TASK_PREFIX}{record['task']}"] = record["best"][0]["config"]
     return candidates
