@@ -355,7 +355,10 @@ class BaseAuto(BaseEstimator):
                 pool,
                 trial_log=trial_log,
             )
-            ensemble = self._fit_ensemble(pool, data, deadline)
+            candidates = self._candidates_that_fit(pool.candidates, data)
+            if candidates:  # built here: the workers' memory and time are free
+                executor.release()
+            ensemble = self._fit_ensemble(candidates, data, deadline)
             if ensemble is None:
                 self._refit_best(records, data_ref, settings, deadline, executor)
         self.trials_ = [
@@ -525,10 +528,9 @@ class BaseAuto(BaseEstimator):
         return base + min(needed, ENSEMBLE_SHARE * deadline.limit)
 
     def _fit_ensemble(
-        self, pool: CandidatePool, data: TrialData, deadline: Deadline
+        self, candidates: list[Any], data: TrialData, deadline: Deadline
     ) -> FittedEnsemble | None:
         """The final model from the kept trials, or None if there is none."""
-        candidates = self._candidates_that_fit(pool.candidates, data)
         if not candidates:
             return None
         try:

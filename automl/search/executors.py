@@ -45,6 +45,8 @@ class Executor(Protocol):
 
     def share(self, data: Any, workdir: Path) -> Any: ...
 
+    def release(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -69,6 +71,9 @@ class SerialExecutor:
 
     def share(self, data: Any, workdir: Path) -> Any:
         return data
+
+    def release(self) -> None:
+        """Nothing to release."""
 
     def close(self) -> None:
         """Nothing to release."""
@@ -102,25 +107,22 @@ class _Worker:
 
     def kill(self) -> None:
         """Kill the process (and its children) now; a new one starts on demand."""
+        self.terminate()
+        self.pool = _new_pool()
+
+    def terminate(self) -> None:
+        """Start killing the process; :meth:`reap_killed` waits for the end."""
         self._killed += _threads_and_processes(self.pool)
         self.pool.shutdown(wait=False, kill_workers=True)
-        self.pool = _new_pool()
-        self.future = None
-
-    def stop(self) -> None:
-        """Kill the process and its children, and wait until they are gone.
-
-        ``kill`` returns before loky's manager thread has killed and reaped
-        the process; joining the killed pools' threads and processes here
-        means nothing of them is left when the fit returns.
-        """
-        self._killed += _threads_and_processes(self.pool)
-        self.pool.shutdown(wait=True, kill_workers=True)
-        self.reap_killed()
         self.future = None
 
     def reap_killed(self) -> None:
-        """Wait until the processes killed by ``kill`` (and their threads) are gone."""
+        """Wait until the killed processes (and their threads) are gone.
+
+        Killing returns before loky's manager thread has killed and reaped
+        the process; joining them here means nothing is left when the fit
+        returns.
+        """
         for item in self._killed:
             item.join(timeout=STOP_TIMEOUT)
         self._killed = []
@@ -243,6 +245,18 @@ class ProcessExecutor:
             and w.rss_mb() > self.memory_limit_mb
         ]
 
+    def release(self) -> None:
+        """Kill the worker processes now; new ones start if a trial is submitted.
+
+        Called when the search ends: the ensemble is built in the fit's own
+        process, and idle workers would hold their memory meanwhile (and
+        take their time to stop at the end). Inside a :func:`reuse_workers`
+        block they are kept for the next fit.
+        """
+        if _REUSE_DEPTH == 0:
+            for worker in self._workers:
+                worker.kill()
+
     def close(self) -> None:
         """Stop the worker processes and wait until they are gone.
 
@@ -250,6 +264,7 @@ class ProcessExecutor:
         next fit instead; busy ones are always killed.
         """
         workers, self._workers = self._workers, []
+        stopping = []
         for worker in workers:
             busy = worker.future is not None and not worker.future.done()
             if _REUSE_DEPTH > 0 and not busy:
@@ -258,7 +273,10 @@ class ProcessExecutor:
                 with _IDLE_LOCK:
                     _IDLE_WORKERS.append(worker)
             else:
-                worker.stop()
+                worker.terminate()  # all at once: each takes a while to die
+                stopping.append(worker)
+        for worker in stopping:
+            worker.reap_killed()
 
 
 def shutdown_idle_workers() -> None:
@@ -267,7 +285,9 @@ def shutdown_idle_workers() -> None:
         idle = list(_IDLE_WORKERS)
         _IDLE_WORKERS.clear()
     for worker in idle:
-        worker.stop()
+        worker.terminate()
+    for worker in idle:
+        worker.reap_killed()
 
 
 def available_cores() -> int:
@@ -324,6 +344,9 @@ class DaskExecutor:
 
     def over_memory(self) -> list[Future[Any]]:
         return []
+
+    def release(self) -> None:
+        """Nothing to release: the cluster's workers are not ours."""
 
     def close(self) -> None:
         self.client.close()

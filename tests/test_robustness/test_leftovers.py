@@ -292,3 +292,15 @@ def test_reuse_workers_keeps_them_between_executors_only_inside_the_block(
         assert executor.submit(os.getpid).result(timeout=30) == pid
         executor.close()
     assert _gone({pid})
+
+
+def test_release_frees_the_workers_and_a_later_trial_gets_a_new_one(clean_state):
+    """At the end of the search the idle workers go; the refit may start one."""
+    executor = ProcessExecutor(2)
+    first = {executor.submit(os.getpid).result(timeout=30) for _ in range(2)}
+    executor.release()
+    assert _wait_until(lambda: _gone(first)), f"workers left: {first}"
+    again = executor.submit(os.getpid).result(timeout=30)
+    assert again not in first
+    executor.close()
+    assert _gone({again})

@@ -24,6 +24,8 @@ SLOW = {
     "random_forest": 500,  # extra_trees shares the forests' code path
     "mlp": 300,
 }
+# A wide, deep MLP: the default one early-stops in under a second on fast machines.
+WIDER = {"mlp": {"model:mlp:n_layers": 3, "model:mlp:n_units": 256.0}}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def slow_values(family: str, X: pd.DataFrame, y: np.ndarray) -> dict:
     props = context(X, y, "binary").properties
     values = family_defaults(build_space(props, [family]))[family]
     values[f"model:{family}:{MODELS[family].fidelity}"] = SLOW[family]
-    return values
+    return {**values, **WIDER.get(family, {})}
 
 
 @pytest.mark.parametrize("family", list(SLOW))
