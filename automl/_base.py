@@ -78,6 +78,7 @@ from automl.search import (
     SearchSettings,
     TrialRecord,
     available_cores,
+    joblib_dask_client,
     run_search,
 )
 from automl.search.trial_log import TrialLog
@@ -292,10 +293,10 @@ class BaseAuto(BaseEstimator):
             properties,
             select_models(properties.task, include=self.include, exclude=self.exclude),
             limit_mb=limit_mb,
-            n_workers=0 if self.dask_address is not None else self._n_workers(),
+            n_workers=0 if self._dask_cluster() is not None else self._n_workers(),
             min_budget=lambda n_train: choose_min_budget(self.multi_fidelity, n_train),
             per_trial_mb=self.per_trial_memory_limit,
-            local_workers=self.dask_address is None,
+            local_workers=self._dask_cluster() is None,
         )
         if n_input > len(X):  # cut before typing, see rows_before_typing
             notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]
@@ -371,9 +372,16 @@ class BaseAuto(BaseEstimator):
             self._adopt_ensemble(ensemble, records)
         self.performance_over_time_ = performance_over_time(self.trials_, metric)
 
-    def _make_executor(self) -> Executor:
+    def _dask_cluster(self) -> Any:
+        """``dask_address``, else the client of joblib's active Dask backend."""
         if self.dask_address is not None:
-            return DaskExecutor(self.dask_address)
+            return self.dask_address
+        return joblib_dask_client()
+
+    def _make_executor(self) -> Executor:
+        cluster = self._dask_cluster()
+        if cluster is not None:
+            return DaskExecutor(cluster)
         n_workers = int(self.memory_plan_["n_workers"])
         return ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
 

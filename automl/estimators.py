@@ -73,7 +73,9 @@ _PARAMETERS = """
         family's default configuration.
     dask_address : str or None, default=None
         Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run
-        on its workers, the search stays in this process.
+        on its workers, the search stays in this process. Without it, a fit
+        inside ``joblib.parallel_config(backend="dask")`` uses that backend's
+        client the same way.
     stacking : bool or "auto", default="auto"
         Fit a second layer of stackers on the ensemble's out-of-fold
         predictions. "auto" keeps the stack only when a held-out check shows

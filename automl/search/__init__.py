@@ -7,6 +7,7 @@ from automl.search.executors import (
     ProcessExecutor,
     SerialExecutor,
     available_cores,
+    joblib_dask_client,
     reuse_workers,
     shutdown_idle_workers,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "SerialExecutor",
     "TrialRecord",
     "available_cores",
+    "joblib_dask_client",
     "reuse_workers",
     "run_search",
     "shutdown_idle_workers",

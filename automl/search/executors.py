@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import joblib
 import psutil
 from joblib.externals.loky import ProcessPoolExecutor
+from joblib.parallel import get_active_backend
 
 #: Idle worker processes exit after this many seconds (and restart on demand).
 WORKER_IDLE_TIMEOUT = 20
@@ -307,14 +308,20 @@ class DaskExecutor:
 
     Parameters
     ----------
-    address : str
-        Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``.
+    cluster : str or distributed.Client
+        Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``, or a connected
+        client (which is left open at the end: it is the caller's).
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, cluster: Any) -> None:
         from distributed import Client
 
-        self.client = Client(address, set_as_default=False, timeout="20s")
+        self._own_client = isinstance(cluster, str)
+        self.client = (
+            Client(cluster, set_as_default=False, timeout="20s")
+            if self._own_client
+            else cluster
+        )
         self.n_workers = max(1, sum(self.client.nthreads().values()))
         self._tasks: dict[Future[Any], Any] = {}
 
@@ -349,4 +356,14 @@ class DaskExecutor:
         """Nothing to release: the cluster's workers are not ours."""
 
     def close(self) -> None:
-        self.client.close()
+        if self._own_client:
+            self.client.close()
+
+
+def joblib_dask_client() -> Any:
+    """The Dask client of an active ``joblib.parallel_config(backend="dask")``.
+
+    None when joblib's active backend is not Dask's.
+    """
+    backend, _ = get_active_backend()
+    return getattr(backend, "client", None)  # only joblib's Dask backend has one

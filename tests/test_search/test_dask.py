@@ -98,3 +98,21 @@ def test_fit_runs_its_trials_on_the_cluster_workers(cluster, iris) -> None:
     }
     assert trial_pids <= worker_pids and len(trial_pids) == 2
     assert os.getpid() not in trial_pids
+
+
+def test_joblib_dask_backend_sends_the_trials_to_its_cluster(cluster, iris) -> None:
+    """Inside ``joblib.parallel_config(backend="dask")`` a fit uses that client."""
+    import joblib
+    from distributed import Client
+
+    X, y = iris
+    with Client(cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+        with joblib.parallel_config(backend="dask"):
+            clf = AutoClassifier(time_limit=60, max_trials=4, random_state=0)
+            clf.fit(X, y)
+        assert client.status == "running"  # the caller's client is left open
+    trial_pids = {
+        int(t["worker"].rsplit(":", 1)[1]) for t in clf.trials_ if t["worker"]
+    }
+    assert trial_pids and trial_pids <= worker_pids
