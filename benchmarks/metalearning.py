@@ -278,8 +278,9 @@ def run_experiment(
     budgets: Sequence[float],
     out: Path,
     include: Sequence[str] | None = None,
+    arms: Sequence[str] = ARMS,
 ) -> None:
-    """Run every (task, budget, arm) not yet in ``<out>/runs.jsonl``."""
+    """Run every (task, budget, arm) of ``arms`` not yet in ``<out>/runs.jsonl``."""
     path = out / RUNS_FILE
     done = {
         (r["task"], r["budget"], r["arm"]) for r in read_runs(path) if "error" not in r
@@ -289,7 +290,7 @@ def run_experiment(
         todo = [
             (float(b), arm)
             for b in budgets
-            for arm in ARMS
+            for arm in arms
             if (spec.name, float(b), arm) not in done
         ]
         if not todo:
@@ -522,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--budget", type=float, action="append", help="seconds (repeatable; 30)"
     )
     parser.add_argument("--include", default="", help="comma-separated families")
+    parser.add_argument(
+        "--arms", default=",".join(ARMS), help="comma-separated arms to run"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--report", action="store_true", help="only the report")
     args = parser.parse_args(argv)
@@ -539,7 +543,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "run the metadata builder first, or name tasks with --tasks"
             )
         include = args.include.split(",") if args.include else None
-        run_experiment(specs, build_dir, args.budget or [30.0], out, include)
+        arms = args.arms.split(",")
+        unknown = set(arms) - set(ARMS)
+        if unknown:
+            raise SystemExit(f"unknown arms {sorted(unknown)}: choose from {ARMS}")
+        run_experiment(specs, build_dir, args.budget or [30.0], out, include, arms)
     print(f"wrote {write_report(out)}")
 
 

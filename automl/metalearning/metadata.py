@@ -42,7 +42,9 @@ from automl.metalearning.portfolio import (
     choose_size,
     greedy_portfolio,
     held_out_regret,
+    mean_cost,
     normalised_regret,
+    relative_cost,
 )
 
 #: Folder of the builder's append-only records, inside ``metadata/``.
@@ -139,14 +141,15 @@ def candidate_configs(
     return candidates
 
 
-def _loss_matrix(
-    matrix: list[dict[str, Any]], tasks: list[str], candidates: list[str]
+def _ok_values(
+    matrix: list[dict[str, Any]], tasks: list[str], candidates: list[str], value: str
 ) -> pd.DataFrame:
+    """Tasks × candidates table of ``value`` ("loss", "fit_time") of ok records."""
     frame = pd.DataFrame(
         [r for r in matrix if r.get("status") == "ok"],
-        columns=["task", "candidate", "loss"],
-    )
-    table = frame.pivot_table(index="task", columns="candidate", values="loss")
+        columns=["task", "candidate", value],
+    ).astype({value: float})
+    table = frame.pivot_table(index="task", columns="candidate", values=value)
     return table.reindex(index=tasks, columns=candidates)
 
 
@@ -154,13 +157,15 @@ def _portfolio(
     matrix: list[dict[str, Any]], tasks: list[str], candidates: list[str]
 ) -> dict[str, Any]:
     """The portfolio of one task group, its size chosen by leave-one-task-out."""
-    losses = _loss_matrix(matrix, tasks, candidates).dropna(how="all")
+    losses = _ok_values(matrix, tasks, candidates, "loss").dropna(how="all")
     if len(losses) < 2:
         return {"members": [], "held_out_regret": [], "n_tasks": len(losses)}
     regret = normalised_regret(losses).to_numpy()
-    curve = held_out_regret(regret, min(MAX_SIZE, regret.shape[1]))
+    times = _ok_values(matrix, list(losses.index), candidates, "fit_time")
+    relative = relative_cost(times).to_numpy()
+    curve = held_out_regret(regret, min(MAX_SIZE, regret.shape[1]), relative)
     size = choose_size(curve)
-    members = greedy_portfolio(regret, size)
+    members = greedy_portfolio(regret, size, mean_cost(relative))
     return {
         "members": [str(losses.columns[i]) for i in members],
         "held_out_regret": [round(float(v), 5) for v in curve],

@@ -7,6 +7,13 @@ are added one at a time, each time the one that most lowers the mean over
 tasks of the best regret in the portfolio. The size is chosen by
 leave-one-task-out validation: the held-out task never contributes to the
 portfolio it is scored on.
+
+One change to that method: a fit evaluates the portfolio first and within its
+time limit, so a member that costs 30 times the typical candidate uses up a
+short budget on its own. Given the candidates' costs, each step adds the
+candidate with the largest regret reduction *per unit of cost* (the
+cost-effective greedy rule for budgeted selection), so cheap good members come
+first and expensive ones join later, if they add enough.
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ import pandas as pd
 
 #: Largest portfolio considered.
 MAX_SIZE = 32
+#: Costs below this share of a task's median candidate time count as this
+#: share: there, a trial's cost is its fixed overheads (process, data), not
+#: the model.
+COST_FLOOR = 0.1
 #: A larger portfolio must lower the held-out regret by more than this to be
 #: chosen: every member costs a trial at the start of every fit.
 SIZE_TOLERANCE = 0.005
@@ -40,7 +51,33 @@ def normalised_regret(losses: pd.DataFrame) -> pd.DataFrame:
     return losses.sub(low, axis=0).div(span, axis=0).fillna(1.0).clip(0.0, 1.0)
 
 
-def greedy_portfolio(regret: np.ndarray, size: int) -> list[int]:
+def relative_cost(times: pd.DataFrame) -> pd.DataFrame:
+    """Fit times divided by each task's median candidate time (NaN: not run).
+
+    Dividing per task lets small and large tasks weigh the same in
+    :func:`mean_cost`.
+    """
+    return times.div(times.median(axis=1), axis=0)
+
+
+def mean_cost(relative: np.ndarray) -> np.ndarray:
+    """Each candidate's mean relative cost over tasks, at least :data:`COST_FLOOR`.
+
+    A candidate that never ran gets the largest cost of the others.
+    """
+    ran = ~np.isnan(relative)
+    totals = np.where(ran, relative, 0.0).sum(axis=0)
+    counts = ran.sum(axis=0)
+    means = np.divide(
+        totals, counts, out=np.full(len(counts), np.nan), where=counts > 0
+    )
+    fill = np.nanmax(means) if counts.any() else 1.0
+    return np.maximum(np.where(counts > 0, means, fill), COST_FLOOR)
+
+
+def greedy_portfolio(
+    regret: np.ndarray, size: int, cost: np.ndarray | None = None
+) -> list[int]:
     """Column indices of a portfolio of up to ``size`` candidates.
 
     Parameters
@@ -49,6 +86,10 @@ def greedy_portfolio(regret: np.ndarray, size: int) -> list[int]:
         Normalised regrets, e.g. from :func:`normalised_regret`.
     size : int
         Members wanted; fewer when no candidate lowers the regret any more.
+    cost : ndarray of shape (n_candidates,), optional
+        Positive costs (e.g. :func:`mean_cost`); each step then adds the
+        candidate with the largest regret reduction per unit of cost. None
+        weighs all candidates the same (auto-sklearn 2.0's rule).
 
     Returns
     -------
@@ -56,24 +97,30 @@ def greedy_portfolio(regret: np.ndarray, size: int) -> list[int]:
         Candidate columns, in the order they were added (the order a fit
         evaluates them in).
     """
+    cost = np.ones(regret.shape[1]) if cost is None else cost
     chosen: list[int] = []
     best = np.ones(regret.shape[0])
     for _ in range(min(size, regret.shape[1])):
-        scores = np.minimum(best[:, None], regret).mean(axis=0)
-        scores[chosen] = np.inf
-        column = int(np.argmin(scores))
-        if chosen and scores[column] >= best.mean():
+        gain = best.mean() - np.minimum(best[:, None], regret).mean(axis=0)
+        gain[chosen] = 0.0
+        column = int(np.argmax(gain / cost))
+        if gain[column] <= 0.0:
             break  # nothing left helps on any task
         chosen.append(column)
         best = np.minimum(best, regret[:, column])
     return chosen
 
 
-def held_out_regret(regret: np.ndarray, max_size: int = MAX_SIZE) -> np.ndarray:
+def held_out_regret(
+    regret: np.ndarray,
+    max_size: int = MAX_SIZE,
+    relative: np.ndarray | None = None,
+) -> np.ndarray:
     """Mean leave-one-task-out regret of portfolios of size 1 to ``max_size``.
 
-    For each task, the portfolio is selected on all other tasks and the
-    task's best regret in its first n members is recorded, for every n.
+    For each task, the portfolio is selected on all other tasks (their
+    regrets and, with ``relative``, their :func:`relative_cost` values) and
+    the task's best regret in its first n members is recorded, for every n.
 
     Returns
     -------
@@ -84,7 +131,8 @@ def held_out_regret(regret: np.ndarray, max_size: int = MAX_SIZE) -> np.ndarray:
     curves = np.ones((n_tasks, max_size))
     for task in range(n_tasks):
         others = np.delete(regret, task, axis=0)
-        members = greedy_portfolio(others, max_size)
+        cost = None if relative is None else mean_cost(np.delete(relative, task, 0))
+        members = greedy_portfolio(others, max_size, cost)
         running = np.minimum.accumulate(regret[task, members])
         curves[task, : len(running)] = running
         curves[task, len(running) :] = running[-1] if len(running) else 1.0

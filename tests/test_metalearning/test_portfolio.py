@@ -9,7 +9,9 @@ from automl.metalearning.portfolio import (
     choose_size,
     greedy_portfolio,
     held_out_regret,
+    mean_cost,
     normalised_regret,
+    relative_cost,
 )
 
 
@@ -49,3 +51,27 @@ def test_held_out_task_does_not_shape_its_own_portfolio() -> None:
     regret = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     assert greedy_portfolio(regret, 2) == [0, 1]
     assert held_out_regret(regret, 2)[1] > 0  # task 0 keeps regret 1
+
+
+def test_with_costs_a_cheap_near_best_candidate_comes_before_a_costly_best() -> None:
+    # Candidate 0 is best but ten times the cost of 1, which is nearly as good.
+    regret = np.array([[0.0, 0.1, 1.0], [0.0, 0.1, 1.0]])
+    assert greedy_portfolio(regret, 3) == [0]  # nothing adds to a perfect member
+    assert greedy_portfolio(regret, 3, np.array([10.0, 1.0, 1.0])) == [1, 0]
+
+
+def test_costs_are_relative_per_task_floored_and_filled_for_never_run() -> None:
+    times = pd.DataFrame(
+        {"a": [1.0, 100.0], "b": [2.0, 200.0], "c": [0.01, 1.0], "d": np.nan},
+        index=["small", "large"],
+    )
+    relative = relative_cost(times)
+    assert relative.loc["small", "b"] == relative.loc["large", "b"]  # scale-free
+    cost = mean_cost(relative.to_numpy())
+    assert cost[1] == max(cost[:3])  # the costliest one that ran
+    assert cost[2] == 0.1  # floored: 1 % of the median is overhead-bound
+    assert cost[3] == cost[1]  # never ran: as costly as the costliest
+    curve = held_out_regret(
+        np.array([[0.0, 0.5, 1, 1], [1, 0.0, 1, 1]]), 2, relative.to_numpy()
+    )
+    assert curve.shape == (2,)
