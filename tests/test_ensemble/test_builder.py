@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 
 from automl.ensemble import Candidate, build_ensemble, reserve_seconds
+from automl.ensemble.selection import metric_loss
 from automl.evaluation import TrialResult, predict_pipeline
+from automl.metrics import get_metric
+from automl.resampling import validation_indices
 from automl.search import TrialRecord
-from tests.test_ensemble.problems import Problem
+from tests.test_ensemble.problems import Problem, make_candidates, make_trial_data
 
 
 def test_auto_builds_a_checked_ensemble(binary_problem: Problem) -> None:
@@ -132,6 +135,29 @@ def test_holdout_refits_members_and_skips_stacking(holdout_problem: Problem) -> 
     assert "needs k-fold" in ensemble.decision
     assert all(m["predictor"] == "full refit" for m in ensemble.members)
     assert ensemble.kind in {"single", "ensemble"}
+    assert "did far worse" not in ensemble.decision
+
+
+def test_a_refit_far_worse_than_its_trial_is_replaced_by_the_trials_own_fit(
+    breast_cancer,
+) -> None:
+    """A full refit that breaks on the rows its trial did not see is not kept.
+
+    The trial is made to look perfect on its validation rows; the real refit
+    of the linear model on all rows cannot match that even in-sample.
+    """
+    X, y = breast_cancer
+    data = make_trial_data(X, y.to_numpy(), "binary", kind="holdout")
+    metric = get_metric("log_loss", "binary")
+    (linear,) = make_candidates(data, metric, ["linear"])
+    y_valid = data.y[validation_indices(data.splits)]
+    perfect = np.clip(np.eye(2)[y_valid], 1e-6, 1 - 1e-6)
+    assert linear.predictions.shape == perfect.shape
+    trial = replace(linear, loss=metric_loss(metric, "binary")(y_valid, perfect))
+    ensemble = build_ensemble([replace(trial, predictions=perfect)], data, metric)
+    assert "did far worse" in ensemble.decision
+    proba = ensemble.predict_proba(data.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
 def test_max_members(binary_problem: Problem) -> None:
