@@ -288,15 +288,16 @@ class BaseAuto(BaseEstimator):
         n_input: int,
     ) -> MemoryPlan:
         """Workers, rows and skipped families under ``memory_limit`` (automl.memory)."""
+        local = self._dask_cluster() is None
         plan = plan_fit_memory(
             X,
             properties,
             select_models(properties.task, include=self.include, exclude=self.exclude),
             limit_mb=limit_mb,
-            n_workers=0 if self._dask_cluster() is not None else self._n_workers(),
+            n_workers=self._n_workers() if local else 0,
             min_budget=lambda n_train: choose_min_budget(self.multi_fidelity, n_train),
             per_trial_mb=self.per_trial_memory_limit,
-            local_workers=self._dask_cluster() is None,
+            local_workers=local,
         )
         if n_input > len(X):  # cut before typing, see rows_before_typing
             notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]

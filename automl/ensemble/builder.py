@@ -438,8 +438,7 @@ class _Builder:
         """
         rows = validation_indices(self.data.splits)
         loss = self.loss_fn(self.y_valid, model.predict_raw(self.data.X.iloc[rows]))
-        allowed = abs(candidate.loss) if np.isfinite(candidate.loss) else np.inf
-        return loss > candidate.loss + max(allowed, DIVERGENCE_TOLERANCE)
+        return loss > candidate.loss + max(abs(candidate.loss), DIVERGENCE_TOLERANCE)
 
     def ensemble(
         self, ranked: list[Candidate], selection: EnsembleSelection

@@ -274,10 +274,8 @@ class ProcessExecutor:
                 with _IDLE_LOCK:
                     _IDLE_WORKERS.append(worker)
             else:
-                worker.terminate()  # all at once: each takes a while to die
                 stopping.append(worker)
-        for worker in stopping:
-            worker.reap_killed()
+        _stop_all(stopping)
 
 
 def shutdown_idle_workers() -> None:
@@ -285,9 +283,14 @@ def shutdown_idle_workers() -> None:
     with _IDLE_LOCK:
         idle = list(_IDLE_WORKERS)
         _IDLE_WORKERS.clear()
-    for worker in idle:
+    _stop_all(idle)
+
+
+def _stop_all(workers: list[_Worker]) -> None:
+    """Kill the workers all at once (each takes a while to die), then reap them."""
+    for worker in workers:
         worker.terminate()
-    for worker in idle:
+    for worker in workers:
         worker.reap_killed()
 
 

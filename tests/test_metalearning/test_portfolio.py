@@ -71,7 +71,11 @@ def test_costs_are_relative_per_task_floored_and_filled_for_never_run() -> None:
     assert cost[1] == max(cost[:3])  # the costliest one that ran
     assert cost[2] == 0.1  # floored: 1 % of the median is overhead-bound
     assert cost[3] == cost[1]  # never ran: as costly as the costliest
-    curve = held_out_regret(
-        np.array([[0.0, 0.5, 1, 1], [1, 0.0, 1, 1]]), 2, relative.to_numpy()
-    )
-    assert curve.shape == (2,)
+
+
+def test_held_out_portfolios_follow_the_costs_of_the_other_tasks() -> None:
+    # Candidate 0 is perfect everywhere but ten times the cost of 1 (regret 0.5).
+    regret = np.array([[0.0, 0.5]] * 3)
+    relative = relative_cost(pd.DataFrame([[10.0, 1.0]] * 3)).to_numpy()
+    np.testing.assert_allclose(held_out_regret(regret, 2), [0.0, 0.0])
+    np.testing.assert_allclose(held_out_regret(regret, 2, relative), [0.5, 0.0])
