@@ -37,11 +37,23 @@ import pandas as pd
 from benchmarks.metrics import GREATER_IS_BETTER, MAIN_METRIC
 
 REFERENCE = "random_forest"
-BASELINES = ("lightgbm", "random_forest")
+#: Systems every other one is counted wins/ties/losses against, when present:
+#: the best single model of ours' own fit, our foundation (single model, no
+#: ensemble; added with ``--add``) and the two library baselines.
+BASELINES = ("automl/best_single", "foundation", "lightgbm", "random_forest")
 FLOOR = "constant"
 FAILED = ("error", "timeout")
 KEY = ["dataset", "system", "seed", "budget"]
-SYSTEM_ORDER = ("automl", "flaml", "autogluon", "lightgbm", "random_forest", FLOOR)
+SYSTEM_ORDER = (
+    "automl",
+    "automl/best_single",
+    "foundation",
+    "flaml",
+    "autogluon",
+    "lightgbm",
+    "random_forest",
+    FLOOR,
+)
 TIE_RELATIVE = 1e-3
 TIE_ABSOLUTE = {"roc_auc": 1e-3, "log_loss": 1e-3, "rmse": 0.0}
 REPORT_FILE = "report.md"
@@ -569,7 +581,9 @@ def plot_normalised(summary: Summary, path: str | Path) -> Path:
 
 
 def build_report(
-    results: str | Path, out: str | Path | None = None
+    results: str | Path,
+    out: str | Path | None = None,
+    added: dict[str, str | Path] | None = None,
 ) -> tuple[str, list[Path]]:
     """Write ``report.md`` and the PNG for every budget of a results file.
 
@@ -579,6 +593,10 @@ def build_report(
         A results CSV file or the folder holding ``results.csv``.
     out : str or Path, optional
         Output folder; default the results file's folder.
+    added : dict, optional
+        System name to another results file (or folder) whose ``automl`` runs
+        are reported under that name, e.g. an older version of ours run
+        from a frozen copy.
 
     Returns
     -------
@@ -592,6 +610,10 @@ def build_report(
     out = Path(out) if out else source.parent
     out.mkdir(parents=True, exist_ok=True)
     runs = load_results(source)
+    for name, path in (added or {}).items():
+        other = load_results(path)
+        other = other[other["system"] == "automl"].assign(system=name)
+        runs = pd.concat([runs, other], ignore_index=True)
     budgets = sorted(runs["budget"].unique())
     parts, files = [], []
     for budget in budgets:
@@ -620,8 +642,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=None, help="output folder (default: beside the results)"
     )
+    parser.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="NAME=RESULTS",
+        help="report the automl runs of another results file as system NAME",
+    )
     args = parser.parse_args(argv)
-    markdown, files = build_report(args.results, args.out)
+    added = dict(item.split("=", 1) for item in args.add)
+    markdown, files = build_report(args.results, args.out, added)
     print(markdown)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

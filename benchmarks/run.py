@@ -453,6 +453,18 @@ def _row(
     return row
 
 
+def variant_rows(row: dict) -> list[dict]:
+    """Rows of a run's same-fit variants (``automl/best_single``), popped from it.
+
+    Each shares the run's fit (its ``fit_seconds``, memory, status) and has
+    its own predictions and metrics.
+    """
+    return [
+        {**row, **scores, "system": name}
+        for name, scores in (row.pop("variants", None) or {}).items()
+    ]
+
+
 def describe(row: dict) -> str:
     """Return a one-line summary of a results row."""
     text = f"{row['status']}"
@@ -535,7 +547,8 @@ def run_benchmark(
         row = execute(
             item, interpreters[item.system], timeout, n_jobs, path.parent / "logs"
         )
-        append_row(path, row)
+        for written in (row, *variant_rows(row)):
+            append_row(path, written)
         rows.append(row)
         echo(
             f"[{number}/{len(todo)}] {item.dataset.name} {item.system} "

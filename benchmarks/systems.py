@@ -25,10 +25,11 @@ imports its own library when it is built, in the worker's interpreter.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 from typing import Any, ClassVar
@@ -156,6 +157,10 @@ class System:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Predict class probabilities, columns in the order of ``classes_``."""
         raise NotImplementedError
+
+    def same_fit_variants(self) -> dict[str, System]:
+        """Other predictors of the same fit, scored beside it (by system name)."""
+        return {}
 
 
 @dataclass
@@ -322,15 +327,41 @@ class AutoML(SklearnSystem):
 
         kind = AutoRegressor if run.task == "regression" else AutoClassifier
         with tempfile.TemporaryDirectory(prefix="automl-bench-") as folder:
-            self.model = kind(
-                time_limit=run.budget,
-                metric=run.metric,
-                random_state=run.seed,
-                n_jobs=run.n_jobs,
-                meta_learning=metadata_without(run.dataset, Path(folder)),
+            params = {
+                "time_limit": run.budget,
+                "metric": run.metric,
+                "random_state": run.seed,
+                "n_jobs": run.n_jobs,
                 **self.options,
-            )
+            }
+            # An older automl on PYTHONPATH (the foundation's frozen copy) is
+            # run with the parameters it has.
+            known = kind().get_params()
+            if "meta_learning" in known:
+                params["meta_learning"] = metadata_without(run.dataset, Path(folder))
+            self.model = kind(**{k: v for k, v in params.items() if k in known})
             self._fit_model(X, y)
+
+    def same_fit_variants(self) -> dict[str, System]:
+        """``automl/best_single``: the best trial's model alone, from this fit.
+
+        The trial with the lowest validation loss among those the ensemble
+        fitted; none when the fit did not end in an ensemble (the single
+        model of an older automl, or a fallback).
+        """
+        ensemble = getattr(self.model, "model_", None)
+        if not hasattr(ensemble, "only"):
+            return {}
+        board = self.model.leaderboard()
+        trials = board[board["trial_id"].notna() & (board["status"] == "ok")]
+        trials = trials[trials["budget"] >= 1.0].sort_values("loss")
+        fitted = {m.trial_id for m in ensemble.base}
+        best = next((int(t) for t in trials["trial_id"] if int(t) in fitted), None)
+        if best is None:
+            return {}
+        single = copy.copy(self.model)
+        single.model_ = ensemble.only(best)
+        return {f"{self.name}/best_single": replace(self, model=single)}
 
     #: Non-default parameters of a variant (see the subclasses below).
     options: ClassVar[dict[str, Any]] = {}

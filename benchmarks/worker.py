@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from benchmarks.datasets import DatasetSpec, load_split
 from benchmarks.metrics import align_proba, classification_metrics, regression_metrics
-from benchmarks.systems import RunSettings, make_system
+from benchmarks.systems import RunSettings, System, make_system
 
 MESSAGE_CHARS = 500
 
@@ -54,7 +55,8 @@ def evaluate(
     result : dict
         Filled in place as the run goes, so that a failure keeps what was
         known before it: ``version``, ``n_train``, ``n_test``,
-        ``fit_seconds``, ``predict_seconds`` and the task's metrics.
+        ``fit_seconds``, ``predict_seconds``, the task's metrics and
+        ``variants``, the scores of the system's same-fit variants.
     checkpoint : callable, optional
         Called with the partial result (the system's version) before the fit,
         so that a run killed at its timeout still records the version.
@@ -83,20 +85,51 @@ def evaluate(
     system.fit(X_train, y_train, run)
     result["fit_seconds"] = time.perf_counter() - start
 
+    classes = None if run.task == "regression" else sorted(y_train.unique())
+    result.update(score(system, X_test, y_test, run.task, classes))
+    result["variants"] = {
+        name: score(variant, X_test, y_test, run.task, classes)
+        for name, variant in system.same_fit_variants().items()
+    }
+    return result
+
+
+def score(
+    system: System,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    task: str,
+    classes: list | None,
+) -> dict:
+    """Predict the test split; return ``predict_seconds`` and the task's metrics.
+
+    Parameters
+    ----------
+    system : System
+        A fitted system.
+    X_test, y_test : DataFrame, Series
+        The test split.
+    task : str
+        ``binary``, ``multiclass`` or ``regression``.
+    classes : list or None
+        The training labels, sorted (None for regression).
+
+    Returns
+    -------
+    dict
+    """
     start = time.perf_counter()
     predictions = system.predict(X_test)
-    proba = None if run.task == "regression" else system.predict_proba(X_test)
-    result["predict_seconds"] = time.perf_counter() - start
-
-    if run.task == "regression":
-        result.update(regression_metrics(y_test, predictions))
+    proba = None if classes is None else system.predict_proba(X_test)
+    scores: dict = {"predict_seconds": time.perf_counter() - start}
+    if classes is None:
+        scores.update(regression_metrics(y_test, predictions))
     else:
-        classes = sorted(y_train.unique())
         aligned = align_proba(proba, system.classes_ or classes, classes)
-        result.update(
-            classification_metrics(run.task, y_test, predictions, aligned, classes)
+        scores.update(
+            classification_metrics(task, y_test, predictions, aligned, classes)
         )
-    return result
+    return scores
 
 
 def run(spec: dict, checkpoint: Callable[[dict], None] | None = None) -> dict:
@@ -126,6 +159,8 @@ def run(spec: dict, checkpoint: Callable[[dict], None] | None = None) -> dict:
 
 
 def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
     return value

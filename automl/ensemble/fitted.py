@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,28 @@ class FittedEnsemble:
             for m in self.members
             if m["weight"] > 0
         ]
+
+    def only(self, trial_id: int) -> FittedEnsemble:
+        """The first-layer model of one trial alone, as a "single" ensemble.
+
+        Parameters
+        ----------
+        trial_id : int
+            A trial among ``base`` (a weighted member or a stacker's input).
+
+        Returns
+        -------
+        FittedEnsemble
+            Predicts with that trial's bag (or refit) only, weight 1.
+        """
+        for member in self.base:
+            if member.trial_id == trial_id:
+                alone = replace(member, weight=1.0)
+                return FittedEnsemble("single", self.task, self.n_classes, [alone])
+        raise ValueError(
+            f"trial {trial_id} is not in the ensemble; its trials are "
+            f"{[m.trial_id for m in self.base]}."
+        )
 
     def leaderboard_rows(self, metric: Metric) -> list[dict[str, Any]]:
         """Rows for the leaderboard, beside the trials' rows.

@@ -152,3 +152,24 @@ def test_report_command_line(
     assert "## Summary" in output and "wrote " in output
     assert (tmp_path / "report.md").is_file()
     assert (tmp_path / "normalised_scores.png").is_file()
+
+
+def test_added_results_are_reported_as_another_system(tmp_path: Path) -> None:
+    ours = write_results(tmp_path / "ours")
+    older = write_results(tmp_path / "older")
+    frame = pd.read_csv(older)
+    frame.loc[frame["system"] == "automl", "roc_auc"] = 0.7  # the older one loses
+    frame.to_csv(older, index=False)
+
+    markdown, _ = build_report(ours, tmp_path / "out", added={"foundation": older})
+
+    header = next(line for line in markdown.splitlines() if "W/T/L vs" in line)
+    assert "W/T/L vs foundation" in header
+    row = next(line for line in markdown.splitlines() if line.startswith("| bin |"))
+    assert "| 0.7 |" in row
+    summary_row = next(
+        line for line in markdown.splitlines() if line.startswith("| automl |")
+    )
+    cells = [c.strip() for c in summary_row.split("|")]
+    column = [c.strip() for c in header.split("|")].index("W/T/L vs foundation")
+    assert cells[column] == "1/1/0"  # won bin, tied reg (same RMSE)

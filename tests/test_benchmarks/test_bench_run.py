@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks import run as runner
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
+from benchmarks.systems import AutoML, RunSettings
+from tests.test_benchmarks.conftest import binary_frame
 
 BASELINES = ["constant", "lightgbm", "random_forest"]
 
@@ -171,3 +175,39 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     # to a constant model.
     assert 0 <= row["roc_auc"] <= 1
     assert row["fit_seconds"] < 5 + 10
+
+
+def test_variant_rows_share_the_fit_and_keep_their_own_scores() -> None:
+    row = {
+        "system": "automl",
+        "fit_seconds": 9.0,
+        "roc_auc": 0.9,
+        "variants": {"automl/best_single": {"roc_auc": 0.8, "predict_seconds": 0.1}},
+    }
+    (variant,) = runner.variant_rows(row)
+    assert "variants" not in row
+    assert variant["system"] == "automl/best_single"
+    assert (variant["fit_seconds"], variant["roc_auc"]) == (9.0, 0.8)
+
+
+@pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
+def test_best_single_variant_is_the_best_trial_of_the_same_fit() -> None:
+    class FewTrials(AutoML):
+        options: ClassVar[dict[str, Any]] = {"max_trials": 6, "meta_learning": False}
+
+    frame = binary_frame(n=300)
+    X, y = frame.drop(columns="label"), frame["label"]
+    system = FewTrials()
+    system.fit(X, y, RunSettings("binary", budget=60, seed=0, n_jobs=1))
+    ensemble = system.model.model_
+    (name, single), *rest = system.same_fit_variants().items()
+
+    assert (name, rest) == ("automl/best_single", [])
+    assert system.model.model_ is ensemble  # the fit's own ensemble is untouched
+    board = system.model.leaderboard()
+    trials = board[board["trial_id"].notna() & (board["status"] == "ok")]
+    best = int(trials.sort_values("loss")["trial_id"].iloc[0])
+    (member,) = single.model.model_.base
+    assert (member.trial_id, member.weight) == (best, 1.0)
+    expected = member.model.predict_raw(system.model._transform(X))
+    np.testing.assert_allclose(single.predict_proba(X), expected, rtol=1e-9)
