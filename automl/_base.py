@@ -120,6 +120,7 @@ class BaseAuto(BaseEstimator):
         "stacking": ["boolean", StrOptions({"auto"})],
         "refit_full": ["boolean"],
         "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
+        "infer_limit": [Interval(Real, 0, None, closed="neither"), None],
         "verbose": [Interval(Integral, 0, None, closed="left")],
         "output_dir": [str, os.PathLike, None],
     }
@@ -144,6 +145,7 @@ class BaseAuto(BaseEstimator):
         stacking: bool | Literal["auto"] = "auto",
         refit_full: bool = False,
         max_ensemble_members: int | None = None,
+        infer_limit: float | None = None,
         verbose: int = 0,
         output_dir: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -164,6 +166,7 @@ class BaseAuto(BaseEstimator):
         self.stacking = stacking
         self.refit_full = refit_full
         self.max_ensemble_members = max_ensemble_members
+        self.infer_limit = infer_limit
         self.verbose = verbose
         self.output_dir = output_dir
 
@@ -555,6 +558,7 @@ class BaseAuto(BaseEstimator):
                 stack=self.stacking,
                 refit_full=self.refit_full,
                 max_members=self.max_ensemble_members,
+                infer_limit=self.infer_limit,
             )
         except Exception as exc:  # the single best model is refitted instead
             logger.warning("Building the ensemble failed: %s", exc)

@@ -69,6 +69,15 @@ def test_fit_predict_leaderboard_on_a_real_dataset(breast_cancer) -> None:
     assert clf.n_features_in_ == X.shape[1]
 
 
+def test_fast_inference_option_meets_its_limit(breast_cancer) -> None:
+    X, y = breast_cancer
+    clf = AutoClassifier(**TEST_BUDGET, refit_full=True, infer_limit=1e-12).fit(X, y)
+    info = clf.ensemble_info_
+    assert info["kind"] == "single" and len(info["members"]) == 1
+    assert "infer_limit 1e-12 s/row NOT met" in info["decision"]
+    assert clf.score(X, y) > 0.9
+
+
 def test_string_labels_and_mixed_columns(mixed_frame) -> None:
     X, y = mixed_frame
     clf = AutoClassifier(**TEST_BUDGET).fit(X, y)
@@ -150,6 +159,8 @@ def test_bad_parameters_get_sklearn_grade_errors(iris) -> None:
         AutoClassifier(time_limit=None).fit(X, y)
     with pytest.raises(ValueError, match="xgbost"):
         AutoClassifier(**TEST_BUDGET, include=["xgbost"]).fit(X, y)
+    with pytest.raises(ValueError, match="'infer_limit' parameter"):
+        AutoClassifier(**TEST_BUDGET, infer_limit=0).fit(X, y)
 
 
 def test_wrong_feature_count_at_predict(iris) -> None:

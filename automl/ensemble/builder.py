@@ -21,6 +21,12 @@ clock allows, something useful is kept:
 If no member could be fitted, the best trial is refitted on all rows with
 whatever time is left (iterative models stop at the deadline): never nothing.
 
+With ``infer_limit`` (seconds per row), each fitted member's predict time is
+measured on a batch of :data:`INFER_BATCH` training rows (drawn with
+replacement); members are dropped, least weight per second first, and the
+selection rerun, until their sum meets the limit. Stacking is then skipped
+(its stackers add to every prediction).
+
 Time estimates come from the trials' durations: a bag costs about what its
 trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
 the two stackers about two median base bags, and after the check their
@@ -65,6 +71,11 @@ DIVERGENCE_TOLERANCE = 0.01
 MAX_CANDIDATES = 50
 #: Base configurations of the stack (best of each family first).
 N_STACK_BASES = 5
+#: Batch size (rows drawn from the training rows) at which ``infer_limit`` is
+#: measured, as AutoGluon's ``infer_limit_batch_size``. A member whose time on
+#: a tenth of it says the clock cannot afford the whole is timed on that tenth
+#: (per-row costs only fall with larger batches: an overestimate).
+INFER_BATCH = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +140,7 @@ def build_ensemble(
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
     max_members: int | None = None,
+    infer_limit: float | None = None,
     rounds: int = DEFAULT_ROUNDS,
 ) -> FittedEnsemble:
     """Build the final predictor from the search's candidates (module docstring).
@@ -156,6 +168,11 @@ def build_ensemble(
     max_members : int or None, default=None
         Cap on the number of distinct members of each greedy selection, and
         on the number of base models the stackers read.
+    infer_limit : float or None, default=None
+        Most seconds per row the members may take to predict, measured on a
+        batch of :data:`INFER_BATCH` training rows; slow, light members are
+        dropped to meet it, and there is no stacking. If even the last member
+        is slower, it is kept and ``decision`` says so.
     rounds : int, default=25
         Rounds of greedy selection.
 
@@ -181,6 +198,7 @@ def build_ensemble(
         seed=seed,
         refit_full=refit_full,
         max_members=max_members,
+        infer_limit=infer_limit,
         rounds=rounds,
     )
     return builder.run(_rank(candidates), stack)
@@ -271,9 +289,11 @@ class _Builder:
         seed: int,
         refit_full: bool,
         max_members: int | None,
+        infer_limit: float | None,
         rounds: int,
     ) -> None:
         self.start = time.time()
+        self.infer_limit = infer_limit
         self.data = data
         self.settings = settings
         self.loss_fn = metric_loss(metric, data.task)
@@ -321,6 +341,9 @@ class _Builder:
         fitted = self.fit_members(ranked, members, preds)
         if fitted is None:
             return self.last_resort(ranked[0])
+        if self.infer_limit is not None:
+            fitted = self.meet_infer_limit(fitted, preds, self.infer_limit)
+            stack = False
         result = self.ensemble(ranked, fitted)
         if stack is not False:
             stacked = self.try_stack(ranked, stack == "auto")
@@ -394,6 +417,43 @@ class _Builder:
         selection = self.select(preds, allowed=done)
         self.losses["ensemble"] = selection.loss
         return selection
+
+    def meet_infer_limit(
+        self, selection: EnsembleSelection, preds: list[np.ndarray], limit: float
+    ) -> EnsembleSelection:
+        """Drop members, least weight per second of predict time first, to
+        bring the ensemble's predict time per row within ``limit``."""
+        rows = np.random.RandomState(self.seed).randint(
+            0, len(self.data.y), INFER_BATCH
+        )
+        batch = self.data.X.iloc[rows]
+        seconds = {
+            i: self.seconds_per_row(self.fitted[i], batch) for i in selection.members
+        }
+        n_before = len(selection.members)
+        while sum(seconds[i] for i in selection.members) > limit:
+            members = selection.members
+            if len(members) == 1:
+                break
+            slowest = min(members, key=lambda i: selection.weights[i] / seconds[i])
+            selection = self.select(preds, allowed=[i for i in members if i != slowest])
+        total = sum(seconds[i] for i in selection.members)
+        self.losses["ensemble"] = selection.loss
+        verdict = "met" if total <= limit else "NOT met by the last member"
+        self.notes.append(
+            f"infer_limit {limit:.3g} s/row {verdict}: {total:.3g} s/row with "
+            f"{len(selection.members)} of {n_before} members; no stacking"
+        )
+        return selection
+
+    def seconds_per_row(self, model: BaggedModel, batch: Any) -> float:
+        """Predict seconds per row on ``batch``, or on its first tenth if the
+        clock cannot afford the whole."""
+        tenth = batch.iloc[: len(batch) // 10]
+        per_row = _predict_seconds(model, tenth) / len(tenth)
+        if self.affords(per_row * len(batch)):
+            per_row = _predict_seconds(model, batch) / len(batch)
+        return per_row
 
     def fit_member(self, ranked: list[Candidate], i: int) -> bool:
         """Make ``ranked[i]`` a predictor (bag or full refit); False if it failed."""
@@ -578,6 +638,12 @@ class _Builder:
             stacker_weights=[float(w) for w in selection.weights],
             stack_inputs=list(range(len(bases))),
         )
+
+
+def _predict_seconds(model: BaggedModel, X: Any) -> float:
+    start = time.perf_counter()
+    model.predict_raw(X)
+    return time.perf_counter() - start
 
 
 def diverse_bases(ranked: Sequence[Candidate], n: int) -> list[int]:

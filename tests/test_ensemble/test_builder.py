@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from automl.ensemble import Candidate, build_ensemble, reserve_seconds
+from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.selection import metric_loss
 from automl.evaluation import TrialResult, predict_pipeline
 from automl.metrics import get_metric
@@ -168,6 +169,34 @@ def test_max_members(binary_problem: Problem) -> None:
     assert ensemble.kind == "single"
     assert len(ensemble.members) == 1
     assert ensemble.members[0]["weight"] == pytest.approx(1.0)
+
+
+def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
+    problem = binary_problem
+    free = build_ensemble(
+        problem.candidates, problem.data, problem.metric, stack=False, refit_full=True
+    )
+    assert len(free.members) >= 2
+
+    def fit(limit: float) -> FittedEnsemble:
+        return build_ensemble(
+            problem.candidates,
+            problem.data,
+            problem.metric,
+            stack=True,
+            refit_full=True,
+            infer_limit=limit,
+        )
+
+    generous = fit(10.0)  # seconds per row: any model meets it
+    assert [m["trial_id"] for m in generous.members] == [
+        m["trial_id"] for m in free.members
+    ]
+    assert generous.kind != "stack" and "infer_limit 10 s/row met" in generous.decision
+    impossible = fit(1e-12)
+    assert impossible.kind == "single" and len(impossible.members) == 1
+    assert "NOT met" in impossible.decision
+    assert impossible.members[0]["trial_id"] in {m["trial_id"] for m in free.members}
 
 
 def test_candidate_from_record_and_no_candidates(binary_problem: Problem) -> None:
