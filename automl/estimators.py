@@ -89,11 +89,11 @@ _PARAMETERS = """
         Most seconds per row ``predict`` may take, as measured on a batch of
         10,000 rows (drawn from the training rows) after the members are
         fitted; per-row times are higher on smaller batches (a fixed cost per
-        call). Members are dropped, least ensemble weight
-        per second of predict time first, until the ensemble meets it, and
-        there is no stacking; ``ensemble_info_["decision"]`` says whether it
-        was met. With ``refit_full=True`` this is the fast-inference option
-        (see the README for measured speed-ups).
+        call). Members are dropped, least ensemble weight per second of
+        predict time first, until the ensemble meets it, and there is no
+        stacking; ``ensemble_info_["decision"]`` says whether it was met.
+        With ``refit_full=True`` this is the fast-inference option (see the
+        README for measured speed-ups).
     verbose : int, default=0
         What ``fit`` shows: 0 nothing (as scikit-learn estimators, so that
         ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` stay quiet), 1 a

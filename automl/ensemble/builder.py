@@ -293,7 +293,6 @@ class _Builder:
         rounds: int,
     ) -> None:
         self.start = time.time()
-        self.infer_limit = infer_limit
         self.data = data
         self.settings = settings
         self.loss_fn = metric_loss(metric, data.task)
@@ -301,6 +300,7 @@ class _Builder:
         self.deadline = deadline
         self.seed = seed
         self.max_members = max_members
+        self.infer_limit = infer_limit
         self.rounds = rounds
         self.kfold = len(data.splits) > 1 and len(self.y_valid) == len(data.y)
         self.full = refit_full or not self.kfold
