@@ -24,8 +24,9 @@ whatever time is left (iterative models stop at the deadline): never nothing.
 With ``infer_limit`` (seconds per row), each fitted member's predict time is
 measured on a batch of :data:`INFER_BATCH` training rows (drawn with
 replacement); members are dropped, least weight per second first, and the
-selection rerun, until their sum meets the limit. Stacking is then skipped
-(its stackers add to every prediction).
+selection rerun, until their sum meets the limit; down to one member, the
+best that meets it alone (else the fastest) is kept. Stacking is then
+skipped (its stackers add to every prediction).
 
 Time estimates come from the trials' durations: a bag costs about what its
 trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
@@ -171,8 +172,9 @@ def build_ensemble(
     infer_limit : float or None, default=None
         Most seconds per row the members may take to predict, measured on a
         batch of :data:`INFER_BATCH` training rows; slow, light members are
-        dropped to meet it, and there is no stacking. If even the last member
-        is slower, it is kept and ``decision`` says so.
+        dropped to meet it, and there is no stacking. If no combination
+        meets it, the best member that meets it alone is kept; if none does,
+        the fastest, and ``decision`` says so.
     rounds : int, default=25
         Rounds of greedy selection.
 
@@ -434,12 +436,17 @@ class _Builder:
         while sum(seconds[i] for i in selection.members) > limit:
             members = selection.members
             if len(members) == 1:
+                # The best member that meets the limit alone (candidates are
+                # ranked by validation loss), else the fastest.
+                fast_enough = [i for i in seconds if seconds[i] <= limit]
+                pick = min(fast_enough or [min(seconds, key=seconds.__getitem__)])
+                selection = self.select(preds, allowed=[pick])
                 break
             slowest = min(members, key=lambda i: selection.weights[i] / seconds[i])
             selection = self.select(preds, allowed=[i for i in members if i != slowest])
         total = sum(seconds[i] for i in selection.members)
         self.losses["ensemble"] = selection.loss
-        verdict = "met" if total <= limit else "NOT met by the last member"
+        verdict = "met" if total <= limit else "NOT met even by the fastest member"
         self.notes.append(
             f"infer_limit {limit:.3g} s/row {verdict}: {total:.3g} s/row with "
             f"{len(selection.members)} of {n_before} members; no stacking"

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from automl.ensemble import Candidate, build_ensemble, reserve_seconds
+from automl.ensemble.bagging import BaggedModel
+from automl.ensemble.builder import _Builder
 from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.selection import metric_loss
 from automl.evaluation import TrialResult, predict_pipeline
@@ -195,8 +197,27 @@ def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
     assert generous.kind != "stack" and "infer_limit 10 s/row met" in generous.decision
     impossible = fit(1e-12)
     assert impossible.kind == "single" and len(impossible.members) == 1
-    assert "NOT met" in impossible.decision
+    assert "NOT met even by the fastest member" in impossible.decision
     assert impossible.members[0]["trial_id"] in {m["trial_id"] for m in free.members}
+
+
+def test_infer_limit_drops_a_slow_best_member(
+    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timings planted: the best trial predicts at 1 s/row, the others at 1 us."""
+
+    def planted(builder: _Builder, model: BaggedModel, batch: object) -> float:
+        index = next(i for i, fitted in builder.fitted.items() if fitted is model)
+        return 1.0 if index == 0 else 1e-6
+
+    monkeypatch.setattr(_Builder, "seconds_per_row", planted)
+    problem = binary_problem
+    best = min(problem.candidates, key=lambda c: c.loss).trial_id
+    ensemble = build_ensemble(
+        problem.candidates, problem.data, problem.metric, infer_limit=1e-3
+    )
+    assert "s/row met" in ensemble.decision
+    assert best not in {m["trial_id"] for m in ensemble.members}
 
 
 def test_candidate_from_record_and_no_candidates(binary_problem: Problem) -> None:
