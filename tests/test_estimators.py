@@ -69,7 +69,7 @@ def test_fit_predict_leaderboard_on_a_real_dataset(breast_cancer) -> None:
     assert clf.n_features_in_ == X.shape[1]
 
 
-def test_fast_inference_option_meets_its_limit(breast_cancer) -> None:
+def test_an_infer_limit_no_model_meets_leaves_the_fastest_one(breast_cancer) -> None:
     X, y = breast_cancer
     clf = AutoClassifier(**TEST_BUDGET, refit_full=True, infer_limit=1e-12).fit(X, y)
     info = clf.ensemble_info_

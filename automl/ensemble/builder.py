@@ -433,22 +433,31 @@ class _Builder:
             i: self.seconds_per_row(self.fitted[i], batch) for i in selection.members
         }
         n_before = len(selection.members)
-        while sum(seconds[i] for i in selection.members) > limit:
+
+        def total(selection: EnsembleSelection) -> float:
+            return sum(seconds[i] for i in selection.members)
+
+        while len(selection.members) > 1 and total(selection) > limit:
             members = selection.members
-            if len(members) == 1:
-                # The best member that meets the limit alone (candidates are
-                # ranked by validation loss), else the fastest.
-                fast_enough = [i for i in seconds if seconds[i] <= limit]
-                pick = min(fast_enough or [min(seconds, key=seconds.__getitem__)])
-                selection = self.select(preds, allowed=[pick])
-                break
             slowest = min(members, key=lambda i: selection.weights[i] / seconds[i])
             selection = self.select(preds, allowed=[i for i in members if i != slowest])
-        total = sum(seconds[i] for i in selection.members)
+        if total(selection) > limit:
+            # The best member that meets the limit alone (candidates are
+            # ranked by validation loss), else the fastest.
+            fast_enough = [i for i in seconds if seconds[i] <= limit]
+            pick = (
+                min(fast_enough)
+                if fast_enough
+                else min(seconds, key=seconds.__getitem__)
+            )
+            selection = self.select(preds, allowed=[pick])
+        total_seconds = total(selection)
         self.losses["ensemble"] = selection.loss
-        verdict = "met" if total <= limit else "NOT met even by the fastest member"
+        verdict = (
+            "met" if total_seconds <= limit else "NOT met even by the fastest member"
+        )
         self.notes.append(
-            f"infer_limit {limit:.3g} s/row {verdict}: {total:.3g} s/row with "
+            f"infer_limit {limit:.3g} s/row {verdict}: {total_seconds:.3g} s/row with "
             f"{len(selection.members)} of {n_before} members; no stacking"
         )
         return selection
