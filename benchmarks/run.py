@@ -35,7 +35,7 @@ from pathlib import Path
 
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.suites import SUITES, select
-from benchmarks.systems import IMPORT_NAME, PEERS, SYSTEMS
+from benchmarks.systems import IMPORT_NAME, PEER_ENV, PEERS, SYSTEMS
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
@@ -219,19 +219,21 @@ def peer_python(system: str, overrides: dict[str, str] | None = None) -> str | N
     Parameters
     ----------
     system : str
-        ``flaml`` or ``autogluon``.
+        A peer, e.g. ``flaml`` or ``autogluon_best_v150``.
     overrides : dict, optional
-        Interpreter paths given on the command line, by system.
+        Interpreter paths given on the command line, by environment
+        (``flaml``, ``autogluon``).
 
     Returns
     -------
     str or None
-        The override, else ``benchmarks/.venv-<system>/bin/python`` if it
+        The override, else ``benchmarks/.venv-<environment>/bin/python`` if it
         exists, else None.
     """
-    if overrides and overrides.get(system):
-        return overrides[system]
-    candidate = BENCHMARKS / f".venv-{system}" / "bin" / "python"
+    env = PEER_ENV[system]
+    if overrides and overrides.get(env):
+        return overrides[env]
+    candidate = BENCHMARKS / f".venv-{env}" / "bin" / "python"
     return str(candidate) if candidate.exists() else None
 
 
@@ -249,10 +251,11 @@ def missing_reason(system: str, python: str | None) -> str:
     -------
     str
     """
-    setup = f"benchmarks/peers/setup_{system}.sh"
+    env = PEER_ENV[system]
+    setup = f"benchmarks/peers/setup_{env}.sh"
     if python is None or not Path(python).exists():
         return f"not installed (run {setup})"
-    check = [python, "-c", f"import {IMPORT_NAME[system]}"]
+    check = [python, "-c", f"import {IMPORT_NAME[env]}"]
     done = subprocess.run(check, capture_output=True, text=True, timeout=300)
     if done.returncode:
         tail = (done.stderr.strip().splitlines() or ["import failed"])[-1]

@@ -18,6 +18,8 @@ RMSE).
 - ``constant``: the class prior or the training mean, the floor.
 - ``flaml`` and ``autogluon``: peers, run only from their own virtual
   environments (see ``benchmarks/peers/``); never dependencies of the package.
+  ``autogluon_best_v150`` and ``autogluon_best`` are AutoGluon with the
+  presets ``best_quality_v150`` and ``best_quality``, in the same environment.
 
 Only numpy, pandas and scikit-learn are imported at module level: each system
 imports its own library when it is built, in the worker's interpreter.
@@ -43,7 +45,14 @@ OPTIMISED_METRIC = {
     "multiclass": "log_loss",
     "regression": "rmse",
 }
-PEERS = ("flaml", "autogluon")
+#: Peer systems by the virtual environment they run in (``benchmarks/.venv-<env>``).
+PEER_ENV = {
+    "flaml": "flaml",
+    "autogluon": "autogluon",
+    "autogluon_best_v150": "autogluon",
+    "autogluon_best": "autogluon",
+}
+PEERS = tuple(PEER_ENV)
 
 
 def string_columns(X: pd.DataFrame) -> list[str]:
@@ -442,6 +451,8 @@ class AutoGluon(System):
 
     name: str = "autogluon"
     predictor: Any = None
+    #: ``presets`` of ``TabularPredictor.fit`` (None: AutoGluon's default).
+    presets: ClassVar[str | None] = None
 
     def version(self) -> str:
         """Return AutoGluon tabular's version."""
@@ -461,7 +472,12 @@ class AutoGluon(System):
             eval_metric=AUTOGLUON_METRIC[run.task],
             path=tempfile.mkdtemp(prefix="autogluon-", dir="."),
             verbosity=0,
-        ).fit(frame, time_limit=run.budget, num_cpus=run.n_jobs)
+        ).fit(
+            frame,
+            time_limit=run.budget,
+            num_cpus=run.n_jobs,
+            **({} if self.presets is None else {"presets": self.presets}),
+        )
         self.classes_ = labels_of(self.predictor, "class_labels")
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -475,6 +491,22 @@ class AutoGluon(System):
         return proba.to_numpy()
 
 
+@dataclass
+class AutoGluonBestV150(AutoGluon):
+    """AutoGluon 1.5's strongest CPU preset: zero-shot portfolio, bagged, stacked."""
+
+    name: str = "autogluon_best_v150"
+    presets: ClassVar[str | None] = "best_quality_v150"
+
+
+@dataclass
+class AutoGluonBest(AutoGluon):
+    """AutoGluon's ``best_quality`` preset."""
+
+    name: str = "autogluon_best"
+    presets: ClassVar[str | None] = "best_quality"
+
+
 SYSTEMS: dict[str, type[System]] = {
     "automl": AutoML,
     "automl_full_budget": AutoMLFullBudget,
@@ -485,9 +517,11 @@ SYSTEMS: dict[str, type[System]] = {
     "constant": Constant,
     "flaml": FLAML,
     "autogluon": AutoGluon,
+    "autogluon_best_v150": AutoGluonBestV150,
+    "autogluon_best": AutoGluonBest,
 }
 BASELINES = ("lightgbm", "random_forest")
-IMPORT_NAME = {"flaml": "flaml", "autogluon": "autogluon.tabular"}
+IMPORT_NAME = {"flaml": "flaml", "autogluon": "autogluon.tabular"}  # by PEER_ENV
 
 
 def make_system(name: str) -> System:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.datasets import load_split, read_index, split_indices
-from benchmarks.suites import QUICK, select
+from benchmarks.suites import QUICK, STANDARD, select
 from tests.test_benchmarks.conftest import binary_frame, write_index
 
 
@@ -76,3 +76,4 @@ def test_suites_select_by_name(tiny_datasets: Path) -> None:
     with pytest.raises(ValueError, match="not in the index"):
         select(specs, "quick")
     assert len(QUICK) == 10 and len(set(QUICK)) == 10
+    assert len(STANDARD) == 30 and len(set(STANDARD)) == 30

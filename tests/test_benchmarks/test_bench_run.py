@@ -126,6 +126,25 @@ def test_missing_peer_is_skipped_not_failed(
     assert any("skipping flaml: not installed" in line for line in lines)
 
 
+def test_autogluon_presets_run_in_autogluon_environment(
+    tiny_datasets: Path, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    rows = run_benchmark(
+        read_index(tiny_datasets),
+        ["autogluon_best_v150", "autogluon_best"],
+        1,
+        [0],
+        tmp_path,
+        pythons={"autogluon": str(tmp_path / "no-such-python")},
+        echo=lines.append,
+    )
+    assert rows == []
+    skipped = [line for line in lines if line.startswith("skipping")]
+    assert len(skipped) == 2
+    assert all("setup_autogluon.sh" in line for line in skipped)
+
+
 def test_unknown_system_is_refused(tiny_datasets: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown systems"):
         run_benchmark(read_index(tiny_datasets), ["nope"], 1, [0], tmp_path)
