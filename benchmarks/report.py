@@ -38,9 +38,16 @@ from benchmarks.metrics import GREATER_IS_BETTER, MAIN_METRIC
 
 REFERENCE = "random_forest"
 #: Systems every other one is counted wins/ties/losses against, when present:
-#: the best single model of ours' own fit, our foundation (single model, no
-#: ensemble; added with ``--add``) and the two library baselines.
-BASELINES = ("automl/best_single", "foundation", "lightgbm", "random_forest")
+#: AutoGluon's strongest CPU preset (the system to beat), the best single model
+#: of ours' own fit, our foundation (single model, no ensemble; added with
+#: ``--add``) and the two library baselines.
+BASELINES = (
+    "autogluon_best_v150",
+    "automl/best_single",
+    "foundation",
+    "lightgbm",
+    "random_forest",
+)
 FLOOR = "constant"
 FAILED = ("error", "timeout")
 KEY = ["dataset", "system", "seed", "budget"]
@@ -48,8 +55,10 @@ SYSTEM_ORDER = (
     "automl",
     "automl/best_single",
     "foundation",
-    "flaml",
+    "autogluon_best_v150",
+    "autogluon_best",
     "autogluon",
+    "flaml",
     "lightgbm",
     "random_forest",
     FLOOR,

@@ -173,3 +173,31 @@ def test_added_results_are_reported_as_another_system(tmp_path: Path) -> None:
     cells = [c.strip() for c in summary_row.split("|")]
     column = [c.strip() for c in header.split("|")].index("W/T/L vs foundation")
     assert cells[column] == "1/1/0"  # won bin, tied reg (same RMSE)
+
+
+def test_every_system_is_counted_against_autogluon_best_v150(tmp_path: Path) -> None:
+    path = write_results(tmp_path)
+    for dataset, task, metric, value in [
+        ("bin", "binary", "roc_auc", 0.88),
+        ("reg", "regression", "rmse", 7.0),
+    ]:
+        append_row(
+            path,
+            {
+                "dataset": dataset,
+                "task": task,
+                "system": "autogluon_best_v150",
+                "version": "autogluon.tabular 1.6",
+                "budget": 10,
+                "seed": 0,
+                "n_jobs": 2,
+                "status": "ok",
+                "fit_seconds": 10.0,
+                "predict_seconds": 0.1,
+                metric: value,
+            },
+        )
+    systems = summarise(load_results(path), 10).systems.set_index("system")
+    assert systems.loc["automl", "W/T/L vs autogluon_best_v150"] == "1/0/1"
+    assert systems.loc["lightgbm", "W/T/L vs autogluon_best_v150"] == "0/0/2"
+    assert list(systems.index[:2]) == ["automl", "autogluon_best_v150"]
