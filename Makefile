@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-quick clean
+.PHONY: install demo test test-fast wheel-test lint docs-images bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything not marked slow, in under 3 minutes.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Build the sdist and wheel, install the wheel in a fresh environment of every
+# Python 3.10-3.13 on the machine, and use it there (tests/wheel/).
+wheel-test: $(STAMP)
+	$(BIN)/python -m tests.wheel
 
 lint: $(STAMP)
 	$(BIN)/ruff check automl tests benchmarks

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl import _resume, persistence
@@ -105,7 +105,12 @@ class BaseAuto(BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "time_limit": [Interval(Real, 0, None, closed="neither"), None],
         "metric": [str, callable, None],
-        "n_jobs": [Interval(Integral, -1, None, closed="left"), None],
+        # joblib's convention: -1 is every core, 0 has no meaning.
+        "n_jobs": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
         "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
         "max_trials": [Interval(Integral, 1, None, closed="left"), None],
         "include": [list, tuple, None],

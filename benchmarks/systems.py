@@ -302,12 +302,11 @@ def metadata_without(dataset: str, folder: Path) -> str | bool:
     """
     from automl.metalearning.metadata import (
         BUILD_DIR,
-        DEFAULT_METADATA,
         METADATA_FILE,
         compile_metadata,
     )
 
-    build_dir = DEFAULT_METADATA.parent / BUILD_DIR
+    build_dir = Path(__file__).resolve().parents[1] / "metadata" / BUILD_DIR
     if not build_dir.is_dir():
         return True
     metadata = compile_metadata(build_dir, exclude=[dataset])

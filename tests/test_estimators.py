@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoClassifier, AutoRegressor
@@ -161,6 +162,9 @@ def test_bad_parameters_get_sklearn_grade_errors(iris) -> None:
         AutoClassifier(**TEST_BUDGET, include=["xgbost"]).fit(X, y)
     with pytest.raises(ValueError, match="'infer_limit' parameter"):
         AutoClassifier(**TEST_BUDGET, infer_limit=0).fit(X, y)
+    for n_jobs in (0, -2):  # joblib's convention: 0 means nothing
+        with pytest.raises(InvalidParameterError, match="'n_jobs' parameter"):
+            AutoClassifier(**{**TEST_BUDGET, "n_jobs": n_jobs}).fit(X, y)
 
 
 def test_wrong_feature_count_at_predict(iris) -> None:

@@ -2,8 +2,8 @@
 
 ``python -m automl.metalearning.build --corpus ../shared/datasets --out metadata``
 
-Over a corpus of datasets (a folder with an ``index.csv``, as described in
-``benchmarks/datasets.py``) it runs, resumably and in this order:
+Over a corpus of datasets (a folder with an ``index.csv``, see
+:mod:`automl.metalearning.corpus`) it runs, resumably and in this order:
 
 1. **search**: a short search of ours on every task (``SEARCH_TRIALS``
    full-budget trials on one core, at most ``SEARCH_SECONDS``). The best
@@ -17,10 +17,12 @@ Over a corpus of datasets (a folder with an ``index.csv``, as described in
 4. **compile**: ``metadata.json`` (meta-features, nearest-task
    configurations, candidates, the portfolio chosen by leave-one-task-out
    validation, and the hash of the configuration space) is written from what
-   the first two steps produced, whatever part of them exists.
+   the steps before produced, whatever part of them exists: by default over
+   the package's own knowledge base (``--compiled`` writes it elsewhere, e.g.
+   for ``meta_learning="path/metadata.json"``).
 
 Only the benchmark's training split of each dataset is used (the same fixed
-split as ``benchmarks.run``), so no benchmark test row informs the metadata;
+split as the project's benchmarks), so no benchmark test row informs it;
 tasks are subsampled to ``MAX_ROWS`` rows to keep the build within a few hours
 of this machine. Each step appends one JSON line per finished unit to its own
 file under ``<out>/build/`` (one file per shard with ``--shard i/n``, so that
@@ -42,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.metalearning.corpus import CorpusDataset, read_corpus, training_rows
 from automl.metalearning.metadata import (
     BUILD_DIR,
     DEFAULT_PREFIX,
@@ -70,24 +73,11 @@ TOP_PER_TASK = 3
 SEED = 0
 
 
-def _corpus(path: Path) -> list[Any]:
-    try:
-        from benchmarks.datasets import read_index
-    except ImportError as exc:  # the builder reuses the benchmark's split
-        raise SystemExit(
-            "the metadata builder needs the repository's `benchmarks` package: "
-            "run it from the repository root"
-        ) from exc
-    return read_index(path)
-
-
 def load_task(
-    spec: Any, max_rows: int | None = MAX_ROWS
+    spec: CorpusDataset, max_rows: int | None = MAX_ROWS
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The training split of a corpus dataset, subsampled to ``max_rows``."""
-    from benchmarks.datasets import load_split
-
-    X, _, y, _ = load_split(spec, seed=SEED)
+    X, y = training_rows(spec, seed=SEED)
     if max_rows is not None and len(X) > max_rows:
         rows = np.random.RandomState(SEED).choice(len(X), max_rows, replace=False)
         rows.sort()
@@ -103,7 +93,9 @@ def _estimator(task: str, n_rows: int, **params: Any) -> Any:
     return kind(random_state=SEED, resampling=resampling, **params)
 
 
-def _typed_task(spec: Any, max_rows: int | None = MAX_ROWS) -> tuple[Any, Any]:
+def _typed_task(
+    spec: CorpusDataset, max_rows: int | None = MAX_ROWS
+) -> tuple[Any, Any]:
     """The task as a fit sees it: typed table, encoded target, splits, metric."""
     X, y = load_task(spec, max_rows)
     estimator = _estimator(spec.task, len(X), time_limit=None, max_trials=1)
@@ -131,7 +123,7 @@ class BuildOptions:
     models: tuple[str, ...] | None = None
 
 
-def search_task(spec: Any, options: BuildOptions) -> dict[str, Any]:
+def search_task(spec: CorpusDataset, options: BuildOptions) -> dict[str, Any]:
     """Step 1 on one task: a short search and its best full-budget trials."""
     X, y = load_task(spec)
     estimator = _estimator(
@@ -167,7 +159,7 @@ def search_task(spec: Any, options: BuildOptions) -> dict[str, Any]:
 
 
 def run_search_step(
-    specs: list[Any], out: Path, shard: tuple[int, int], options: BuildOptions
+    specs: list[CorpusDataset], out: Path, shard: tuple[int, int], options: BuildOptions
 ) -> None:
     path = out / BUILD_DIR / f"search-{shard[0]}.jsonl"
     searches = read_jsonl(out / BUILD_DIR, "search")
@@ -183,7 +175,9 @@ def run_search_step(
         _append(path, record)
 
 
-def run_features_step(specs: list[Any], out: Path, shard: tuple[int, int]) -> None:
+def run_features_step(
+    specs: list[CorpusDataset], out: Path, shard: tuple[int, int]
+) -> None:
     """Meta-features of every task's whole training split, as a fit sees it.
 
     Seconds in all; recomputed when the files are deleted.
@@ -201,7 +195,7 @@ def run_features_step(specs: list[Any], out: Path, shard: tuple[int, int]) -> No
 
 
 def evaluate_candidates(
-    spec: Any, candidates: dict[str, dict[str, Any]], options: BuildOptions
+    spec: CorpusDataset, candidates: dict[str, dict[str, Any]], options: BuildOptions
 ) -> Iterator[dict[str, Any]]:
     """Step 2 on one task: the loss of every candidate configuration."""
     from automl.evaluation import TrialSettings, evaluate
@@ -240,7 +234,7 @@ def evaluate_candidates(
 
 
 def run_matrix_step(
-    specs: list[Any], out: Path, shard: tuple[int, int], options: BuildOptions
+    specs: list[CorpusDataset], out: Path, shard: tuple[int, int], options: BuildOptions
 ) -> None:
     from automl.metalearning.metadata import candidate_configs, group_of
 
@@ -263,7 +257,12 @@ def run_matrix_step(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", required=True, help="folder with index.csv")
-    parser.add_argument("--out", default="metadata")
+    parser.add_argument("--out", default="metadata", help="folder of build records")
+    parser.add_argument(
+        "--compiled",
+        default=str(Path(__file__).with_name(METADATA_FILE)),
+        help="where the compile step writes (default: the package's own file)",
+    )
     parser.add_argument(
         "--steps", default="search,features,matrix,compile", help="comma-separated"
     )
@@ -274,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     index, count = (int(v) for v in args.shard.split("/"))
-    specs = _corpus(Path(args.corpus))
+    specs = read_corpus(args.corpus)
     if args.tasks:
         wanted = set(args.tasks.split(","))
         specs = [s for s in specs if s.name in wanted]
@@ -293,8 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         from automl.metalearning.metadata import compile_metadata
 
         metadata = compile_metadata(out / BUILD_DIR)
-        (out / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
-        logger.info("wrote %s", out / METADATA_FILE)
+        compiled = Path(args.compiled)
+        compiled.write_text(json.dumps(metadata, indent=1) + "\n")
+        logger.info("wrote %s", compiled)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""The ``metadata/`` knowledge base: the builder's records and the compiled file.
+"""The meta-learning knowledge base: the builder's records and the compiled file.
 
-The builder (:mod:`automl.metalearning.build`) appends records under
-``metadata/build/``; :func:`compile_metadata` turns whatever part of them
-exists into one JSON document, ``metadata/metadata.json``, which a fit reads
-through :func:`load_metadata`. Its fields:
+The builder (:mod:`automl.metalearning.build`) appends records under a build
+folder (the repository's ``metadata/build/``); :func:`compile_metadata` turns
+whatever part of them exists into one JSON document. The package ships the
+compiled document as package data, ``automl/metalearning/metadata.json``,
+which a fit reads through :func:`load_metadata`. Its fields:
 
 ``format``, ``space_hash``
     Format version, and the hash of the reference configuration spaces the
@@ -29,8 +30,9 @@ import json
 import warnings
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,12 +49,13 @@ from automl.metalearning.portfolio import (
     relative_cost,
 )
 
-#: Folder of the builder's append-only records, inside ``metadata/``.
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.resources.abc import Traversable
+
+#: Folder of the builder's append-only records, inside its output folder.
 BUILD_DIR = "build"
-#: The compiled knowledge base a fit reads, inside ``metadata/``.
+#: File name of a compiled knowledge base.
 METADATA_FILE = "metadata.json"
-#: Where the repository keeps its knowledge base (next to the package).
-DEFAULT_METADATA = Path(__file__).resolve().parents[2] / "metadata" / METADATA_FILE
 FORMAT = 1
 DEFAULT_PREFIX = "default:"
 TASK_PREFIX = "task:"
@@ -237,9 +240,19 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
     }
 
 
+def shipped_metadata() -> Traversable:
+    """The package's own compiled knowledge base (package data, in every wheel).
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+    """
+    return resources.files("automl.metalearning") / METADATA_FILE
+
+
 @lru_cache(maxsize=4)
-def _read(path: str, mtime: float) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(Path(path).read_text())
+def _read(file: Traversable, mtime: float) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(file.read_text())
     return document
 
 
@@ -250,10 +263,10 @@ def load_metadata(path: str | Path | None = None) -> dict[str, Any] | None:
     ----------
     path : str, Path or None
         A ``metadata.json`` written by the builder, or a folder holding one;
-        None means the one shipped in the repository's ``metadata/``.
+        None means the one shipped with the package.
     """
-    file = Path(path) if path is not None else DEFAULT_METADATA
-    if file.is_dir():
+    file = Path(path) if path is not None else shipped_metadata()
+    if isinstance(file, Path) and file.is_dir():
         file = file / METADATA_FILE
     if not file.is_file():
         warnings.warn(
@@ -265,7 +278,8 @@ def load_metadata(path: str | Path | None = None) -> dict[str, Any] | None:
         )
         return None
     try:
-        document = _read(str(file), file.stat().st_mtime)
+        mtime = file.stat().st_mtime if isinstance(file, Path) else 0.0
+        document = _read(file, mtime)
     except (OSError, ValueError) as exc:
         warnings.warn(
             f"Could not read the knowledge base {file} ({exc}); the search starts "

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
+from smac.initial_design import SobolInitialDesign
 from smac.intensifier.successive_halving import SuccessiveHalving
 from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest.random_forest import RandomForest
@@ -41,6 +42,22 @@ class _BatchedConfigSelector(ConfigSelector):
         means, _ = self._model.predict_marginalized(X)
         i = int(np.argmin(means[:, 0]))
         return X[i], float(means[i, 0])
+
+
+class _WarmStartDesign(SobolInitialDesign):
+    """SMAC's initial design for ``HyperparameterOptimizationFacade``, given the
+    warm-start configurations, with a ``meta`` that does not call ConfigSpace's
+    deprecated ``Configuration.get_dictionary()`` (SMAC 2.4 does)."""
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {
+            "name": type(self).__name__,
+            "n_configs": self._n_configs,
+            "n_configs_per_hyperparameter": self._n_configs_per_hyperparameter,
+            "additional_configs": [dict(c) for c in self._additional_configs],
+            "seed": self._seed,
+        }
 
 
 #: Observations a budget needs before the surrogate trains on it (SMAC.md §2:
@@ -154,8 +171,12 @@ class Optimizer:
             overwrite=True,
             logging_level=False,  # never reconfigure the application's logging
             intensifier=_intensifier(scenario, multi_fidelity=min_budget is not None),
-            initial_design=facade.get_initial_design(
-                scenario, n_configs=0, additional_configs=warm
+            initial_design=_WarmStartDesign(
+                scenario,
+                n_configs=0,
+                n_configs_per_hyperparameter=10,
+                max_ratio=0.25,
+                additional_configs=warm,
             ),
             model=RandomForest(
                 space,

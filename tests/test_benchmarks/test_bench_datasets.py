@@ -77,3 +77,17 @@ def test_suites_select_by_name(tiny_datasets: Path) -> None:
         select(specs, "quick")
     assert len(QUICK) == 10 and len(set(QUICK)) == 10
     assert len(STANDARD) == 30 and len(set(STANDARD)) == 30
+
+
+def test_builder_corpus_reader_keeps_the_benchmark_split(tiny_datasets: Path) -> None:
+    # The offline builder reads the corpus without importing `benchmarks`
+    # (peer environments cannot import `automl`); both must split alike, or
+    # benchmark test rows would inform the knowledge base.
+    from automl.metalearning.corpus import read_corpus, training_rows
+
+    specs, datasets = read_index(tiny_datasets), read_corpus(tiny_datasets)
+    for spec, dataset in zip(specs, datasets, strict=True):
+        X_train, _, y_train, _ = load_split(spec, seed=0)
+        X, y = training_rows(dataset, seed=0)
+        pd.testing.assert_frame_equal(X, X_train)
+        pd.testing.assert_series_equal(y, y_train)
