@@ -29,9 +29,13 @@ test-fast: $(STAMP)
 wheel-test: $(STAMP)
 	$(BIN)/python -m tests.wheel
 
+# The README's leaderboard head and plots, from one real fit.
+docs-images: $(STAMP)
+	$(BIN)/python docs/make_images.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check automl tests benchmarks
-	$(BIN)/ruff format --check automl tests benchmarks
+	$(BIN)/ruff check automl tests benchmarks docs
+	$(BIN)/ruff format --check automl tests benchmarks docs
 	$(BIN)/mypy
 
 benchmarks/.venv-flaml/bin/python:

@@ -401,8 +401,9 @@ class _RecordingPickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any) -> Any:
         kind = obj if isinstance(obj, type) else type(obj)
-        module = getattr(kind, "__module__", None) or ""
-        self.packages.add(module.split(".", 1)[0])
+        module = getattr(kind, "__module__", None)
+        if isinstance(module, str):  # a slot descriptor on some 3.10 types
+            self.packages.add(module.split(".", 1)[0])
         return NotImplemented
 
 

@@ -29,7 +29,6 @@ import hashlib
 import json
 import warnings
 from collections.abc import Iterable
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -250,12 +249,6 @@ def shipped_metadata() -> Traversable:
     return resources.files("automl.metalearning") / METADATA_FILE
 
 
-@lru_cache(maxsize=4)
-def _read(file: Traversable, mtime: float) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(file.read_text())
-    return document
-
-
 def load_metadata(path: str | Path | None = None) -> dict[str, Any] | None:
     """The compiled knowledge base, or None (with a warning) when unusable.
 
@@ -278,8 +271,7 @@ def load_metadata(path: str | Path | None = None) -> dict[str, Any] | None:
         )
         return None
     try:
-        mtime = file.stat().st_mtime if isinstance(file, Path) else 0.0
-        document = _read(file, mtime)
+        document: dict[str, Any] = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
         warnings.warn(
             f"Could not read the knowledge base {file} ({exc}); the search starts "

@@ -15,6 +15,7 @@ sample weights), the thread limit of BLAS/OpenMP, positional column names
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from automl.data.specs import TypedColumns, is_constant
 from automl.space.build import DELIMITER, default_encoder
-from automl.space.components.base import BuildContext, ModelComponent
+from automl.space.components.base import BuildContext, Clock, ModelComponent
 from automl.space.registry import MODELS, PREPROCESSORS
 
 
@@ -132,6 +133,7 @@ def _model_step(family: str, values: Mapping[str, Any], ctx: BuildContext) -> An
         "estimator": estimator,
         "deadline": ctx.deadline,
         "n_threads": ctx.n_threads,
+        "clock": ctx.clock,
     }
     if ctx.task == "regression":
         return ModelRegressor(**kwargs)
@@ -157,11 +159,13 @@ class _ModelStep(BaseEstimator):
         estimator: Any = None,
         deadline: float | None = None,
         n_threads: int = 1,
+        clock: Clock = time.time,
     ) -> None:
         self.family = family
         self.estimator = estimator
         self.deadline = deadline
         self.n_threads = n_threads
+        self.clock = clock
 
     @property
     def _component(self) -> type[ModelComponent]:
@@ -179,6 +183,7 @@ class _ModelStep(BaseEstimator):
                 y,
                 sample_weight=sample_weight,
                 deadline=self.deadline,
+                clock=self.clock,
             )
         self.n_features_in_ = X.shape[1]
 
@@ -210,6 +215,8 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         Epoch seconds after which no more iterations are added.
     n_threads : int
         BLAS/OpenMP thread limit during fit and predict.
+    clock : callable
+        What ``deadline`` is read against (``time.time``).
     class_weight : {"balanced"} or None
         "balanced" weights samples inversely to their class frequency.
     n_classes : int or None
@@ -226,8 +233,9 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         n_threads: int = 1,
         class_weight: str | None = None,
         n_classes: int | None = None,
+        clock: Clock = time.time,
     ) -> None:
-        super().__init__(family, estimator, deadline, n_threads)
+        super().__init__(family, estimator, deadline, n_threads, clock)
         self.class_weight = class_weight
         self.n_classes = n_classes
 
@@ -280,6 +288,8 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         Epoch seconds after which no more iterations are added.
     n_threads : int
         BLAS/OpenMP thread limit during fit and predict.
+    clock : callable
+        What ``deadline`` is read against (``time.time``).
     """
 
     def fit(self, X: Any, y: Any) -> ModelRegressor:

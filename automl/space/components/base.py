@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -21,6 +21,8 @@ from ConfigSpace import ConfigurationSpace
 from automl.data.types import TASKS, DatasetProperties, FeatureColumns, Task
 
 Params = Mapping[str, Any]
+#: Seconds since the epoch, as ``time.time`` gives them; tests inject a fake one.
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ class BuildContext:
     n_threads : int, default=1
         Number of threads each model may use.
     deadline : float or None, default=None
-        ``time.time()`` epoch seconds after which iterative models stop adding
+        Epoch seconds (on ``clock``) after which iterative models stop adding
         iterations; None means no deadline.
+    clock : callable, default=time.time
+        What the deadline is read against.
     """
 
     task: Task
@@ -50,6 +54,7 @@ class BuildContext:
     seed: int = 0
     n_threads: int = 1
     deadline: float | None = None
+    clock: Clock = time.time
 
 
 class Component:
@@ -147,6 +152,7 @@ class ModelComponent(Component):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         """Fit ``estimator`` in place; return True if it stopped at the deadline.
 
@@ -176,6 +182,7 @@ class ChunkedModelComponent(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         assert cls.fidelity is not None
         return fit_in_chunks(
@@ -186,6 +193,7 @@ class ChunkedModelComponent(ModelComponent):
             y,
             sample_weight=sample_weight,
             deadline=deadline,
+            clock=clock,
             first_chunk=cls.first_chunk(estimator),
         )
 
@@ -199,11 +207,6 @@ def _importable(module: str) -> bool:
     ):  # an optional backend may fail in many ways (ImportError, OSError)
         return False
     return True
-
-
-def past(deadline: float | None) -> bool:
-    """Return whether ``deadline`` (epoch seconds or None) has passed."""
-    return deadline is not None and time.time() >= deadline
 
 
 def round_int(value: float, low: int = 1) -> int:
@@ -222,6 +225,7 @@ def fit_in_chunks(
     deadline: float | None,
     first_chunk: int,
     cumulative: bool = True,
+    clock: Clock = time.time,
 ) -> bool:
     """Fit a ``warm_start`` estimator in chunks of ``param`` units up to ``total``.
 
@@ -245,15 +249,15 @@ def fit_in_chunks(
     estimator.set_params(warm_start=True)
     done, step = 0, min(first_chunk, total)
     while done < total:
-        start = time.time()
+        start = clock()
         expected = done + step if cumulative else step
         estimator.set_params(**{param: expected})
         estimator.fit(X, y, **fit_kwargs)
         if _converged(estimator, expected):
             return False
-        per_unit = max((time.time() - start) / step, 1e-9)
+        per_unit = max((clock() - start) / step, 1e-9)
         done += step
-        remaining = deadline - time.time()
+        remaining = deadline - clock()
         if done < total and remaining < 0.5 * per_unit:
             return True
         step = min(total - done, max(1, int(remaining / per_unit)))

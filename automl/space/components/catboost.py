@@ -18,6 +18,7 @@ from ConfigSpace import ConfigurationSpace, Float, Integer
 from automl.data.types import DatasetProperties
 from automl.space.components.base import (
     BuildContext,
+    Clock,
     ModelComponent,
     Params,
     round_int,
@@ -27,11 +28,12 @@ from automl.space.components.base import (
 class CatBoostDeadline:
     """CatBoost callback: returning False stops training at ``deadline``."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, clock: Clock = time.time) -> None:
         self.deadline = deadline
+        self.clock = clock
 
     def after_iteration(self, info: Any) -> bool:
-        return time.time() < self.deadline
+        return self.clock() < self.deadline
 
 
 class CatBoostModel(ModelComponent):
@@ -98,9 +100,10 @@ class CatBoostModel(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         categorical = _categorical_columns(X) if isinstance(X, pd.DataFrame) else []
-        callbacks = None if deadline is None else [CatBoostDeadline(deadline)]
+        callbacks = None if deadline is None else [CatBoostDeadline(deadline, clock)]
         estimator.fit(
             cls.prepare_X(X),
             y,

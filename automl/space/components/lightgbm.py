@@ -14,6 +14,7 @@ from ConfigSpace import ConfigurationSpace, Float
 from automl.data.types import DatasetProperties
 from automl.space.components.base import (
     BuildContext,
+    Clock,
     ModelComponent,
     Params,
     round_int,
@@ -21,18 +22,19 @@ from automl.space.components.base import (
 
 
 class LightGBMDeadline:
-    """LightGBM callback: stop boosting once ``time.time()`` passes ``deadline``.
+    """LightGBM callback: stop boosting once ``clock()`` passes ``deadline``.
 
     The model keeps the iterations finished so far (``best_iteration_``).
     """
 
     order = 40  # run after LightGBM's own callbacks
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, clock: Clock = time.time) -> None:
         self.deadline = deadline
+        self.clock = clock
 
     def __call__(self, env: Any) -> None:
-        if time.time() >= self.deadline:
+        if self.clock() >= self.deadline:
             from lightgbm.callback import EarlyStopException
 
             raise EarlyStopException(env.iteration, env.evaluation_result_list)
@@ -104,7 +106,8 @@ class LightGBMModel(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
-        callbacks = [] if deadline is None else [LightGBMDeadline(deadline)]
+        callbacks = [] if deadline is None else [LightGBMDeadline(deadline, clock)]
         estimator.fit(X, y, sample_weight=sample_weight, callbacks=callbacks)
         return estimator.booster_.current_iteration() < estimator.n_estimators

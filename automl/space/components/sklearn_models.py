@@ -7,6 +7,7 @@ the pipeline with ``threadpoolctl``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from automl.data.types import DatasetProperties
 from automl.space.components.base import (
     BuildContext,
     ChunkedModelComponent,
+    Clock,
     ModelComponent,
     Params,
     fit_in_chunks,
@@ -106,13 +108,14 @@ class HistGradientBoostingModel(ChunkedModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         """Fit in chunks; numeric columns without any observed value in the
         training rows are filled with 0 first (scikit-learn's binning raises on
         them; a constant column never splits, so predictions are unchanged)."""
         X = _fill_empty_numeric(X)
         return super().fit(
-            estimator, X, y, sample_weight=sample_weight, deadline=deadline
+            estimator, X, y, sample_weight=sample_weight, deadline=deadline, clock=clock
         )
 
 
@@ -283,6 +286,7 @@ class KNeighborsModel(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         estimator.set_params(n_neighbors=min(estimator.n_neighbors, len(y)))
         estimator.fit(X, y)
@@ -338,6 +342,7 @@ class MLPModel(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
         if estimator.early_stopping and not _can_hold_out(estimator, y):
             estimator.set_params(early_stopping=False)
@@ -349,6 +354,7 @@ class MLPModel(ModelComponent):
             y,
             sample_weight=sample_weight,
             deadline=deadline,
+            clock=clock,
             first_chunk=1,
             cumulative=False,
         )

@@ -15,6 +15,7 @@ from ConfigSpace import ConfigurationSpace, Float, Integer
 from automl.data.types import DatasetProperties
 from automl.space.components.base import (
     BuildContext,
+    Clock,
     ModelComponent,
     Params,
     round_int,
@@ -27,14 +28,15 @@ except Exception:  # pragma: no cover - optional backend missing or broken
 
 
 class XGBoostDeadline(_CallbackBase):
-    """XGBoost callback: stop boosting once ``time.time()`` passes ``deadline``."""
+    """XGBoost callback: stop boosting once ``clock()`` passes ``deadline``."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, clock: Clock = time.time) -> None:
         super().__init__()
         self.deadline = deadline
+        self.clock = clock
 
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-        return time.time() >= self.deadline
+        return self.clock() >= self.deadline
 
 
 class XGBoostModel(ModelComponent):
@@ -100,8 +102,9 @@ class XGBoostModel(ModelComponent):
         *,
         sample_weight: np.ndarray | None,
         deadline: float | None,
+        clock: Clock = time.time,
     ) -> bool:
-        callbacks = None if deadline is None else [XGBoostDeadline(deadline)]
+        callbacks = None if deadline is None else [XGBoostDeadline(deadline, clock)]
         estimator.set_params(callbacks=callbacks)
         estimator.fit(X, y, sample_weight=sample_weight, verbose=False)
         estimator.set_params(callbacks=None)
