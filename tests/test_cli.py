@@ -15,6 +15,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from automl import persistence
 from automl.cli import infer_task, main, read_table
 
+pytestmark = pytest.mark.slow
+
 FAST = ["--time-limit", "30", "--max-trials", "3", "--n-jobs", "1", "-q"]
 
 

@@ -42,6 +42,7 @@ def _checked_estimators() -> list:
     return [AutoClassifier(**budget), AutoRegressor(**budget)]
 
 
+@pytest.mark.slow
 @parametrize_with_checks(
     _checked_estimators(), expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
 )
@@ -79,6 +80,7 @@ def test_an_infer_limit_no_model_meets_leaves_the_fastest_one(breast_cancer) -> 
     assert clf.score(X, y) > 0.9
 
 
+@pytest.mark.slow
 def test_string_labels_and_mixed_columns(mixed_frame) -> None:
     X, y = mixed_frame
     clf = AutoClassifier(**TEST_BUDGET).fit(X, y)
@@ -91,6 +93,7 @@ def test_string_labels_and_mixed_columns(mixed_frame) -> None:
         clf.predict(X.drop(columns="colour"))
 
 
+@pytest.mark.slow
 def test_regressor_on_a_real_dataset(diabetes) -> None:
     X, y = diabetes
     reg = AutoRegressor(**TEST_BUDGET).fit(X, y)
@@ -99,6 +102,7 @@ def test_regressor_on_a_real_dataset(diabetes) -> None:
     assert reg.score(X, y) > 0.3
 
 
+@pytest.mark.slow
 def test_identical_leaderboards_with_a_fixed_seed(iris) -> None:
     X, y = iris
     first = AutoClassifier(**TEST_BUDGET).fit(X, y)
@@ -110,6 +114,7 @@ def test_identical_leaderboards_with_a_fixed_seed(iris) -> None:
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_clone_pickle_pipeline_grid_search_and_cross_val(iris) -> None:
     X, y = iris
     clf = AutoClassifier(**{**TEST_BUDGET, "max_trials": 2})
@@ -225,6 +230,7 @@ def _column_kinds(n: int) -> dict[str, pd.Series]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("with_missing", [False, True])
 @pytest.mark.parametrize("kind", list(_column_kinds(5)))
 def test_every_column_kind_fits_and_predicts(iris, kind, with_missing) -> None:

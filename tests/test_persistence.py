@@ -19,6 +19,8 @@ from automl.exceptions import (
     VersionMismatchWarning,
 )
 
+pytestmark = pytest.mark.slow
+
 BUDGET = {
     "time_limit": 30,
     "max_trials": 3,

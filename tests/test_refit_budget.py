@@ -11,6 +11,8 @@ from automl._base import REFIT_TIME_SHARE, _affordable_budget
 from automl.evaluation import TrialResult, TrialSettings, refit
 from automl.search import TrialRecord
 
+pytestmark = pytest.mark.slow
+
 
 def _record(budget: float | None, fit_time: float) -> TrialRecord:
     outcome = TrialResult(loss=0.1, status="ok", fit_time=fit_time)

@@ -159,7 +159,7 @@ class _ModelStep(BaseEstimator):
         estimator: Any = None,
         deadline: float | None = None,
         n_threads: int = 1,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.family = family
         self.estimator = estimator
@@ -183,7 +183,7 @@ class _ModelStep(BaseEstimator):
                 y,
                 sample_weight=sample_weight,
                 deadline=self.deadline,
-                clock=self.clock,
+                clock=self.clock or time.time,
             )
         self.n_features_in_ = X.shape[1]
 
@@ -215,8 +215,9 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         Epoch seconds after which no more iterations are added.
     n_threads : int
         BLAS/OpenMP thread limit during fit and predict.
-    clock : callable
-        What ``deadline`` is read against (``time.time``).
+    clock : callable or None
+        What ``deadline`` is read against; None means ``time.time`` (kept out
+        of the fitted model, so that saved models hold no function).
     class_weight : {"balanced"} or None
         "balanced" weights samples inversely to their class frequency.
     n_classes : int or None
@@ -233,7 +234,7 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         n_threads: int = 1,
         class_weight: str | None = None,
         n_classes: int | None = None,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(family, estimator, deadline, n_threads, clock)
         self.class_weight = class_weight
@@ -288,8 +289,9 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         Epoch seconds after which no more iterations are added.
     n_threads : int
         BLAS/OpenMP thread limit during fit and predict.
-    clock : callable
-        What ``deadline`` is read against (``time.time``).
+    clock : callable or None
+        What ``deadline`` is read against; None means ``time.time`` (kept out
+        of the fitted model, so that saved models hold no function).
     """
 
     def fit(self, X: Any, y: Any) -> ModelRegressor:

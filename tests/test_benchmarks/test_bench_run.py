@@ -16,6 +16,8 @@ from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
 from benchmarks.systems import AutoML, RunSettings
 from tests.test_benchmarks.conftest import binary_frame
 
+pytestmark = pytest.mark.slow
+
 BASELINES = ["constant", "lightgbm", "random_forest"]
 
 

@@ -24,6 +24,8 @@ from automl.metalearning.warm_start import initial_design
 from automl.space import build_space, select_models
 from tests.test_benchmarks.conftest import binary_frame, regression_frame, write_index
 
+pytestmark = pytest.mark.slow
+
 MODELS = "linear,lightgbm"
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import copy
 from types import SimpleNamespace
 
+import pytest
+
 from automl.reporting import ensemble_members, summary_text
+
+pytestmark = pytest.mark.slow
 
 
 def test_summary_reports_metric_best_time_trials_and_final_model(verbose_fit):

@@ -36,6 +36,8 @@ from automl import AutoClassifier, AutoRegressor
 from automl.data import FeatureTyper, check_features, check_target
 from automl.exceptions import FallbackModelWarning
 
+pytestmark = pytest.mark.slow
+
 AUTOML_DIR = Path(automl.__file__).resolve().parent
 #: A clear message says which input is wrong (X, y, a column, the target ...).
 _NAMES_THE_PROBLEM = re.compile(

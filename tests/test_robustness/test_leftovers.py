@@ -36,6 +36,8 @@ import pytest
 from automl import AutoClassifier
 from automl.search import ProcessExecutor, reuse_workers
 
+pytestmark = pytest.mark.slow
+
 #: Seconds a check waits for processes and threads to be gone.
 GRACE = 5.0
 #: Seconds an interrupted fit may take to raise KeyboardInterrupt.

@@ -17,6 +17,8 @@ from automl import AutoClassifier
 from automl.data import FeatureTyper, check_features
 from automl.memory import WORKER_BASE_MB, plan_memory
 
+pytestmark = pytest.mark.slow
+
 
 def _linear_sizes(rows: int) -> tuple[float, float, float]:
     """Data 1 KiB a row, predictions 0.1 KiB, a model 4 KiB a row (in MiB)."""

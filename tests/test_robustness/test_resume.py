@@ -23,6 +23,8 @@ from automl.search.driver import TrialRecord
 from automl.search.trial_log import LOG_NAME, LogHeader, TrialLog, read_trial_log
 from tests.test_search.trials import quadratic
 
+pytestmark = pytest.mark.slow
+
 #: Small, quick trials; successive halving so that budgets below 1 are logged too.
 SETTINGS: dict[str, Any] = {
     "n_jobs": 1,

@@ -17,6 +17,8 @@ from sklearn.datasets import make_classification
 from automl import AutoClassifier
 from automl.limits import TIME_LIMIT_SLACK_S
 
+pytestmark = pytest.mark.slow
+
 TIME_LIMIT = 10.0
 
 

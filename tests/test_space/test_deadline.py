@@ -21,6 +21,8 @@ from automl.space.components.lightgbm import LightGBMDeadline
 from automl.space.components.xgboost import XGBoostDeadline
 from tests.test_space.datasets import context
 
+pytestmark = pytest.mark.slow
+
 # Each of these configurations needs well over 2 s on this data and 1 thread.
 SLOW = {
     "lightgbm": 5000,

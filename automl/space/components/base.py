@@ -44,8 +44,8 @@ class BuildContext:
     deadline : float or None, default=None
         Epoch seconds (on ``clock``) after which iterative models stop adding
         iterations; None means no deadline.
-    clock : callable, default=time.time
-        What the deadline is read against.
+    clock : callable or None, default=None
+        What the deadline is read against; None means ``time.time``.
     """
 
     task: Task
@@ -54,7 +54,7 @@ class BuildContext:
     seed: int = 0
     n_threads: int = 1
     deadline: float | None = None
-    clock: Clock = time.time
+    clock: Clock | None = None
 
 
 class Component:

@@ -1,0 +1,3 @@
+from tests.recorded import main
+
+main()
