@@ -1,4 +1,4 @@
-"""The shared fit template: validate → plan → search → refit.
+"""The shared fit template: validate → plan → run → copy the result.
 
 :class:`BaseAuto` holds everything the two public estimators share; they only
 add task hooks (target encoding, default metric, how to predict).
@@ -6,14 +6,7 @@ add task hooks (target encoding, default metric, how to predict).
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import os
-import shutil
-import tempfile
-import time
-import warnings
-from contextlib import ExitStack
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -26,77 +19,32 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl import _resume, persistence
 from automl.data import FeatureTyper, check_features, check_target, dataset_properties
-from automl.data.types import Task
-from automl.ensemble import (
-    CandidatePool,
-    FittedEnsemble,
-    build_ensemble,
-    reserve_seconds,
-)
-from automl.evaluation import (
-    TrialData,
-    TrialResult,
-    TrialSettings,
-    evaluate,
-    refit,
-)
-from automl.exceptions import FallbackModelWarning
-from automl.limits import KILL_GRACE_SECONDS, Deadline
+from automl.data.types import DatasetProperties, Task
+from automl.evaluation import TrialData
+from automl.limits import Deadline
 from automl.memory import (
-    SUBSAMPLE_NOTE,
-    WORKER_BASE_MB,
-    MemoryPlan,
     default_memory_limit_mb,
-    plan_fit_memory,
+    frame_memory_mb,
     rows_before_typing,
     use_float32,
 )
-from automl.metalearning.metadata import load_metadata
-from automl.metalearning.warm_start import initial_design
-from automl.metrics import Metric, crash_loss, get_metric, score_predictions
+from automl.plan import FitPlan, Machine, Table, plan_fit, seed_of
 from automl.reporting import (
-    SearchProgress,
-    leaderboard_frame,
     performance_over_time,
     plot_ensemble,
     plot_trajectory,
     summary_text,
 )
-from automl.reporting.leaderboard import with_skipped_families
-from automl.resampling import (
-    choose_min_budget,
-    choose_resampling,
-    make_splits,
-    subsample_rows,
-    validation_indices,
+from automl.resampling import make_splits, subsample_rows
+from automl.run import (
+    FitResult,
+    RunOptions,
+    ensemble_info,
+    run_fit,
+    smac_optimizer,
 )
-from automl.search import (
-    DaskExecutor,
-    Executor,
-    Optimizer,
-    ProcessExecutor,
-    SearchSettings,
-    TrialRecord,
-    available_cores,
-    joblib_dask_client,
-    run_search,
-)
-from automl.search.trial_log import TrialLog
-from automl.space import build_space, select_models
-from automl.space.memory import bytes_per_value, estimate_memory_mb
-
-logger = logging.getLogger("automl")
-
-#: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
-DEFAULT_TRIAL_SHARE = 0.25
-#: Largest share of ``time_limit`` kept for building the ensemble.
-ENSEMBLE_SHARE = 0.25
-#: Below this many rows a trial uses a single thread.
-SMALL_DATA_ROWS = 5_000
-
-
-#: Share of the remaining time a final refit is planned to use.
-REFIT_TIME_SHARE = 0.6
+from automl.search import Optimizer, available_cores, joblib_dask_client
+from automl.space.memory import bytes_per_value
 
 
 class BaseAuto(BaseEstimator):
@@ -217,8 +165,11 @@ class BaseAuto(BaseEstimator):
         deadline = Deadline.starting_now(self.time_limit)
         self._validate_params()
         self._check_budget_params()
-        data, metric = self._prepare(X, y)
-        self._search_and_refit(data, metric, deadline)
+        plan, data = self._plan(X, y)
+        result = run_fit(
+            plan, data, self._fallback_model(), self._run_options(deadline)
+        )
+        self._adopt(plan, result)
         self.fit_time_ = deadline.elapsed()
         return self
 
@@ -230,7 +181,8 @@ class BaseAuto(BaseEstimator):
                 "time_limit=300."
             )
 
-    def _prepare(self, X: Any, y: Any) -> tuple[TrialData, Metric]:
+    def _plan(self, X: Any, y: Any) -> tuple[FitPlan, TrialData]:
+        """Validate and type the data, plan the fit, cut the rows it plans."""
         name = type(self).__name__
         X_frame = check_features(X)
         y_checked = check_target(
@@ -238,148 +190,64 @@ class BaseAuto(BaseEstimator):
         )
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
-        limit_mb = self._memory_limit_mb()
+        machine = self._machine()
         n_input = len(y_encoded)
-        keep = rows_before_typing(n_input, X_frame.shape[1], limit_mb)
+        keep = rows_before_typing(n_input, X_frame.shape[1], machine.memory_limit_mb)
+        seed = seed_of(self.get_params())
         if keep < n_input:  # the full table alone would not fit: never type it
-            rows = subsample_rows(y_encoded, keep, task, self._seed)
+            rows = subsample_rows(y_encoded, keep, task, seed)
             X_frame, y_encoded = X_frame.iloc[rows], y_encoded[rows]
         self.typer_ = FeatureTyper(
             estimator_name=name, float32=use_float32(*X_frame.shape)
         ).fit(X_frame)
         X_typed = self.typer_.transform(X_frame)
         del X_frame
+        table = Table(
+            self._properties(X_typed, task),
+            frame_memory_mb(X_typed),
+            bytes_per_value(X_typed),
+            n_input,
+        )
+        plan = plan_fit(self._planned_params(), table, machine)
+        if plan.memory.n_rows < len(y_encoded):
+            rows = subsample_rows(y_encoded, plan.memory.n_rows, task, seed)
+            X_typed = X_typed.iloc[rows].reset_index(drop=True)
+            y_encoded = y_encoded[rows]
+        return plan, self._trial_data(X_typed, y_encoded, plan)
+
+    def _machine(self) -> Machine:
+        limit = self.memory_limit
+        return Machine(
+            cores=available_cores(),
+            memory_limit_mb=default_memory_limit_mb() if limit is None else limit,
+            dask=self._dask_cluster() is not None,
+        )
+
+    def _planned_params(self) -> dict[str, Any]:
+        """The parameters, with the resampling of a resumed trial log."""
+        params = self.get_params()
+        logged = _resume.logged_resampling(self.output_dir, self.resampling)
+        return params if logged is None else {**params, "resampling": logged}
+
+    def _properties(self, X_typed: pd.DataFrame, task: Task) -> DatasetProperties:
         n_classes = None if task == "regression" else len(self.classes_)
-        properties = dataset_properties(
+        return dataset_properties(
             X_typed, self.typer_.columns_, task=task, n_classes=n_classes
         )
-        plan = self._plan_memory(X_typed, properties, limit_mb, n_input)
-        if plan.n_rows < len(y_encoded):
-            rows = subsample_rows(y_encoded, plan.n_rows, task, self._seed)
-            X_typed, y_encoded = X_typed.iloc[rows], y_encoded[rows]
-            X_typed = X_typed.reset_index(drop=True)
-            properties = dataset_properties(
-                X_typed, self.typer_.columns_, task=task, n_classes=n_classes
-            )
-        self.memory_plan_ = plan.as_dict()
-        self.task_ = task
-        self.metric_ = get_metric(self.metric, task)
-        self.resampling_ = _resume.logged_resampling(
-            self.output_dir, self.resampling
-        ) or choose_resampling(self.resampling, len(y_encoded), self.time_limit)
-        splits = make_splits(self.resampling_, y_encoded, task, self._seed)
-        data = TrialData(
+
+    def _trial_data(
+        self, X_typed: pd.DataFrame, y: np.ndarray, plan: FitPlan
+    ) -> TrialData:
+        properties = self._properties(X_typed, plan.task)
+        return TrialData(
             X_typed,
-            y_encoded,
-            task,
+            y,
+            plan.task,
             self.typer_.columns_,
             properties,
-            splits,
-            n_classes,
+            make_splits(plan.resampling, y, plan.task, plan.seed),
+            properties.n_classes,
         )
-        return data, self.metric_
-
-    @property
-    def _seed(self) -> int:
-        return 0 if self.random_state is None else int(self.random_state)
-
-    def _memory_limit_mb(self) -> float:
-        if self.memory_limit is not None:
-            return float(self.memory_limit)
-        return default_memory_limit_mb()
-
-    def _plan_memory(
-        self,
-        X: pd.DataFrame,
-        properties: Any,
-        limit_mb: float,
-        n_input: int,
-    ) -> MemoryPlan:
-        """Workers, rows and skipped families under ``memory_limit`` (automl.memory)."""
-        local = self._dask_cluster() is None
-        plan = plan_fit_memory(
-            X,
-            properties,
-            select_models(properties.task, include=self.include, exclude=self.exclude),
-            limit_mb=limit_mb,
-            n_workers=self._n_workers() if local else 0,
-            min_budget=lambda n_train: choose_min_budget(self.multi_fidelity, n_train),
-            per_trial_mb=self.per_trial_memory_limit,
-            local_workers=local,
-        )
-        if n_input > len(X):  # cut before typing, see rows_before_typing
-            notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]
-            notes.append(
-                f"{SUBSAMPLE_NOTE} {plan.n_rows:,} of {n_input:,} rows: the whole "
-                f"table does not fit in memory_limit={limit_mb:,.0f} MiB"
-            )
-            plan = dataclasses.replace(plan, total_rows=n_input, notes=notes)
-        for note in plan.notes:
-            logger.info("Memory plan: %s", note)
-        return plan
-
-    def _n_workers(self) -> int:
-        cores = available_cores()
-        if self.n_jobs is None:
-            return 1
-        return cores if self.n_jobs == -1 else max(1, min(self.n_jobs, cores))
-
-    def _search_and_refit(
-        self, data: TrialData, metric: Metric, deadline: Deadline
-    ) -> None:
-        self.fallback_ = self._fallback_model().fit(data.X, data.y)
-        fallback_loss = self._validation_loss_of_fallback(data, metric)
-        plan = MemoryPlan.from_dict(self.memory_plan_)
-        models = select_models(data.task, include=self.include, exclude=self.exclude)
-        models = [m for m in models if m not in plan.skipped]
-        space = build_space(data.properties, models=models, seed=self._seed)
-        # The one cleanup path, also on an exception or Ctrl-C: callbacks run
-        # last-in first-out (stop the workers, then delete their files).
-        with ExitStack() as cleanup:
-            trial_log = self._open_trial_log(data, space)  # None without output_dir
-            if trial_log is not None:
-                cleanup.callback(trial_log.close)
-            workdir = Path(tempfile.mkdtemp(prefix="automl-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            executor = self._make_executor()
-            cleanup.callback(executor.close)
-            settings = TrialSettings(
-                metric=metric,
-                crash_loss=crash_loss(metric, fallback_loss),
-                n_threads=_threads_per_trial(
-                    data.properties.n_rows, executor, self._n_workers()
-                ),
-                memory_limit_mb=self._memory_limit_per_trial(executor.n_workers),
-                memory_reserved_mb=WORKER_BASE_MB + plan.data_mb,
-            )
-            pool = CandidatePool(directory=workdir / "predictions")
-            data_ref = executor.share(data, workdir)
-            records = self._run_search(
-                data,
-                data_ref,
-                settings,
-                space,
-                workdir,
-                deadline,
-                executor,
-                pool,
-                trial_log=trial_log,
-            )
-            candidates = self._candidates_that_fit(pool.candidates, data)
-            if candidates:  # built here: the workers' memory and time are free
-                executor.release()
-            ensemble = self._fit_ensemble(candidates, data, deadline)
-            if ensemble is None:
-                self._refit_best(records, data_ref, settings, deadline, executor)
-        self.trials_ = [
-            _trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)
-        ]
-        self.leaderboard_ = with_skipped_families(
-            leaderboard_frame(records, metric), plan.skipped
-        )
-        if ensemble is not None:
-            self._adopt_ensemble(ensemble, records)
-        self.performance_over_time_ = performance_over_time(self.trials_, metric)
 
     def _dask_cluster(self) -> Any:
         """``dask_address``, else the client of joblib's active Dask backend."""
@@ -387,298 +255,63 @@ class BaseAuto(BaseEstimator):
             return self.dask_address
         return joblib_dask_client()
 
-    def _make_executor(self) -> Executor:
-        cluster = self._dask_cluster()
-        if cluster is not None:
-            return DaskExecutor(cluster)
-        n_workers = int(self.memory_plan_["n_workers"])
-        return ProcessExecutor(n_workers, self._memory_limit_per_trial(n_workers))
-
-    def _validation_loss_of_fallback(self, data: TrialData, metric: Metric) -> float:
-        rows = validation_indices(data.splits)
-        y_valid = data.y[rows]
-        if data.task == "regression":
-            pred = np.full(len(rows), float(np.mean(data.y)))
-        else:
-            prior = np.bincount(data.y, minlength=data.n_classes or 0) / len(data.y)
-            pred = np.tile(prior, (len(rows), 1))
-        try:
-            return score_predictions(metric, y_valid, pred, data.task)
-        except ValueError:
-            return 1.0
-
-    def _initial_design(
-        self, space: Any, data: TrialData
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """Portfolio and nearest-task configurations (or family defaults)."""
-        metadata = None
-        if self.meta_learning is not False:
-            path = None if self.meta_learning is True else self.meta_learning
-            metadata = load_metadata(None if path is None else Path(path))
-        self.initial_design_ = initial_design(
-            space, metadata, data.X, data.y, data.task, data.columns
-        )
-        return self.initial_design_
-
-    def _run_search(
-        self,
-        data: TrialData,
-        data_ref: Any,
-        settings: TrialSettings,
-        space: Any,
-        workdir: Path,
-        deadline: Deadline,
-        executor: Executor,
-        pool: CandidatePool,
-        trial_log: TrialLog | None = None,
-    ) -> list[TrialRecord]:
-        prior: list[TrialRecord] = []
-        if trial_log is not None:  # resume: logged trials are told, not re-run
-            prior = _resume.resumed_trials(trial_log, space, deadline.start)
-            _resume.offer_resumed(pool, trial_log, prior, _is_full_budget_success)
-        optimizer = self._make_optimizer(space, data, executor.n_workers, workdir)
-        search_settings = SearchSettings(
+    def _run_options(self, deadline: Deadline) -> RunOptions:
+        return RunOptions(
+            name=type(self).__name__,
             deadline=deadline,
             max_trials=self.max_trials,
-            per_trial_limit=self._per_trial_limit(),
-            crash_loss=settings.crash_loss,
-            reserve=lambda: self._final_reserve(pool, data, deadline),
+            meta_learning=self.meta_learning,
+            output_dir=self.output_dir,
+            verbose=self.verbose,
+            dask_cluster=self._dask_cluster(),
+            max_ensemble_members=self.max_ensemble_members,
+            infer_limit=self.infer_limit,
+            make_optimizer=self._make_optimizer,
         )
-
-        def keep_for_ensemble(record: TrialRecord) -> None:
-            full_budget = _is_full_budget_success(record)
-            if trial_log is not None:
-                predictions = getattr(record.outcome, "predictions", None)
-                trial_log.append(record, predictions if full_budget else None)
-            if full_budget:
-                pool.add_record(record)
-            if isinstance(record.outcome, TrialResult):
-                record.outcome.predictions = None  # the pool holds what it keeps
-
-        progress = SearchProgress(
-            self.verbose,
-            self.metric_,
-            start=deadline.start,
-            time_limit=self.time_limit,
-            max_trials=self.max_trials,
-            name=type(self).__name__,
-        )
-        try:
-            return run_search(
-                optimizer,
-                executor,
-                evaluate,
-                {"data": data_ref, "settings": settings},
-                search_settings,
-                on_trial=progress.chain(keep_for_ensemble),
-                prior=prior,
-            )
-        finally:
-            progress.close()
-            optimizer.close()
 
     def _make_optimizer(
-        self, space: Any, data: TrialData, n_workers: int, workdir: Path
+        self,
+        space: Any,
+        initial_configs: list[tuple[str, dict[str, Any]]],
+        n_workers: int,
+        workdir: Path,
+        min_budget: float | None,
+        seed: int,
     ) -> Optimizer:
         """SMAC over ``space``, starting from the warm-start design.
 
         A hook: ``benchmarks.metalearning`` overrides it with random search.
         """
-        return Optimizer(
-            space,
-            seed=self._seed,
-            n_workers=n_workers,
-            initial_configs=self._initial_design(space, data),
-            output_dir=workdir / "smac",
-            min_budget=self._min_budget(data),
+        return smac_optimizer(
+            space, initial_configs, n_workers, workdir, min_budget, seed
         )
 
-    def _min_budget(self, data: TrialData) -> float | None:
-        return choose_min_budget(self.multi_fidelity, len(data.splits[0][0]))
-
-    def _open_trial_log(self, data: TrialData, space: Any) -> TrialLog | None:
-        """The trial log of ``output_dir`` (None without one); see ``_resume``."""
-        if self.output_dir is None:
-            return None
-        settings = {
-            "task": data.task,
-            "metric": self.metric_.name,
-            "resampling": self.resampling_,
-            "seed": self._seed,
-            "min_budget": self._min_budget(data),
-            "include": None if self.include is None else sorted(self.include),
-            "exclude": None if self.exclude is None else sorted(self.exclude),
-        }
-        return _resume.open_trial_log(self.output_dir, data, space, settings)
-
-    def _memory_limit_per_trial(self, n_workers: int) -> float | None:
-        """MiB a trial's worker may use: the parameter, or the memory plan's share."""
-        if self.per_trial_memory_limit is not None:
-            return float(self.per_trial_memory_limit)
-        limit = self.memory_plan_["per_trial_mb"]
-        return None if limit is None else float(limit)
-
-    def _per_trial_limit(self) -> float | None:
-        if self.per_trial_time_limit is not None:
-            return float(self.per_trial_time_limit)
-        if self.time_limit is None:
-            return None
-        return max(5.0, DEFAULT_TRIAL_SHARE * self.time_limit)
-
-    def _final_reserve(
-        self, pool: CandidatePool, data: TrialData, deadline: Deadline
-    ) -> float:
-        """Seconds to keep free at the end for the ensemble (or the refit).
-
-        Estimated from the trials so far, and capped at ``ENSEMBLE_SHARE`` of
-        ``time_limit`` so that the search always gets most of the time.
-        """
-        if deadline.limit is None:
-            return 0.0
-        base = 1.0 + 0.05 * deadline.limit
-        needed = reserve_seconds(
-            pool.candidates,
-            n_splits=len(data.splits),
-            stack=self.stacking,
-            refit_full=self.refit_full,
+    def _adopt(self, plan: FitPlan, result: FitResult) -> None:
+        """Copy the plan and the run's result into the fitted attributes."""
+        self.task_, self.metric_, self.resampling_ = (
+            plan.task,
+            plan.metric,
+            plan.resampling,
         )
-        return base + min(needed, ENSEMBLE_SHARE * deadline.limit)
-
-    def _fit_ensemble(
-        self, candidates: list[Any], data: TrialData, deadline: Deadline
-    ) -> FittedEnsemble | None:
-        """The final model from the kept trials, or None if there is none."""
-        if not candidates:
-            return None
-        try:
-            return build_ensemble(
-                candidates,
-                data,
-                self.metric_,
-                deadline=None if deadline.at is None else deadline.at - 0.5,
-                n_threads=_threads_per_trial(
-                    data.properties.n_rows, None, self._n_workers()
-                ),
-                seed=self._seed,
-                stack=self.stacking,
-                refit_full=self.refit_full,
-                max_members=self.max_ensemble_members,
-                infer_limit=self.infer_limit,
-            )
-        except Exception as exc:  # the single best model is refitted instead
-            logger.warning("Building the ensemble failed: %s", exc)
-            return None
-
-    def _candidates_that_fit(self, candidates: list[Any], data: TrialData) -> list[Any]:
-        """The ensemble's candidates whose refit on all rows fits the memory plan."""
-        working_mb = float(self.memory_plan_["working_mb"])
-        n_bytes = bytes_per_value(data.X)
-        kept = [
-            c
-            for c in candidates
-            if estimate_memory_mb(
-                c.config,
-                data.properties,
-                len(data.y),
-                bytes_per_value=n_bytes,
-                row_copy=len(data.splits) > 1,  # k-fold bags copy their rows
-            )
-            <= working_mb
-        ]
-        if len(kept) < len(candidates):
-            note = (
-                f"{len(candidates) - len(kept)} of {len(candidates)} ensemble "
-                f"candidates left out: their refit on all rows would need more "
-                f"than {working_mb:,.0f} MiB"
-            )
-            logger.info("Memory plan: %s", note)
-            self.memory_plan_["notes"].append(note)
-        return kept
-
-    def _adopt_ensemble(
-        self, ensemble: FittedEnsemble, records: list[TrialRecord]
-    ) -> None:
-        best = min(_full_budget_successes(records), key=lambda r: r.loss)
-        self.model_ = ensemble
-        self.best_config_ = dict(best.config)
-        self.best_score_ = self.metric_.loss_to_score(best.loss)
-        self.ensemble_ = ensemble.weight_pairs()
-        self.ensemble_info_ = {
-            "kind": ensemble.kind,
-            "members": [
-                {k: v for k, v in m.items() if k != "predictor"}
-                for m in ensemble.members
-            ],
-            "validation_losses": dict(ensemble.validation_losses),
-            "decision": ensemble.decision,
-            "fit_seconds": ensemble.fit_seconds,
-        }
-        rows = pd.DataFrame(ensemble.leaderboard_rows(self.metric_))
-        board = pd.concat([rows, self.leaderboard_.drop(columns="rank")])
-        board.insert(0, "rank", range(1, len(board) + 1))
-        self.leaderboard_ = board.reset_index(drop=True)
-
-    def _refit_best(
-        self,
-        records: list[TrialRecord],
-        data_ref: Any,
-        settings: TrialSettings,
-        deadline: Deadline,
-        executor: Executor,
-    ) -> None:
-        ranked = _best_first(records)
-        for record in ranked[:3]:
-            model = self._refit_one(record, data_ref, settings, deadline, executor)
-            if model is not None:
-                self.model_ = model
-                self.best_config_ = dict(record.config)
-                self.best_score_ = self.metric_.loss_to_score(record.loss)
-                return
-        self.model_ = self.fallback_
-        self.best_config_ = {"model": "fallback:" + type(self.fallback_).__name__}
-        self.best_score_ = float("nan")
-        reason = (
-            "no trial finished" if not ranked else "refitting the best models failed"
-        )
-        warnings.warn(
-            f"{reason} within time_limit={self.time_limit} s ({len(records)} trials "
-            f"run); predictions come from a constant baseline "
-            f"({type(self.fallback_).__name__}). Increase time_limit, or see "
-            "leaderboard() for the errors.",
-            FallbackModelWarning,
-            stacklevel=3,
-        )
-
-    def _refit_one(
-        self,
-        record: TrialRecord,
-        data_ref: Any,
-        settings: TrialSettings,
-        deadline: Deadline,
-        executor: Executor,
-    ) -> Any:
-        if deadline.remaining() < 0.5:
-            return None
-        end = None if deadline.at is None else deadline.at - 0.5
-        future = executor.submit(
-            refit,
-            config=record.config,
-            data=data_ref,
-            settings=settings,
-            seed=record.seed,
-            deadline=end,
-            budget=_affordable_budget(record, deadline.remaining()),
-        )
-        timeout = (
-            None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
-        )
-        try:
-            return future.result(timeout=timeout)
-        except Exception as exc:
-            logger.warning("Refitting trial %d failed: %s", record.trial_id, exc)
-            if not future.done():
-                executor.kill(future)
-            return None
+        memory = plan.memory.as_dict()
+        memory["notes"] = [*memory["notes"], *result.notes]
+        self.memory_plan_ = memory
+        self.fallback_ = result.fallback
+        self.initial_design_ = result.initial_design
+        self.trials_ = result.trials
+        self.leaderboard_ = result.leaderboard
+        self.model_ = result.model
+        best = result.best
+        if best is None:
+            self.best_config_ = {"model": "fallback:" + type(self.fallback_).__name__}
+            self.best_score_ = float("nan")
+        else:
+            self.best_config_ = dict(best.config)
+            self.best_score_ = plan.metric.loss_to_score(best.loss)
+        if result.ensemble is not None:
+            self.ensemble_ = result.ensemble.weight_pairs()
+            self.ensemble_info_ = ensemble_info(result.ensemble)
+        self.performance_over_time_ = performance_over_time(self.trials_, plan.metric)
 
     # -- after fit ----------------------------------------------------------------
 
@@ -812,73 +445,3 @@ def _names_for_sklearn(X: Any, X_frame: pd.DataFrame) -> Any:
         if len({isinstance(name, str) for name in X.columns}) > 1:
             return X_frame
     return X
-
-
-def _threads_per_trial(n_rows: int, executor: Executor | None, n_cores: int) -> int:
-    """Cores per model fit; small data gets one thread (OpenMP overhead dominates,
-    and OpenMP threads spin badly when the machine is busy).
-
-    Local trials share the ``n_cores`` the user allowed through ``n_jobs``
-    (``executor=None``: a fit alone in this process, e.g. the ensemble's); on
-    Dask each trial takes one thread.
-    """
-    if n_rows < SMALL_DATA_ROWS or isinstance(executor, DaskExecutor):
-        return 1
-    return max(1, n_cores // (executor.n_workers if executor else 1))
-
-
-def _affordable_budget(record: TrialRecord, seconds: float | None) -> float | None:
-    """Row fraction for the final refit of a trial: all rows when time allows.
-
-    A trial successive halving ran on a fraction of the rows may take far
-    longer on all of them; when the estimate (its fit time scaled up to all
-    rows) exceeds the time left, the refit takes as many rows as fit in it,
-    and never fewer than the trial saw: that model was validated, a constant
-    fallback was not.
-    """
-    fit_time = getattr(record.outcome, "fit_time", None)
-    if record.budget is None or record.budget >= 1 or not fit_time or seconds is None:
-        return None
-    full_cost = fit_time / record.budget
-    affordable = REFIT_TIME_SHARE * seconds / full_cost
-    return None if affordable >= 1 else max(record.budget, affordable)
-
-
-def _is_full_budget_success(record: TrialRecord) -> bool:
-    """Whether a trial may become (part of) the final model."""
-    return record.status == "ok" and (record.budget is None or record.budget >= 1)
-
-
-def _full_budget_successes(records: list[TrialRecord]) -> list[TrialRecord]:
-    return [r for r in records if _is_full_budget_success(r)]
-
-
-def _best_first(records: list[TrialRecord]) -> list[TrialRecord]:
-    """Finished trials, the highest budget first, then by loss.
-
-    When no trial reached the full budget (a short fit with successive
-    halving), the best ones of the highest budget reached are refitted on all
-    rows: a model from them beats the constant fallback.
-    """
-    ok = [r for r in records if r.status == "ok"]
-    return sorted(ok, key=lambda r: (-(r.budget or 1.0), r.loss))
-
-
-def _trial_dict(record: TrialRecord) -> dict[str, Any]:
-    result = record.outcome if isinstance(record.outcome, TrialResult) else None
-    return {
-        "trial_id": record.trial_id,
-        "config": record.config,
-        "seed": record.seed,
-        "budget": record.budget,
-        "origin": record.origin,
-        "loss": record.loss,
-        "status": record.status,
-        "started": record.started,
-        "duration": record.duration,
-        "fit_time": None if result is None else result.fit_time,
-        "worker": None if result is None else result.worker,
-        "error": record.error,
-        "resumed": record.resumed,
-        "peak_memory_mb": None if result is None else result.peak_memory_mb,
-    }

@@ -1,6 +1,6 @@
 """Resuming a killed fit from the trial log in ``output_dir``.
 
-The fit template (:mod:`automl._base`) calls these: open the log for this
+The run (:mod:`automl.run`) calls these: open the log for this
 fit's data and settings, turn the logged trials into records the search tells
 SMAC before its first ask, and offer their stored predictions to the ensemble.
 The log itself is :mod:`automl.search.trial_log`.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from ConfigSpace import ConfigurationSpace
 from automl.ensemble import Candidate, CandidatePool
 from automl.evaluation import TrialData
 from automl.resampling import Resampling
-from automl.search import TrialRecord
+from automl.search import TrialRecord, is_full_budget_success
 from automl.search.trial_log import (
     LOG_NAME,
     LogHeader,
@@ -115,15 +114,15 @@ def resumed_trials(
 
 
 def offer_resumed(
-    pool: CandidatePool,
-    log: TrialLog,
-    records: list[TrialRecord],
-    is_candidate: Callable[[TrialRecord], bool],
+    pool: CandidatePool, log: TrialLog, records: list[TrialRecord]
 ) -> None:
-    """Offer the resumed trials that ``is_candidate`` accepts to the ensemble."""
+    """Offer the resumed full-budget successes to the ensemble."""
     stored = {int(t["trial_id"]) for t in log.trials if t.get("predictions")}
     for record in records:
-        if not is_candidate(record) or record.trial_id not in stored:
+        if (
+            not is_full_budget_success(record.status, record.budget)
+            or record.trial_id not in stored
+        ):
             continue
         try:
             predictions = log.load_predictions(record.trial_id)
@@ -132,13 +131,4 @@ def offer_resumed(
                 "predictions of trial %d unreadable (%s)", record.trial_id, exc
             )
             continue
-        pool.add(
-            Candidate(
-                dict(record.config),
-                int(record.seed),
-                float(record.loss),
-                predictions,
-                trial_id=record.trial_id,
-                duration=float(record.duration),
-            )
-        )
+        pool.add(Candidate.from_record(record, predictions))

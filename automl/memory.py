@@ -33,7 +33,7 @@ from automl.data.types import DatasetProperties
 from automl.ensemble.builder import MAX_CANDIDATES
 from automl.resampling import HOLDOUT_FRACTION
 from automl.space import build_space, family_defaults
-from automl.space.memory import bytes_per_value, estimate_memory_mb, lightest_config
+from automl.space.memory import estimate_memory_mb, lightest_config
 
 #: Share of the available memory a fit may use when ``memory_limit`` is None.
 DEFAULT_MEMORY_SHARE = 0.6
@@ -360,17 +360,18 @@ def rows_before_typing(n_rows: int, n_columns: int, limit_mb: float) -> int:
 
 
 def plan_fit_memory(
-    X: pd.DataFrame,
     properties: DatasetProperties,
     models: Sequence[str],
     *,
+    data_mb: float,
+    bytes_per_value: int,
     limit_mb: float,
     n_workers: int,
     min_budget: Callable[[int], float | None],
     per_trial_mb: float | None = None,
     local_workers: bool = True,
 ) -> MemoryPlan:
-    """The memory plan of a fit on the typed training data ``X``.
+    """The memory plan of a fit on a typed training table.
 
     Estimates the data's size and each family's working set on it (its
     lightest configuration: see :func:`automl.space.memory.lightest_config`),
@@ -379,12 +380,14 @@ def plan_fit_memory(
 
     Parameters
     ----------
-    X : pandas.DataFrame
-        The typed training data.
     properties : DatasetProperties
-        Its properties.
+        The typed training table's properties.
     models : sequence of str
         The families selected for the search.
+    data_mb : float
+        MiB the typed table holds (:func:`frame_memory_mb`).
+    bytes_per_value : int
+        4 for a float32 table, 8 otherwise.
     limit_mb : float
         The fit's memory limit.
     n_workers : int
@@ -406,8 +409,8 @@ def plan_fit_memory(
         family: lightest_config(config, space)
         for family, config in family_defaults(space).items()
     }
-    n_bytes = bytes_per_value(X)
-    total_mb = frame_memory_mb(X)
+    n_bytes = bytes_per_value
+    n_rows = properties.n_rows
     outputs = properties.n_classes or 1
 
     def model_mb(config: dict[str, Any], rows: int, budget: float | None) -> float:
@@ -432,11 +435,11 @@ def plan_fit_memory(
             )
             for config in lightest.values()
         )
-        return total_mb * rows / len(X), predictions * 8 / 2**20, need
+        return data_mb * rows / n_rows, predictions * 8 / 2**20, need
 
     plan = plan_memory(
         limit_mb,
-        total_rows=len(X),
+        total_rows=n_rows,
         n_workers=n_workers,
         sizes=sizes,
         per_trial_mb=per_trial_mb,

@@ -64,7 +64,7 @@ import pandas as pd
 
 from automl import AutoClassifier, AutoRegressor
 from automl.metalearning.metadata import METADATA_FILE, compile_metadata, read_jsonl
-from automl.search.optimizer import Optimizer, Proposal
+from automl.search import Optimizer, Proposal
 from automl.space import config_to_dict
 from benchmarks.datasets import DatasetSpec, load_split, read_index
 from benchmarks.metrics import (
@@ -91,22 +91,22 @@ CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
 # -- the random-search arm -------------------------------------------------------
 
 
-class RandomProposer(Optimizer):
+class RandomProposer:
     """Uniform samples from a configuration space, in place of SMAC.
 
-    Full budgets only; what it is told is ignored. It subclasses
-    :class:`automl.search.Optimizer` for its interface alone: SMAC is never
-    created.
+    Full budgets only; what it is told is ignored. An
+    :class:`automl.search.Optimizer` (the protocol the driver asks of any
+    optimiser).
     """
 
-    def __init__(self, space: Any, seed: int) -> None:  # no super(): no SMAC
+    def __init__(self, space: Any, seed: int) -> None:
         self.space = space
         self.seed = seed
         space.seed(seed)
 
     def ask(self) -> Proposal:
         config = config_to_dict(self.space.sample_configuration())
-        return Proposal(config, self.seed, None, "random", info=None)  # type: ignore[arg-type]
+        return Proposal(config, self.seed, None, "random")
 
     def tell(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -118,12 +118,9 @@ class RandomProposer(Optimizer):
 
 
 class _RandomSearch:
-    _seed: int
-
-    def _make_optimizer(
-        self, space: Any, data: Any, n_workers: int, workdir: Path
-    ) -> Optimizer:
-        return RandomProposer(space, self._seed)
+    def _make_optimizer(self, space: Any, *args: Any) -> Optimizer:
+        seed = args[-1]  # (initial_configs, n_workers, workdir, min_budget, seed)
+        return RandomProposer(space, seed)
 
 
 class RandomSearchClassifier(_RandomSearch, AutoClassifier):

@@ -8,7 +8,7 @@
    the share of the cores the fit kept busy: CPU seconds of the driver and its
    worker processes divided by (wall seconds × cores), sampled every 0.5 s.
    The fits warm-start from the knowledge base without this dataset.
-2. Times ``Optimizer.ask`` on that dataset's configuration space after 50,
+2. Times ``SMACOptimizer.ask`` on that dataset's configuration space after 50,
    200 and 500 observations (random configurations told with random losses,
    then 20 asks timed), as in ``SMAC.md`` §5.
 """
@@ -101,7 +101,7 @@ def measure_ask(X: Any, task: str, observations: tuple[int, ...]) -> dict[int, f
     from smac.runhistory.dataclasses import TrialInfo, TrialValue
 
     from automl.data import FeatureTyper, check_features, dataset_properties
-    from automl.search import Optimizer
+    from automl.search import SMACOptimizer
     from automl.space import build_space, select_models
 
     frame = check_features(X)
@@ -116,7 +116,7 @@ def measure_ask(X: Any, task: str, observations: tuple[int, ...]) -> dict[int, f
     rng = np.random.RandomState(0)
     result = {}
     for n in observations:
-        optimizer = Optimizer(space, seed=0)
+        optimizer = SMACOptimizer(space, seed=0)
         smac = optimizer._smac
         for config in space.sample_configuration(n):
             smac.tell(

@@ -7,8 +7,8 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from automl import AutoClassifier
-from automl._base import REFIT_TIME_SHARE, _affordable_budget
 from automl.evaluation import TrialResult, TrialSettings, refit
+from automl.run import REFIT_TIME_SHARE, affordable_budget
 from automl.search import TrialRecord
 
 pytestmark = pytest.mark.slow
@@ -31,15 +31,15 @@ def _record(budget: float | None, fit_time: float) -> TrialRecord:
 
 
 def test_all_rows_when_the_scaled_up_fit_time_fits() -> None:
-    assert _affordable_budget(_record(1 / 9, 1.0), seconds=60.0) is None
-    assert _affordable_budget(_record(None, 100.0), seconds=1.0) is None
+    assert affordable_budget(_record(1 / 9, 1.0), seconds=60.0) is None
+    assert affordable_budget(_record(None, 100.0), seconds=1.0) is None
 
 
 def test_fewer_rows_when_time_is_short_but_never_fewer_than_the_trial_saw() -> None:
-    budget = _affordable_budget(_record(1 / 27, 2.0), seconds=20.0)
+    budget = affordable_budget(_record(1 / 27, 2.0), seconds=20.0)
     assert budget == pytest.approx(REFIT_TIME_SHARE * 20.0 / (2.0 * 27))
     assert 1 / 27 < budget < 1
-    assert _affordable_budget(_record(1 / 27, 20.0), seconds=1.0) == 1 / 27
+    assert affordable_budget(_record(1 / 27, 20.0), seconds=1.0) == 1 / 27
 
 
 def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:

@@ -115,9 +115,14 @@ class Candidate:
         return f"{self.family}#{self.trial_id}"
 
     @classmethod
-    def from_record(cls, record: Any) -> Candidate | None:
-        """From a search ``TrialRecord`` whose outcome kept its predictions."""
-        predictions = getattr(record.outcome, "predictions", None)
+    def from_record(
+        cls, record: Any, predictions: np.ndarray | None = None
+    ) -> Candidate | None:
+        """From a search ``TrialRecord`` that succeeded, with the validation
+        predictions its outcome kept (or ``predictions``, e.g. read back from a
+        trial log); None when there are none."""
+        if predictions is None:
+            predictions = getattr(record.outcome, "predictions", None)
         if record.status != "ok" or predictions is None:
             return None
         return cls(

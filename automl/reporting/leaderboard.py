@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from automl.metrics import Metric
-from automl.search import TrialRecord
+from automl.search import TrialRecord, is_full_budget_success
 
 _COLUMNS = [
     "rank",
@@ -217,7 +217,10 @@ def performance_over_time(trials: list[dict[str, Any]], metric: Metric) -> pd.Da
     rows: list[dict[str, Any]] = []
     best = float("inf")
     for trial in sorted(trials, key=_finished_at):
-        if not _counts_for_best(trial) or trial["loss"] >= best:
+        if (
+            not is_full_budget_success(trial["status"], trial.get("budget"))
+            or trial["loss"] >= best
+        ):
             continue
         best = trial["loss"]
         rows.append(
@@ -233,8 +236,3 @@ def performance_over_time(trials: list[dict[str, Any]], metric: Metric) -> pd.Da
 
 def _finished_at(trial: dict[str, Any]) -> float:
     return float(trial["started"]) + float(trial["duration"])
-
-
-def _counts_for_best(trial: dict[str, Any]) -> bool:
-    budget = trial.get("budget")
-    return trial["status"] == "ok" and (budget is None or budget >= 1)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from automl.metrics import Metric
-from automl.search import TrialRecord
+from automl.search import TrialRecord, is_full_budget_success
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class SearchProgress:
     --------
     >>> import io, time
     >>> from automl.metrics import get_metric
-    >>> from automl.search import TrialRecord
+    >>> from automl.search import TrialRecord, is_full_budget_success
     >>> out = io.StringIO()
     >>> progress = SearchProgress(2, get_metric("accuracy", "binary"),
     ...                           start=time.time(), time_limit=10,
@@ -152,7 +152,10 @@ class SearchProgress:
         """Count one finished trial, log it and update the display."""
         with self._lock:  # the ticker thread reads the counts
             self.counts[record.status] += 1
-            if _is_full_budget_success(record) and record.loss < self.best_loss:
+            if (
+                is_full_budget_success(record.status, record.budget)
+                and record.loss < self.best_loss
+            ):
                 self.best_loss = record.loss
                 self.best_model = record.config.get("model")
             line = self._trial_line(record)
@@ -262,10 +265,6 @@ class SearchProgress:
         thread = threading.Thread(target=tick, name="automl-progress", daemon=True)
         thread.start()
         return thread
-
-
-def _is_full_budget_success(record: TrialRecord) -> bool:
-    return record.status == "ok" and (record.budget is None or record.budget >= 1)
 
 
 def _make_bar(total: float | None, name: str, file: TextIO | None) -> Any:

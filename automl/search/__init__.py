@@ -1,6 +1,11 @@
 """The search: SMAC proposes, our driver runs trials on an executor."""
 
-from automl.search.driver import SearchSettings, TrialRecord, run_search
+from automl.search.driver import (
+    SearchSettings,
+    TrialRecord,
+    is_full_budget_success,
+    run_search,
+)
 from automl.search.executors import (
     DaskExecutor,
     Executor,
@@ -11,17 +16,21 @@ from automl.search.executors import (
     reuse_workers,
     shutdown_idle_workers,
 )
-from automl.search.optimizer import Optimizer
+from automl.search.optimizer import SMACOptimizer
+from automl.search.proposals import Optimizer, Proposal
 
 __all__ = [
     "DaskExecutor",
     "Executor",
     "Optimizer",
     "ProcessExecutor",
+    "Proposal",
+    "SMACOptimizer",
     "SearchSettings",
     "SerialExecutor",
     "TrialRecord",
     "available_cores",
+    "is_full_budget_success",
     "joblib_dask_client",
     "reuse_workers",
     "run_search",

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from automl.limits import KILL_GRACE_SECONDS, Deadline, trial_deadline
 from automl.search.executors import Executor
-from automl.search.optimizer import Optimizer, Proposal
+from automl.search.proposals import Optimizer, Proposal
 
 #: How often running trials are checked against their memory limit.
 MEMORY_POLL_SECONDS = 0.25
@@ -47,6 +47,20 @@ class TrialRecord:
     error: str | None = None
     outcome: Any = field(default=None, repr=False)
     resumed: bool = False
+
+
+def is_full_budget_success(status: str, budget: float | None) -> bool:
+    """Whether a trial may become (part of) the final model and counts for the
+    best score: it succeeded on all the training rows.
+
+    Parameters
+    ----------
+    status : str
+        The trial's status (``"ok"`` when it succeeded).
+    budget : float or None
+        Its fraction of the training rows; None means all of them.
+    """
+    return status == "ok" and (budget is None or budget >= 1)
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest.random_forest import RandomForest
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
 from smac.runhistory.enumerations import StatusType
+
+from automl.search.proposals import Proposal
 
 _STATUS = {
     "ok": StatusType.SUCCESS,
@@ -90,17 +91,6 @@ def stage_budgets(min_budget: float, max_budget: float = 1.0) -> list[float]:
     return sorted(budgets)
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """One trial to run: plain configuration values, seed, budget and origin."""
-
-    config: dict[str, Any]
-    seed: int
-    budget: float | None
-    origin: str
-    info: TrialInfo
-
-
 def config_values(config: Configuration) -> dict[str, Any]:
     """Active hyperparameters as plain Python values (numpy scalars unwrapped)."""
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in config.items()}
@@ -113,8 +103,9 @@ def _origin(config: Configuration, warm: dict[Configuration, str]) -> str:
     return "random" if "random" in text else "smac"
 
 
-class Optimizer:
-    """SMAC's random-forest Bayesian optimisation behind ``ask`` / ``tell``.
+class SMACOptimizer:
+    """SMAC's random-forest Bayesian optimisation behind ``ask`` / ``tell``
+    (an :class:`~automl.search.proposals.Optimizer`).
 
     Parameters
     ----------
@@ -236,7 +227,7 @@ class Optimizer:
         if self._asked:
             raise RuntimeError(
                 "tell_known() must be called before the first ask(); create a "
-                "new Optimizer to add known results."
+                "new optimiser to add known results."
             )
         space = self._smac.scenario.configspace
         info = TrialInfo(Configuration(space, values=config), seed=seed, budget=budget)

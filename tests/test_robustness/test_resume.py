@@ -18,7 +18,7 @@ from ConfigSpace import ConfigurationSpace, Float
 
 from automl import AutoClassifier
 from automl.limits import Deadline
-from automl.search import Optimizer, SearchSettings, SerialExecutor, run_search
+from automl.search import SearchSettings, SerialExecutor, SMACOptimizer, run_search
 from automl.search.driver import TrialRecord
 from automl.search.trial_log import LOG_NAME, LogHeader, TrialLog, read_trial_log
 from tests.test_search.trials import quadratic
@@ -271,7 +271,7 @@ def _space() -> ConfigurationSpace:
 
 
 def _search(max_trials: int, prior: list[TrialRecord]) -> list[TrialRecord]:
-    optimizer = Optimizer(_space(), seed=0, min_budget=1 / 9)
+    optimizer = SMACOptimizer(_space(), seed=0, min_budget=1 / 9)
     settings = SearchSettings(
         deadline=Deadline.starting_now(None),
         max_trials=max_trials,
@@ -302,7 +302,7 @@ def test_prior_trials_are_told_not_rerun_and_count_toward_max_trials() -> None:
 
 
 def test_known_results_must_come_before_the_first_ask() -> None:
-    optimizer = Optimizer(_space(), seed=0)
+    optimizer = SMACOptimizer(_space(), seed=0)
     try:
         optimizer.ask()
         with pytest.raises(RuntimeError, match="before the first ask"):

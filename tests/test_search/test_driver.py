@@ -5,10 +5,10 @@ from ConfigSpace import ConfigurationSpace, Float
 
 from automl.limits import Deadline
 from automl.search import (
-    Optimizer,
     ProcessExecutor,
     SearchSettings,
     SerialExecutor,
+    SMACOptimizer,
     run_search,
 )
 from tests.test_search.trials import faulty, quadratic
@@ -30,7 +30,7 @@ def _settings(time_limit=None, max_trials=None, per_trial=None) -> SearchSetting
 
 
 def _search(trial_fn, executor, settings, initial=None):
-    optimizer = Optimizer(_space(), seed=0, initial_configs=initial)
+    optimizer = SMACOptimizer(_space(), seed=0, initial_configs=initial)
     try:
         return run_search(optimizer, executor, trial_fn, {}, settings)
     finally:

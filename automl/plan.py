@@ -1,0 +1,276 @@
+"""The plan of a fit: every decision made before the first trial, in one value.
+
+:func:`plan_fit` is a pure function of the estimator's parameters, the typed
+training table's facts and the machine (cores and free memory, passed in):
+it decides the memory plan (workers, rows, families left out), the
+resampling, the threads and the time and memory limits of a trial, and how
+much time to keep for the ensemble. Nothing here fits or reads the machine,
+so every decision can be unit-tested on made-up tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from automl.data.types import DatasetProperties, Task
+from automl.ensemble import reserve_seconds
+from automl.memory import SUBSAMPLE_NOTE, MemoryPlan, plan_fit_memory
+from automl.metrics import Metric, get_metric
+from automl.resampling import Resampling, choose_min_budget, choose_resampling
+from automl.space import select_models
+
+logger = logging.getLogger("automl")
+
+#: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
+DEFAULT_TRIAL_SHARE = 0.25
+#: Largest share of ``time_limit`` kept for building the ensemble.
+ENSEMBLE_SHARE = 0.25
+#: Below this many rows a trial uses a single thread.
+SMALL_DATA_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the fit may use of the computer it runs on.
+
+    Parameters
+    ----------
+    cores : int
+        Cores this process may run on.
+    memory_limit_mb : float
+        The fit's memory limit: the ``memory_limit`` parameter, else a share
+        of the memory available when ``fit`` starts.
+    dask : bool, default=False
+        Whether trials run on a Dask cluster (no local worker processes).
+    """
+
+    cores: int
+    memory_limit_mb: float
+    dask: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """Facts of the typed training table that the plan needs.
+
+    Parameters
+    ----------
+    properties : DatasetProperties
+        Its properties (rows, columns, task, classes).
+    data_mb : float
+        MiB the typed frame holds.
+    bytes_per_value : int
+        4 for a float32 table, 8 otherwise.
+    input_rows : int
+        Rows passed to ``fit`` (more than ``properties.n_rows`` when the table
+        was cut before typing because it alone would not fit in memory).
+    """
+
+    properties: DatasetProperties
+    data_mb: float
+    bytes_per_value: int
+    input_rows: int
+
+
+@dataclass(frozen=True)
+class ReservePolicy:
+    """Seconds to keep free after the search for the ensemble (or the refit).
+
+    Estimated from the trials kept so far, and capped at ``ENSEMBLE_SHARE`` of
+    ``time_limit`` so that the search always gets most of the time.
+    """
+
+    time_limit: float | None
+    stack: bool | Literal["auto"]
+    refit_full: bool
+
+    def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
+        """The reserve for these ensemble candidates and ``n_splits`` splits."""
+        if self.time_limit is None:
+            return 0.0
+        needed = reserve_seconds(
+            candidates,
+            n_splits=n_splits,
+            stack=self.stack,
+            refit_full=self.refit_full,
+        )
+        base = 1.0 + 0.05 * self.time_limit
+        return base + min(needed, ENSEMBLE_SHARE * self.time_limit)
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """Every decision made before the first trial (see :func:`plan_fit`).
+
+    Parameters
+    ----------
+    task : {"binary", "multiclass", "regression"}
+    metric : Metric
+    seed : int
+    resampling : {"holdout", "cv"}
+    memory : MemoryPlan
+        Workers, rows and the families left out under the memory limit.
+    models : tuple of str
+        The families searched (selected, minus those the memory plan skips).
+    include, exclude : list of str or None
+        The families asked for and refused (sorted), as the trial log keeps them.
+    n_cores : int
+        Cores the fit may use (``n_jobs`` resolved).
+    threads_per_trial : int
+        Threads of one trial's model.
+    per_trial_time_limit : float or None
+        Seconds a trial may run.
+    per_trial_memory_mb : float or None
+        Resident MiB a trial's worker may use.
+    multi_fidelity : bool or "auto"
+        The successive-halving rule; see :meth:`min_budget`.
+    reserve : ReservePolicy
+    """
+
+    task: Task
+    metric: Metric
+    seed: int
+    resampling: Resampling
+    memory: MemoryPlan
+    models: tuple[str, ...]
+    include: list[str] | None
+    exclude: list[str] | None
+    n_cores: int
+    threads_per_trial: int
+    per_trial_time_limit: float | None
+    per_trial_memory_mb: float | None
+    multi_fidelity: bool | str
+    reserve: ReservePolicy
+
+    def min_budget(self, n_train: int) -> float | None:
+        """Lowest row fraction of successive halving for ``n_train`` rows."""
+        return choose_min_budget(self.multi_fidelity, n_train)
+
+    @property
+    def ensemble_threads(self) -> int:
+        """Threads of the ensemble's fits, which run alone in this process."""
+        return threads_per_model(self.memory.n_rows, self.n_cores, n_workers=1)
+
+
+def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPlan:
+    """Plan a fit.
+
+    Parameters
+    ----------
+    params : mapping
+        The estimator's parameters (``get_params()``); ``resampling`` may
+        already be replaced by the one a resumed trial log used.
+    table : Table
+        The typed training table's facts.
+    machine : Machine
+        Cores and memory limit.
+
+    Returns
+    -------
+    FitPlan
+    """
+    properties = table.properties
+    task = properties.task
+    selected = select_models(task, include=params["include"], exclude=params["exclude"])
+    n_cores = _cores(params["n_jobs"], machine.cores)
+    memory = _memory_plan(params, table, machine, selected, n_cores)
+    n_workers = 1 if machine.dask else memory.n_workers
+    return FitPlan(
+        task=task,
+        metric=get_metric(params["metric"], task),
+        seed=seed_of(params),
+        resampling=choose_resampling(
+            params["resampling"], memory.n_rows, params["time_limit"]
+        ),
+        memory=memory,
+        models=tuple(m for m in selected if m not in memory.skipped),
+        include=_sorted(params["include"]),
+        exclude=_sorted(params["exclude"]),
+        n_cores=n_cores,
+        threads_per_trial=1
+        if machine.dask
+        else threads_per_model(memory.n_rows, n_cores, n_workers),
+        per_trial_time_limit=_per_trial_time_limit(params),
+        per_trial_memory_mb=_per_trial_memory_mb(params, memory),
+        multi_fidelity=params["multi_fidelity"],
+        reserve=ReservePolicy(
+            params["time_limit"], params["stacking"], params["refit_full"]
+        ),
+    )
+
+
+def seed_of(params: Mapping[str, Any]) -> int:
+    """The fit's seed: ``random_state``, 0 when None."""
+    seed = params["random_state"]
+    return 0 if seed is None else int(seed)
+
+
+def threads_per_model(n_rows: int, n_cores: int, n_workers: int) -> int:
+    """Cores per model fit when ``n_workers`` fits share ``n_cores``.
+
+    Small data gets one thread: OpenMP overhead dominates there, and OpenMP
+    threads spin badly when the machine is busy.
+    """
+    if n_rows < SMALL_DATA_ROWS:
+        return 1
+    return max(1, n_cores // n_workers)
+
+
+def _sorted(families: Sequence[str] | None) -> list[str] | None:
+    return None if families is None else sorted(families)
+
+
+def _cores(n_jobs: int | None, cores: int) -> int:
+    if n_jobs is None:
+        return 1
+    return cores if n_jobs == -1 else max(1, min(n_jobs, cores))
+
+
+def _memory_plan(
+    params: Mapping[str, Any],
+    table: Table,
+    machine: Machine,
+    models: Sequence[str],
+    n_cores: int,
+) -> MemoryPlan:
+    """Workers, rows and skipped families under the memory limit."""
+    plan = plan_fit_memory(
+        table.properties,
+        models,
+        data_mb=table.data_mb,
+        bytes_per_value=table.bytes_per_value,
+        limit_mb=machine.memory_limit_mb,
+        n_workers=0 if machine.dask else n_cores,
+        min_budget=lambda n_train: choose_min_budget(params["multi_fidelity"], n_train),
+        per_trial_mb=params["per_trial_memory_limit"],
+        local_workers=not machine.dask,
+    )
+    if table.input_rows > table.properties.n_rows:  # cut before typing
+        notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]
+        notes.append(
+            f"{SUBSAMPLE_NOTE} {plan.n_rows:,} of {table.input_rows:,} rows: the "
+            f"whole table does not fit in memory_limit="
+            f"{machine.memory_limit_mb:,.0f} MiB"
+        )
+        plan = dataclasses.replace(plan, total_rows=table.input_rows, notes=notes)
+    for note in plan.notes:
+        logger.info("Memory plan: %s", note)
+    return plan
+
+
+def _per_trial_time_limit(params: Mapping[str, Any]) -> float | None:
+    if params["per_trial_time_limit"] is not None:
+        return float(params["per_trial_time_limit"])
+    if params["time_limit"] is None:
+        return None
+    return max(5.0, DEFAULT_TRIAL_SHARE * params["time_limit"])
+
+
+def _per_trial_memory_mb(params: Mapping[str, Any], memory: MemoryPlan) -> float | None:
+    if params["per_trial_memory_limit"] is not None:
+        return float(params["per_trial_memory_limit"])
+    return None if memory.per_trial_mb is None else float(memory.per_trial_mb)

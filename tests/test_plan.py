@@ -1,0 +1,117 @@
+"""The fit's plan, decided from made-up tables and machines: nothing is fitted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from automl import AutoClassifier, AutoRegressor
+from automl.data.types import DatasetProperties
+from automl.plan import Machine, Table, plan_fit, threads_per_model
+
+
+def table(n_rows: int, n_features: int = 20, task: str = "binary") -> Table:
+    """A numeric float64 table of the given shape."""
+    properties = DatasetProperties(
+        n_rows=n_rows,
+        n_features=n_features,
+        n_numeric=n_features,
+        n_categorical=0,
+        n_datetime=0,
+        has_missing_numeric=False,
+        has_missing_categorical=False,
+        max_cardinality=0,
+        missing_fraction=0.0,
+        task=task,  # type: ignore[arg-type]
+        n_classes=None if task == "regression" else 2,
+    )
+    return Table(properties, n_rows * n_features * 8 / 2**20, 8, n_rows)
+
+
+def params(**overrides: Any) -> dict[str, Any]:
+    return {**AutoClassifier().get_params(), **overrides}
+
+
+ROOMY = Machine(cores=8, memory_limit_mb=64_000)
+
+
+def test_a_large_table_under_a_small_limit_gets_fewer_workers_and_a_row_cut() -> None:
+    big = table(2_000_000, n_features=50)
+    roomy = plan_fit(params(), big, ROOMY)
+    tight = plan_fit(params(), big, Machine(cores=8, memory_limit_mb=6_000))
+    assert roomy.memory.n_rows == 2_000_000
+    assert tight.memory.n_workers < roomy.memory.n_workers
+    assert tight.memory.n_rows < 2_000_000
+    assert tight.memory.planned_mb <= 6_000
+    assert any("subsample" in note for note in tight.memory.notes)
+
+
+def test_resampling_follows_rows_and_time_limit() -> None:
+    assert plan_fit(params(time_limit=300), table(3_000), ROOMY).resampling == "cv"
+    assert plan_fit(params(time_limit=20), table(3_000), ROOMY).resampling == "holdout"
+    # on tiny tables a holdout is too noisy, whatever the budget
+    assert plan_fit(params(time_limit=20), table(500), ROOMY).resampling == "cv"
+    assert plan_fit(params(), table(50_000), ROOMY).resampling == "holdout"
+    forced = plan_fit(params(resampling="holdout"), table(500), ROOMY)
+    assert forced.resampling == "holdout"
+
+
+def test_workers_threads_and_trial_limits() -> None:
+    plan = plan_fit(params(n_jobs=4, time_limit=100), table(50_000), ROOMY)
+    assert plan.n_cores == 4
+    assert plan.memory.n_workers * plan.threads_per_trial <= 4
+    assert plan.per_trial_time_limit == 25.0
+    assert plan.ensemble_threads == 4
+    short = plan_fit(params(time_limit=10), table(500), ROOMY)
+    assert short.per_trial_time_limit == 5.0  # never below 5 s
+    assert short.threads_per_trial == 1  # small data: one thread per model
+    given = plan_fit(params(per_trial_time_limit=7, time_limit=None), table(500), ROOMY)
+    assert given.per_trial_time_limit == 7.0
+    endless = plan_fit(params(time_limit=None, max_trials=3), table(500), ROOMY)
+    assert endless.per_trial_time_limit is None
+
+
+def test_dask_runs_one_thread_per_trial_and_no_local_workers() -> None:
+    plan = plan_fit(params(), table(50_000), Machine(8, 64_000, dask=True))
+    assert plan.threads_per_trial == 1
+    assert plan.memory.n_workers == 0
+
+
+def test_families_too_large_for_the_limit_are_left_out() -> None:
+    data = table(60_000, n_features=30)
+    plan = plan_fit(params(), data, Machine(cores=2, memory_limit_mb=1_000))
+    assert "knn" in plan.memory.skipped  # its distance matrices do not fit
+    assert "knn" not in plan.models
+    assert set(plan_fit(params(), data, ROOMY).models) > set(plan.models)
+
+
+def test_the_reserve_is_capped_and_zero_without_a_time_limit() -> None:
+    plan = plan_fit(params(time_limit=60), table(1_000), ROOMY)
+    assert 1.0 < plan.reserve.seconds([], n_splits=5) <= 1.0 + 0.3 * 60
+    endless = plan_fit(params(time_limit=None, max_trials=2), table(1_000), ROOMY)
+    assert endless.reserve.seconds([], n_splits=5) == 0.0
+
+
+def test_successive_halving_starts_only_on_large_tables() -> None:
+    plan = plan_fit(params(), table(50_000), ROOMY)
+    assert plan.min_budget(4_000) is None
+    assert plan.min_budget(40_000) == pytest.approx(2_000 / 40_000)
+    assert (
+        plan_fit(params(multi_fidelity=False), table(50_000), ROOMY).min_budget(40_000)
+        is None
+    )
+
+
+def test_metric_and_task_come_from_the_parameters() -> None:
+    regression = {**AutoRegressor().get_params(), "metric": "mae"}
+    plan = plan_fit(regression, table(1_000, task="regression"), ROOMY)
+    assert plan.task == "regression"
+    assert plan.metric.name == "mae"
+    assert plan_fit(params(), table(1_000), ROOMY).metric.name == "roc_auc"
+
+
+def test_threads_per_model() -> None:
+    assert threads_per_model(1_000, 8, 2) == 1
+    assert threads_per_model(10_000, 8, 2) == 4
+    assert threads_per_model(10_000, 2, 4) == 1
