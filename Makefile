@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check automl tests benchmarks docs
 	$(BIN)/ruff format --check automl tests benchmarks docs
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 benchmarks/.venv-flaml/bin/python:
 	bash benchmarks/peers/setup_flaml.sh

@@ -15,6 +15,7 @@ from typing import Any
 
 from ConfigSpace import ConfigurationSpace
 
+from automl._version import __version__
 from automl.ensemble import Candidate, CandidatePool
 from automl.evaluation import TrialData
 from automl.resampling import Resampling
@@ -64,8 +65,6 @@ def open_trial_log(
 
     Raises ``ValueError`` if the log belongs to other data or settings.
     """
-    from automl import __version__
-
     header = LogHeader(
         data_fingerprint=data_fingerprint(data.X, data.y, data.task),
         settings={**settings, "splits": splits_fingerprint(data.splits)},

@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-import automl
+from automl._version import __version__
 from automl.exceptions import (
     IncompatibleVersionsError,
     ModelFileError,
@@ -254,7 +254,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if metadata.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model file format {metadata['format_version']}, newer "
-            f"than this automl ({automl.__version__}) reads. Upgrade automl."
+            f"than this automl ({__version__}) reads. Upgrade automl."
         )
     return dict(metadata)
 
@@ -311,7 +311,7 @@ def current_versions(packages: Iterable[str] = ()) -> dict[str, str]:
     >>> sorted(current_versions(["pandas"]))
     ['automl', 'numpy', 'pandas', 'python', 'scikit-learn']
     """
-    versions = {"automl": automl.__version__, "python": platform.python_version()}
+    versions = {"automl": __version__, "python": platform.python_version()}
     for name in (*_CORE[2:], *packages):
         if name in versions:
             continue
