@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -17,7 +16,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from automl import _resume, persistence
+from automl import _resume
+from automl._reports import FittedReports
 from automl.data import FeatureTyper, check_features, check_target, dataset_properties
 from automl.data.types import DatasetProperties, Task
 from automl.evaluation import TrialData
@@ -29,54 +29,55 @@ from automl.memory import (
     use_float32,
 )
 from automl.plan import FitPlan, Machine, Table, plan_fit, seed_of
-from automl.reporting import (
-    performance_over_time,
-    plot_ensemble,
-    plot_trajectory,
-    summary_text,
-)
+from automl.reporting import performance_over_time
 from automl.resampling import make_splits, subsample_rows
 from automl.run import (
     FitResult,
+    OptimizerFactory,
     RunOptions,
     ensemble_info,
     run_fit,
     smac_optimizer,
 )
-from automl.search import Optimizer, available_cores, joblib_dask_client
+from automl.search import available_cores, joblib_dask_client
 from automl.space.memory import bytes_per_value
 
+#: scikit-learn's validation of the estimators' parameters (``_validate_params``).
+PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
+    "time_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "metric": [str, callable, None],
+    # joblib's convention: -1 is every core, 0 has no meaning.
+    "n_jobs": [
+        Interval(Integral, 1, None, closed="left"),
+        Options(Integral, {-1}),
+        None,
+    ],
+    "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
+    "max_trials": [Interval(Integral, 1, None, closed="left"), None],
+    "include": [list, tuple, None],
+    "exclude": [list, tuple, None],
+    "resampling": [StrOptions({"auto", "holdout", "cv"})],
+    "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "multi_fidelity": ["boolean", StrOptions({"auto"})],
+    "meta_learning": ["boolean", str, os.PathLike],
+    "dask_address": [str, None],
+    "stacking": ["boolean", StrOptions({"auto"})],
+    "refit_full": ["boolean"],
+    "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
+    "infer_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "verbose": [Interval(Integral, 0, None, closed="left")],
+    "output_dir": [str, os.PathLike, None],
+}
 
-class BaseAuto(BaseEstimator):
+
+class BaseAuto(FittedReports, BaseEstimator):
     """Shared implementation of :class:`AutoClassifier` and :class:`AutoRegressor`."""
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "time_limit": [Interval(Real, 0, None, closed="neither"), None],
-        "metric": [str, callable, None],
-        # joblib's convention: -1 is every core, 0 has no meaning.
-        "n_jobs": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Integral, {-1}),
-            None,
-        ],
-        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
-        "max_trials": [Interval(Integral, 1, None, closed="left"), None],
-        "include": [list, tuple, None],
-        "exclude": [list, tuple, None],
-        "resampling": [StrOptions({"auto", "holdout", "cv"})],
-        "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
-        "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
-        "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
-        "multi_fidelity": ["boolean", StrOptions({"auto"})],
-        "meta_learning": ["boolean", str, os.PathLike],
-        "dask_address": [str, None],
-        "stacking": ["boolean", StrOptions({"auto"})],
-        "refit_full": ["boolean"],
-        "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
-        "infer_limit": [Interval(Real, 0, None, closed="neither"), None],
-        "verbose": [Interval(Integral, 0, None, closed="left")],
-        "output_dir": [str, os.PathLike, None],
-    }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = PARAMETER_CONSTRAINTS
+    #: The search's optimiser; ``benchmarks.metalearning`` puts random search here.
+    _make_optimizer: ClassVar[OptimizerFactory] = staticmethod(smac_optimizer)
 
     def __init__(
         self,
@@ -266,24 +267,7 @@ class BaseAuto(BaseEstimator):
             dask_cluster=self._dask_cluster(),
             max_ensemble_members=self.max_ensemble_members,
             infer_limit=self.infer_limit,
-            make_optimizer=self._make_optimizer,
-        )
-
-    def _make_optimizer(
-        self,
-        space: Any,
-        initial_configs: list[tuple[str, dict[str, Any]]],
-        n_workers: int,
-        workdir: Path,
-        min_budget: float | None,
-        seed: int,
-    ) -> Optimizer:
-        """SMAC over ``space``, starting from the warm-start design.
-
-        A hook: ``benchmarks.metalearning`` overrides it with random search.
-        """
-        return smac_optimizer(
-            space, initial_configs, n_workers, workdir, min_budget, seed
+            make_optimizer=type(self)._make_optimizer,
         )
 
     def _adopt(self, plan: FitPlan, result: FitResult) -> None:
@@ -319,111 +303,6 @@ class BaseAuto(BaseEstimator):
         """Check and type new data; the typer matches columns by name."""
         check_is_fitted(self, "model_")
         return self.typer_.transform(check_features(X))
-
-    def leaderboard(self) -> pd.DataFrame:
-        """One row per trial, best first (failed trials last).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns: rank, trial_id, model, score (in the user's metric), loss
-            (what the search minimised), status, fit_time, memory_mb (peak
-            resident MiB of the trial's worker), budget, origin,
-            resumed (reused from ``output_dir``'s trial log), hyperparameters
-            (the family's own, as text), preprocessing (the
-            choices that are not "none"), config, error.
-        """
-        check_is_fitted(self, "leaderboard_")
-        return self.leaderboard_.copy()
-
-    def summary(self) -> str:
-        """A short text report: metric, best score and family, time, trials, ensemble.
-
-        Returns
-        -------
-        str
-            Print it: ``print(clf.summary())``.
-
-        Examples
-        --------
-        >>> print(clf.summary())  # doctest: +SKIP
-        AutoClassifier: binary, 30 features
-          metric           roc_auc (higher is better)
-          best validation  0.995 (hist_gb)
-          ...
-        """
-        check_is_fitted(self, "trials_")
-        return summary_text(self)
-
-    def save(
-        self,
-        path: str | Path,
-        *,
-        format: str = "pickle",
-        info: dict[str, Any] | None = None,
-    ) -> Path:
-        """Save the fitted estimator with the library versions; see ``automl.load``.
-
-        Pickle files can run code when loaded: load them only from trusted
-        sources, or save with ``format="skops"`` for a file that is safe to load.
-
-        Parameters
-        ----------
-        path : str or Path
-            File to write, e.g. ``"model.automl"``.
-        format : {"pickle", "skops"}, default="pickle"
-        info : dict or None, default=None
-            JSON-serialisable facts to keep in the file's metadata.
-
-        Returns
-        -------
-        Path
-
-        Examples
-        --------
-        >>> import automl
-        >>> path = clf.save("model.automl")  # doctest: +SKIP
-        >>> clf = automl.load(path)  # doctest: +SKIP
-        """
-        check_is_fitted(self, "model_")
-        return persistence.save(self, path, format=format, info=info)
-
-    def plot_trajectory(self, ax: Any = None) -> Any:
-        """Plot the best validation score over time, every trial a point (matplotlib).
-
-        Parameters
-        ----------
-        ax : matplotlib Axes or None, default=None
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-
-        Examples
-        --------
-        >>> ax = clf.plot_trajectory()  # doctest: +SKIP
-        >>> ax.figure.savefig("trajectory.png")  # doctest: +SKIP
-        """
-        check_is_fitted(self, "trials_")
-        return plot_trajectory(self, ax=ax)
-
-    def plot_ensemble(self, ax: Any = None) -> Any:
-        """Plot the final model's members and their weights (matplotlib).
-
-        Parameters
-        ----------
-        ax : matplotlib Axes or None, default=None
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-
-        Examples
-        --------
-        >>> ax = clf.plot_ensemble()  # doctest: +SKIP
-        """
-        check_is_fitted(self, "trials_")
-        return plot_ensemble(self, ax=ax)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

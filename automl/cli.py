@@ -131,9 +131,6 @@ def _add_fit(commands: Any) -> None:
         "regression otherwise (default: auto)",
     )
     fit.add_argument(
-        "--time-limit", type=float, default=300.0, help="seconds (default: 300)"
-    )
-    fit.add_argument(
         "--metric",
         help="e.g. roc_auc, log_loss, accuracy, f1_macro, rmse, mae, r2 "
         "(default: roc_auc / log_loss / rmse by task)",
@@ -141,6 +138,21 @@ def _add_fit(commands: Any) -> None:
     fit.add_argument(
         "--out", "-o", default="model.automl", help="model file (default: %(default)s)"
     )
+    _column_options(fit)
+    _search_options(fit)
+    fit.add_argument(
+        "--format",
+        choices=["pickle", "skops"],
+        default="pickle",
+        help="model file format; skops files are safe to share (default: pickle)",
+    )
+    _verbosity(fit)
+    _common(fit)
+    fit.set_defaults(run=_fit)
+
+
+def _column_options(fit: argparse.ArgumentParser) -> None:
+    """Columns of the table that are not features."""
     fit.add_argument(
         "--id-column", help="identifier column: not a feature, written by predict"
     )
@@ -151,6 +163,13 @@ def _add_fit(commands: Any) -> None:
         metavar="COLUMN",
         help="column to leave out of the features (repeatable)",
     )
+
+
+def _search_options(fit: argparse.ArgumentParser) -> None:
+    """How long and how wide ``fit`` searches."""
+    fit.add_argument(
+        "--time-limit", type=float, default=300.0, help="seconds (default: 300)"
+    )
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
     fit.add_argument(
         "--n-jobs", type=int, default=-1, help="parallel trials; -1 = all cores"
@@ -159,15 +178,6 @@ def _add_fit(commands: Any) -> None:
     fit.add_argument(
         "--include", help="comma-separated model families, e.g. lightgbm,catboost"
     )
-    fit.add_argument(
-        "--format",
-        choices=["pickle", "skops"],
-        default="pickle",
-        help="model file format; skops files are safe to share (default: pickle)",
-    )
-    _verbosity(fit)
-    _common(fit)
-    fit.set_defaults(run=_fit)
 
 
 def _add_predict(commands: Any) -> None:

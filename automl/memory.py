@@ -409,39 +409,12 @@ def plan_fit_memory(
         family: lightest_config(config, space)
         for family, config in family_defaults(space).items()
     }
-    n_bytes = bytes_per_value
-    n_rows = properties.n_rows
-    outputs = properties.n_classes or 1
-
-    def model_mb(config: dict[str, Any], rows: int, budget: float | None) -> float:
-        n_valid = math.ceil(HOLDOUT_FRACTION * rows)
-        n_fit = int((rows - n_valid) * (budget or 1.0))
-        return estimate_memory_mb(
-            config,
-            properties,
-            n_fit,
-            bytes_per_value=n_bytes,
-            n_predict_rows=n_valid,
-        )
-
-    def sizes(rows: int) -> tuple[float, float, float]:
-        predictions = MAX_CANDIDATES * math.ceil(HOLDOUT_FRACTION * rows) * outputs
-        need = min(
-            max(
-                model_mb(config, rows, None),
-                estimate_memory_mb(
-                    config, properties, rows, bytes_per_value=n_bytes, row_copy=False
-                ),
-            )
-            for config in lightest.values()
-        )
-        return data_mb * rows / n_rows, predictions * 8 / 2**20, need
-
+    families = _FamilySizes(properties, data_mb, bytes_per_value, lightest)
     plan = plan_memory(
         limit_mb,
-        total_rows=n_rows,
+        total_rows=properties.n_rows,
         n_workers=n_workers,
-        sizes=sizes,
+        sizes=families.sizes,
         per_trial_mb=per_trial_mb,
         local_workers=local_workers,
     )
@@ -449,7 +422,53 @@ def plan_fit_memory(
     budget = min_budget(n_train)
     skipped = {}
     for family, config in lightest.items():
-        needed = model_mb(config, plan.n_rows, budget)
+        needed = families.model_mb(config, plan.n_rows, budget)
         if needed > plan.working_mb:
             skipped[family] = skip_reason(needed, plan.working_mb, budget)
     return replace(plan, skipped=skipped)
+
+
+@dataclass(frozen=True)
+class _FamilySizes:
+    """Sizes on a table of its rows, of the kept predictions and of the
+    families' lightest configurations (what :func:`plan_memory` asks for)."""
+
+    properties: DatasetProperties
+    data_mb: float
+    bytes_per_value: int
+    lightest: dict[str, dict[str, Any]]
+
+    def model_mb(
+        self, config: dict[str, Any], rows: int, budget: float | None
+    ) -> float:
+        """A trial's model on ``rows`` rows (a holdout) at ``budget``."""
+        n_valid = math.ceil(HOLDOUT_FRACTION * rows)
+        n_fit = int((rows - n_valid) * (budget or 1.0))
+        return estimate_memory_mb(
+            config,
+            self.properties,
+            n_fit,
+            bytes_per_value=self.bytes_per_value,
+            n_predict_rows=n_valid,
+        )
+
+    def sizes(self, rows: int) -> tuple[float, float, float]:
+        """MiB of the data, of the kept predictions, and of the lightest model
+        (as a trial, or refitted on all rows) on ``rows`` rows."""
+        outputs = self.properties.n_classes or 1
+        predictions = MAX_CANDIDATES * math.ceil(HOLDOUT_FRACTION * rows) * outputs
+        need = min(
+            max(
+                self.model_mb(config, rows, None),
+                estimate_memory_mb(
+                    config,
+                    self.properties,
+                    rows,
+                    bytes_per_value=self.bytes_per_value,
+                    row_copy=False,
+                ),
+            )
+            for config in self.lightest.values()
+        )
+        data = self.data_mb * rows / self.properties.n_rows
+        return data, predictions * 8 / 2**20, need

@@ -117,10 +117,14 @@ class RandomProposer:
         pass
 
 
+def random_proposer(space: Any, *args: Any) -> Optimizer:
+    """An :data:`automl.run.OptimizerFactory` of random search."""
+    seed = args[-1]  # (initial_configs, n_workers, workdir, min_budget, seed)
+    return RandomProposer(space, seed)
+
+
 class _RandomSearch:
-    def _make_optimizer(self, space: Any, *args: Any) -> Optimizer:
-        seed = args[-1]  # (initial_configs, n_workers, workdir, min_budget, seed)
-        return RandomProposer(space, seed)
+    _make_optimizer = staticmethod(random_proposer)
 
 
 class RandomSearchClassifier(_RandomSearch, AutoClassifier):

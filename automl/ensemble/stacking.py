@@ -290,14 +290,7 @@ def check_stacking(
     train, holdout = data.splits[0]
     inner = _subset(data, train, seed)
     X_holdout, y_holdout = data.X.iloc[holdout], data.y[holdout]
-    base_bags: list[Bag] = []
-    for i, (config, base_seed) in enumerate(bases):
-        share = _share(deadline, len(bases) + 1 - i)
-        base_bags.append(
-            fit_bag(config, inner, settings, seed=base_seed, deadline=share)
-        )
-    oof = [b.oof for b in base_bags if b.oof is not None]
-    held = [b.model.predict_raw(X_holdout) for b in base_bags]
+    oof, held = _base_predictions(bases, inner, settings, deadline, X_holdout)
     plain = greedy_ensemble_selection(
         oof, inner.y, loss_fn, rounds=rounds, max_members=max_members
     )
@@ -321,6 +314,24 @@ def check_stacking(
             "stacker_seconds": sum(s.fit_seconds for s in stackers),
         },
     )
+
+
+def _base_predictions(
+    bases: Sequence[tuple[dict[str, Any], int]],
+    data: TrialData,
+    settings: TrialSettings,
+    deadline: float | None,
+    X_holdout: pd.DataFrame,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The base models' out-of-fold predictions on ``data`` and predictions on
+    the held-out rows; each bag gets its share of the time left (the stackers
+    after them get one share too)."""
+    bags: list[Bag] = []
+    for i, (config, base_seed) in enumerate(bases):
+        share = _share(deadline, len(bases) + 1 - i)
+        bags.append(fit_bag(config, data, settings, seed=base_seed, deadline=share))
+    oof = [b.oof for b in bags if b.oof is not None]
+    return oof, [b.model.predict_raw(X_holdout) for b in bags]
 
 
 def _subset(data: TrialData, rows: np.ndarray, seed: int) -> TrialData:

@@ -205,26 +205,17 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
         for c, config in candidate_configs(searches).items()
         if c in evaluated or not c.startswith(DEFAULT_PREFIX)
     }
-    vectors = np.array(
-        [[features[r["task"]][n] for n in METAFEATURE_NAMES] for r in searches]
-    ).reshape(-1, len(METAFEATURE_NAMES))
-    portfolio = {}
-    for group in ("classification", "regression"):
-        names = [r["task"] for r in searches if group_of(r["type"]) == group]
-        usable = [
-            c
-            for c in candidates
-            if c.startswith(DEFAULT_PREFIX) or c[len(TASK_PREFIX) :] in names
-        ]
-        portfolio[group] = _portfolio(matrix, names, usable)
+    portfolio = {
+        group: _portfolio(
+            matrix, *_group_tasks_and_candidates(searches, candidates, group)
+        )
+        for group in ("classification", "regression")
+    }
     return {
         "format": FORMAT,
         "space_hash": reference_space_hash(),
         "metafeature_names": list(METAFEATURE_NAMES),
-        "scale": {
-            "mean": vectors.mean(axis=0).tolist() if len(vectors) else [],
-            "std": vectors.std(axis=0).tolist() if len(vectors) else [],
-        },
+        "scale": _scale(searches, features),
         "tasks": [
             {
                 "name": r["task"],
@@ -236,6 +227,33 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
         ],
         "candidates": candidates,
         "portfolio": portfolio,
+    }
+
+
+def _group_tasks_and_candidates(
+    searches: list[dict[str, Any]], candidates: dict[str, Any], group: str
+) -> tuple[list[str], list[str]]:
+    """A task group's tasks, and the candidates it may use: the defaults and
+    the best configurations of its own tasks."""
+    names = [r["task"] for r in searches if group_of(r["type"]) == group]
+    usable = [
+        c
+        for c in candidates
+        if c.startswith(DEFAULT_PREFIX) or c[len(TASK_PREFIX) :] in names
+    ]
+    return names, usable
+
+
+def _scale(
+    searches: list[dict[str, Any]], features: dict[str, dict[str, float]]
+) -> dict[str, list[float]]:
+    """Mean and standard deviation of each meta-feature over the tasks."""
+    vectors = np.array(
+        [[features[r["task"]][n] for n in METAFEATURE_NAMES] for r in searches]
+    ).reshape(-1, len(METAFEATURE_NAMES))
+    return {
+        "mean": vectors.mean(axis=0).tolist() if len(vectors) else [],
+        "std": vectors.std(axis=0).tolist() if len(vectors) else [],
     }
 
 

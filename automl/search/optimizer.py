@@ -103,6 +103,56 @@ def _origin(config: Configuration, warm: dict[Configuration, str]) -> str:
     return "random" if "random" in text else "smac"
 
 
+def _facade(
+    scenario: Scenario, warm: list[Configuration], n_workers: int
+) -> HyperparameterOptimizationFacade:
+    """SMAC's HPO facade with the settings ``SMAC.md`` recommends for our driver."""
+    facade = HyperparameterOptimizationFacade
+    return facade(
+        scenario,
+        target_function=None,
+        overwrite=True,
+        logging_level=False,  # never reconfigure the application's logging
+        intensifier=_intensifier(
+            scenario, multi_fidelity=scenario.min_budget is not None
+        ),
+        initial_design=_WarmStartDesign(
+            scenario,
+            n_configs=0,
+            n_configs_per_hyperparameter=10,
+            max_ratio=0.25,
+            additional_configs=warm,
+        ),
+        model=_surrogate(scenario),
+        # SMAC.md §5: fewer challengers and local-search steps cut the ask
+        # cost by a third at no visible loss in the proposals' quality.
+        acquisition_maximizer=facade.get_acquisition_maximizer(
+            scenario, challengers=1000, local_search_iterations=5
+        ),
+        config_selector=_BatchedConfigSelector(
+            scenario, retrain_after=max(1, n_workers), min_trials=MIN_TRIALS
+        ),
+    )
+
+
+def _surrogate(scenario: Scenario) -> RandomForest:
+    return RandomForest(
+        scenario.configspace,
+        log_y=True,
+        n_trees=10,
+        ratio_features=1.0,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        # SMAC's default of 2**20 makes scikit-learn build every tree
+        # best-first into a 2**20-node heap: 80 ms a tree on 200 rows
+        # instead of 3 ms. No tree here gets near that many leaves.
+        max_leaf_nodes=None,  # type: ignore[arg-type]
+        bootstrapping=True,
+        seed=scenario.seed,
+        n_jobs=1,
+    )
+
+
 class SMACOptimizer:
     """SMAC's random-forest Bayesian optimisation behind ``ask`` / ``tell``
     (an :class:`~automl.search.proposals.Optimizer`).
@@ -153,46 +203,8 @@ class SMACOptimizer:
             Configuration(space, values=d): origin
             for origin, d in initial_configs or []
         }
-        warm = list(self._warm)
         _quiet_smac_logger()
-        facade = HyperparameterOptimizationFacade
-        self._smac = facade(
-            scenario,
-            target_function=None,
-            overwrite=True,
-            logging_level=False,  # never reconfigure the application's logging
-            intensifier=_intensifier(scenario, multi_fidelity=min_budget is not None),
-            initial_design=_WarmStartDesign(
-                scenario,
-                n_configs=0,
-                n_configs_per_hyperparameter=10,
-                max_ratio=0.25,
-                additional_configs=warm,
-            ),
-            model=RandomForest(
-                space,
-                log_y=True,
-                n_trees=10,
-                ratio_features=1.0,
-                min_samples_split=2,
-                min_samples_leaf=1,
-                # SMAC's default of 2**20 makes scikit-learn build every tree
-                # best-first into a 2**20-node heap: 80 ms a tree on 200 rows
-                # instead of 3 ms. No tree here gets near that many leaves.
-                max_leaf_nodes=None,  # type: ignore[arg-type]
-                bootstrapping=True,
-                seed=seed,
-                n_jobs=1,
-            ),
-            # SMAC.md §5: fewer challengers and local-search steps cut the ask
-            # cost by a third at no visible loss in the proposals' quality.
-            acquisition_maximizer=facade.get_acquisition_maximizer(
-                scenario, challengers=1000, local_search_iterations=5
-            ),
-            config_selector=_BatchedConfigSelector(
-                scenario, retrain_after=max(1, n_workers), min_trials=MIN_TRIALS
-            ),
-        )
+        self._smac = _facade(scenario, list(self._warm), n_workers)
 
     def tell_known(
         self,
