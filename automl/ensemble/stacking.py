@@ -55,10 +55,12 @@ import numpy as np
 import pandas as pd
 
 from automl.data import FeatureColumns, dataset_properties
+from automl.data.types import Task
 from automl.ensemble.bagging import Bag, BaggedModel, fit_bag
 from automl.ensemble.selection import LossFn, greedy_ensemble_selection
 from automl.evaluation import TrialData, TrialSettings
 from automl.resampling import make_splits
+from automl.space import MODELS
 
 _LOGIT_EPS = 1e-6
 FEATURE_PREFIX = "__l1_"
@@ -73,25 +75,16 @@ class StackerSpec:
     with_features: bool
 
 
-def default_stackers(task: str, n_rows: int) -> list[StackerSpec]:
-    """The two stackers described in the module docstring."""
-    linear_key = "model:linear:alpha" if task == "regression" else "model:linear:C"
-    linear = {"model": "linear", linear_key: 1.0, "scaler": "standard"}
-    lightgbm = {
-        "model": "lightgbm",
-        "model:lightgbm:n_estimators": 150,
-        "model:lightgbm:learning_rate": 0.05,
-        "model:lightgbm:num_leaves": 8,
-        "model:lightgbm:min_child_samples": max(20, n_rows // 100),
-        "model:lightgbm:colsample_bytree": 0.5,
-        "model:lightgbm:subsample": 0.8,
-        "model:lightgbm:reg_lambda": 10.0,
-        "model:lightgbm:reg_alpha": 0.1,
-    }
-    return [
-        StackerSpec("stack_linear", linear, with_features=False),
-        StackerSpec("stack_lightgbm", lightgbm, with_features=True),
+def default_stackers(task: Task, n_rows: int) -> list[StackerSpec]:
+    """The stackers the families offer (:meth:`ModelComponent.as_stacker`),
+    those on the predictions alone first."""
+    specs = [
+        StackerSpec(f"stack_{name}", config, component.stacker_sees_features)
+        for name, component in MODELS.items()
+        if component.available()
+        and (config := component.as_stacker(task, n_rows)) is not None
     ]
+    return sorted(specs, key=lambda spec: spec.with_features)
 
 
 def stack_features(

@@ -259,6 +259,13 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def component_params(values: Mapping[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The hyperparameters of one component in a plain configuration, with
+    their prefix (``"<kind>:<name>:"``) removed."""
+    prefix = f"{kind}{DELIMITER}{name}{DELIMITER}"
+    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+
 def space_hash(cs: ConfigurationSpace) -> str:
     """Return a hash of the space that is stable across processes and runs.
 

@@ -15,21 +15,16 @@ import pandas as pd
 from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace
 
 from automl.data.types import DatasetProperties
+from automl.space.build import DELIMITER, component_params
+from automl.space.registry import MODELS
 
 _FLOAT = 8
-#: Bytes of one node of a scikit-learn tree, besides its value array.
-_TREE_NODE = 64
 #: Copies of the data alive at once while a pipeline fits (the rows taken
 #: from the table, the column step's output, the model's own converted copy,
 #: and the scaler's or the library's binned data). Measured: LightGBM, XGBoost
 #: and CatBoost peak at 3-4 copies of the training rows. A fit on the whole
 #: table (a refit) takes no copy of the rows: one copy fewer.
 _DATA_COPIES = 4
-#: Families that convert float32 input to float64 (scikit-learn's histogram
-#: boosting, linear models, MLP, kNN): two more float64 copies, measured.
-_FLOAT64_FAMILIES = frozenset({"hist_gb", "linear", "mlp", "knn"})
-#: scikit-learn's ``working_memory`` (MiB): the cap of kNN's distance chunks.
-_KNN_CHUNK_MB = 1024.0
 
 
 def estimate_memory_mb(
@@ -69,16 +64,16 @@ def estimate_memory_mb(
     """
     width = _encoded_width(config, properties)
     rows = max(n_rows, n_predict_rows)
-    family = config.get("model")
+    family = str(config.get("model"))
+    component = MODELS.get(family)
     per_value = (_DATA_COPIES - (not row_copy)) * bytes_per_value
-    if family in _FLOAT64_FAMILIES and bytes_per_value < _FLOAT:
-        per_value += 2 * _FLOAT
+    if component is not None and component.converts_to_float64:
+        # measured: the conversion of float32 input costs two float64 copies
+        per_value += 2 * _FLOAT if bytes_per_value < _FLOAT else 0
     data = float(rows * width * per_value)
-    if family in ("random_forest", "extra_trees"):
-        data += _forest_bytes(config, family, properties, n_rows)
-    elif family == "knn":
-        data += n_rows * width * _FLOAT  # the fitted model keeps a copy
-        data += min(_KNN_CHUNK_MB * 2**20, n_predict_rows * n_rows * _FLOAT)
+    if component is not None:
+        params = component_params(config, "model", family)
+        data += component.model_bytes(params, properties, n_rows, n_predict_rows, width)
     return data / 2**20
 
 
@@ -102,10 +97,9 @@ def lightest_config(
 ) -> dict[str, Any]:
     """The configuration with its memory-relevant values at their cheapest.
 
-    Fewest trees (lowest ``n_estimators``), largest leaves (highest
-    ``min_samples_leaf``) and ordinal instead of one-hot encoding, where the
-    space allows them: if this does not fit, no configuration of the family
-    does.
+    The family's ``lightest`` values (e.g. fewest trees, largest leaves) and
+    ordinal instead of one-hot encoding, where the space allows them: if this
+    does not fit, no configuration of the family does.
 
     Parameters
     ----------
@@ -118,11 +112,12 @@ def lightest_config(
     dict
     """
     out = dict(config)
-    for key in config:
-        if key.endswith(":n_estimators") and key in space:
-            out[key] = getattr(space[key], "lower", config[key])
-        elif key.endswith(":min_samples_leaf") and key in space:
-            out[key] = getattr(space[key], "upper", config[key])
+    family = str(config.get("model"))
+    component = MODELS.get(family)
+    for name, end in component.lightest if component else ():
+        key = f"model{DELIMITER}{family}{DELIMITER}{name}"
+        if key in config and key in space:
+            out[key] = getattr(space[key], end, config[key])
     encoder = space["categorical_encoder"] if "categorical_encoder" in space else None
     if (
         out.get("categorical_encoder") == "onehot"
@@ -142,15 +137,3 @@ def _encoded_width(config: dict[str, Any], properties: DatasetProperties) -> int
         int(config.get("categorical_encoder:onehot:max_categories", 20)),
     )
     return max(1, properties.n_numeric + properties.n_categorical * per_column)
-
-
-def _forest_bytes(
-    config: dict[str, Any], family: str, properties: DatasetProperties, n_rows: int
-) -> float:
-    """Fully grown trees have about 2 n / min_samples_leaf nodes each."""
-    prefix = f"model:{family}:"
-    n_trees = float(config.get(prefix + "n_estimators", 100))
-    leaf = max(1.0, float(config.get(prefix + "min_samples_leaf", 1)))
-    outputs = properties.n_classes or 1
-    nodes = 2 * n_rows / leaf
-    return n_trees * nodes * (_TREE_NODE + _FLOAT * outputs)

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from automl.data.specs import TypedColumns, is_constant
-from automl.space.build import DELIMITER, default_encoder
+from automl.space.build import component_params, default_encoder
 from automl.space.components.base import BuildContext, Clock, ModelComponent
 from automl.space.registry import MODELS, PREPROCESSORS
 
@@ -69,17 +69,12 @@ def build_pipeline(values: Mapping[str, Any], ctx: BuildContext) -> Pipeline:
     return Pipeline(steps)
 
 
-def _params(values: Mapping[str, Any], kind: str, name: str) -> dict[str, Any]:
-    prefix = f"{kind}{DELIMITER}{name}{DELIMITER}"
-    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
-
-
 def _choice_step(
     kind: str, values: Mapping[str, Any], ctx: BuildContext, default: str
 ) -> Any:
     name = str(values.get(kind, default))
     component = PREPROCESSORS[kind][name]
-    return component.build(_params(values, kind, name), ctx)
+    return component.build(component_params(values, kind, name), ctx)
 
 
 def _column_step(
@@ -116,14 +111,14 @@ def _encoder(
             f"Model family {component.name!r} has no native categorical support "
             f"on this data; use one of onehot, ordinal, target."
         )
-    params = _params(values, "categorical_encoder", name)
+    params = component_params(values, "categorical_encoder", name)
     encoder = PREPROCESSORS["categorical_encoder"][name].build(params, ctx)
     return "passthrough" if encoder is None else encoder
 
 
 def _model_step(family: str, values: Mapping[str, Any], ctx: BuildContext) -> Any:
     component = MODELS[family]
-    estimator = component.build(_params(values, "model", family), ctx)
+    estimator = component.build(component_params(values, "model", family), ctx)
     balanced = (
         values.get("class_weight", "none") == "balanced"
         and component.supports_sample_weight

@@ -111,6 +111,13 @@ class ModelComponent(Component):
         Importable modules the family needs; it is skipped without them.
     default_encoder : str
         Categorical encoding of the family's default configuration.
+    converts_to_float64 : bool
+        Whether the library converts float32 input to float64 (two more
+        float64 copies of the data in memory).
+    lightest : tuple of (str, {"lower", "upper"})
+        Hyperparameters (unprefixed) whose value at that end of their range
+        makes the family's lightest configuration for memory (e.g. fewest
+        trees): if that does not fit, no configuration of the family does.
     """
 
     tasks: ClassVar[frozenset[Task]] = frozenset(TASKS)
@@ -122,6 +129,8 @@ class ModelComponent(Component):
     fidelity: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
     default_encoder: ClassVar[str] = "onehot"
+    converts_to_float64: ClassVar[bool] = False
+    lightest: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     @classmethod
     def available(cls) -> bool:
@@ -137,6 +146,39 @@ class ModelComponent(Component):
     def build(cls, params: Params, ctx: BuildContext) -> Any:
         """Return the unfitted estimator for ``params`` (unprefixed names)."""
         raise NotImplementedError
+
+    @classmethod
+    def model_bytes(
+        cls,
+        params: Params,
+        properties: DatasetProperties,
+        n_rows: int,
+        n_predict_rows: int,
+        width: int,
+    ) -> float:
+        """Bytes the fitted model holds beyond the copies of its data (e.g. the
+        trees of a forest); small models may ignore it (the default, 0).
+
+        Parameters
+        ----------
+        params : mapping
+            The family's hyperparameters (unprefixed names).
+        properties : DatasetProperties
+        n_rows, n_predict_rows : int
+            Rows fitted on, and predicted after the fit.
+        width : int
+            Columns after categorical encoding.
+        """
+        return 0.0
+
+    @classmethod
+    def as_stacker(cls, task: Task, n_rows: int) -> dict[str, Any] | None:
+        """A plain configuration of the family as a second-layer model of the
+        ensemble (:mod:`automl.ensemble.stacking`), or None (the default)."""
+        return None
+
+    #: Whether the family, as a stacker, also sees the original features.
+    stacker_sees_features: ClassVar[bool] = False
 
     @classmethod
     def prepare_X(cls, X: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from ConfigSpace import ConfigurationSpace, Float
 
-from automl.data.types import DatasetProperties
+from automl.data.types import DatasetProperties, Task
 from automl.space.components.base import (
     BuildContext,
     Clock,
@@ -47,6 +47,8 @@ class LightGBMModel(ModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "n_estimators"
+    lightest = (("n_estimators", "lower"),)
+    stacker_sees_features = True
     requires = ("lightgbm",)
     default_encoder = "native"
 
@@ -96,6 +98,21 @@ class LightGBMModel(ModelComponent):
             random_state=ctx.seed,
             verbose=-1,
         )
+
+    @classmethod
+    def as_stacker(cls, task: Task, n_rows: int) -> dict[str, Any]:
+        """Small, strongly regularised trees on the predictions and features."""
+        return {
+            "model": "lightgbm",
+            "model:lightgbm:n_estimators": 150,
+            "model:lightgbm:learning_rate": 0.05,
+            "model:lightgbm:num_leaves": 8,
+            "model:lightgbm:min_child_samples": max(20, n_rows // 100),
+            "model:lightgbm:colsample_bytree": 0.5,
+            "model:lightgbm:subsample": 0.8,
+            "model:lightgbm:reg_lambda": 10.0,
+            "model:lightgbm:reg_alpha": 0.1,
+        }
 
     @classmethod
     def fit(

@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from automl.data.types import DatasetProperties
+from automl.data.types import DatasetProperties, Task
 from automl.space.components.base import (
     BuildContext,
     ChunkedModelComponent,
@@ -37,6 +37,11 @@ from automl.space.components.base import (
 )
 
 HIST_GB_MAX_BINS = 255
+FLOAT_BYTES = 8
+#: Bytes of one node of a scikit-learn tree, besides its value array.
+TREE_NODE_BYTES = 64
+#: scikit-learn's ``working_memory`` (MiB): the cap of kNN's distance chunks.
+KNN_CHUNK_MB = 1024.0
 
 
 class HistGradientBoostingModel(ChunkedModelComponent):
@@ -46,6 +51,8 @@ class HistGradientBoostingModel(ChunkedModelComponent):
     """
 
     name = "hist_gb"
+    converts_to_float64 = True
+    lightest = (("min_samples_leaf", "upper"),)
     native_categorical = True
     handles_missing = True
     fidelity = "max_iter"
@@ -141,6 +148,7 @@ class _ForestModel(ChunkedModelComponent):
     handles_missing = True
     fidelity = "n_estimators"
     default_encoder = "ordinal"
+    lightest = (("n_estimators", "lower"), ("min_samples_leaf", "upper"))
     classifier: type
     regressor: type
     bootstrap: bool
@@ -180,6 +188,22 @@ class _ForestModel(ChunkedModelComponent):
     @classmethod
     def first_chunk(cls, estimator: Any) -> int:
         return max(1, estimator.n_jobs)  # one tree per thread
+
+    @classmethod
+    def model_bytes(
+        cls,
+        params: Params,
+        properties: DatasetProperties,
+        n_rows: int,
+        n_predict_rows: int,
+        width: int,
+    ) -> float:
+        """Fully grown trees have about 2 n / min_samples_leaf nodes each."""
+        n_trees = float(params.get("n_estimators", 100))
+        leaf = max(1.0, float(params.get("min_samples_leaf", 1)))
+        outputs = properties.n_classes or 1
+        nodes = 2 * n_rows / leaf
+        return n_trees * nodes * (TREE_NODE_BYTES + FLOAT_BYTES * outputs)
 
 
 def _max_trees(properties: DatasetProperties) -> int:
@@ -222,6 +246,7 @@ class LinearModel(ModelComponent):
 
     name = "linear"
     needs_scaling = True
+    converts_to_float64 = True
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -239,6 +264,12 @@ class LinearModel(ModelComponent):
             C=float(params.get("C", 1.0)), max_iter=500, random_state=ctx.seed
         )
 
+    @classmethod
+    def as_stacker(cls, task: Task, n_rows: int) -> dict[str, Any]:
+        """Unit regularisation on standardised predictions."""
+        key = "model:linear:alpha" if task == "regression" else "model:linear:C"
+        return {"model": "linear", key: 1.0, "scaler": "standard"}
+
 
 class KNeighborsModel(ModelComponent):
     """k nearest neighbours; ``n_neighbors`` is capped by the training rows.
@@ -248,6 +279,7 @@ class KNeighborsModel(ModelComponent):
 
     name = "knn"
     needs_scaling = True
+    converts_to_float64 = True
     supports_sample_weight = False
 
     @classmethod
@@ -292,6 +324,21 @@ class KNeighborsModel(ModelComponent):
         estimator.fit(X, y)
         return False
 
+    @classmethod
+    def model_bytes(
+        cls,
+        params: Params,
+        properties: DatasetProperties,
+        n_rows: int,
+        n_predict_rows: int,
+        width: int,
+    ) -> float:
+        """The fitted model keeps a float64 copy of the training rows; the
+        distances to predicted rows are computed in chunks of at most
+        ``KNN_CHUNK_MB``."""
+        copy = n_rows * width * FLOAT_BYTES
+        return copy + min(KNN_CHUNK_MB * 2**20, n_predict_rows * n_rows * FLOAT_BYTES)
+
 
 class MLPModel(ModelComponent):
     """scikit-learn's multi-layer perceptron (adam, early stopping).
@@ -301,6 +348,7 @@ class MLPModel(ModelComponent):
 
     name = "mlp"
     needs_scaling = True
+    converts_to_float64 = True
     standardize_target = True
     fidelity = "max_iter"
 

@@ -46,6 +46,7 @@ class XGBoostModel(ModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "n_estimators"
+    lightest = (("n_estimators", "lower"),)
     requires = ("xgboost",)
     default_encoder = "native"
 
