@@ -12,6 +12,7 @@ from sklearn.preprocessing import LabelEncoder
 from automl._base import BaseAuto
 from automl.data.types import Task
 from automl.evaluation import predict_pipeline
+from automl.space import MODELS
 
 _PARAMETERS = """
     Parameters
@@ -162,10 +163,7 @@ _ATTRIBUTES = """
         Only when ``X`` had string column names.
 """
 
-_FAMILIES = (
-    '"lightgbm", "xgboost", "catboost", "hist_gb", "random_forest", '
-    '"extra_trees", "linear", "knn", "mlp"'
-)
+_FAMILIES = ", ".join(f'"{name}"' for name in MODELS)
 
 
 class AutoClassifier(ClassifierMixin, BaseAuto):

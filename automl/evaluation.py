@@ -24,6 +24,7 @@ from automl.metrics import Metric, score_predictions
 from automl.resampling import Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
 from automl.space.memory import bytes_per_value, estimate_memory_mb
+from automl.space.registry import import_plugins
 
 
 @dataclass
@@ -50,6 +51,9 @@ class TrialSettings:
     memory_limit_mb: float | None = None
     #: MiB of that limit taken before the model: the process and its data.
     memory_reserved_mb: float = 0.0
+    #: Modules of families added with ``register_model``, imported by the
+    #: workers before they build a pipeline (see ``automl.space.registry``).
+    plugins: tuple[str, ...] = ()
 
 
 @dataclass
@@ -245,6 +249,7 @@ def fit_pipeline(
     deadline: float | None,
 ) -> Any:
     """Build the configuration's pipeline and fit it on ``rows`` (None: all)."""
+    import_plugins(settings.plugins)
     context = BuildContext(
         task=data.task,
         columns=data.columns,

@@ -56,6 +56,7 @@ from automl.search import (
 from automl.search.trial_log import TrialLog
 from automl.space import build_space
 from automl.space.memory import bytes_per_value, estimate_memory_mb
+from automl.space.registry import PLUGIN_MODULES
 
 logger = logging.getLogger("automl")
 
@@ -220,6 +221,7 @@ class _Run:
             n_threads=self.plan.threads_per_trial,
             memory_limit_mb=self.plan.per_trial_memory_mb,
             memory_reserved_mb=WORKER_BASE_MB + self.plan.memory.data_mb,
+            plugins=tuple(PLUGIN_MODULES),
         )
         self.pool = CandidatePool(directory=self.workdir / "predictions")
         self.data_ref = self.executor.share(self.data, self.workdir)

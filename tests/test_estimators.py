@@ -259,3 +259,14 @@ def test_without_a_full_budget_trial_the_best_partial_one_is_refitted(
     assert clf.model_ is not clf.fallback_
     assert clf.best_config_["model"] in {t["config"]["model"] for t in clf.trials_}
     assert clf.score(X, y) > 0.9
+
+
+def test_docs_list_the_registered_families() -> None:
+    from pathlib import Path
+
+    from automl.space import MODELS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    listed = ", ".join(f"`{name}`" for name in MODELS)
+    assert f"Model families to search / leave out: {listed}" in readme
+    assert ", ".join(f'"{name}"' for name in MODELS) in AutoClassifier.__doc__

@@ -14,7 +14,14 @@ from automl.space.build import (
 )
 from automl.space.components.base import BuildContext
 from automl.space.pipeline import ModelClassifier, ModelRegressor, build_pipeline
-from automl.space.registry import MODELS, REGISTRY, available_models, select_models
+from automl.space.registry import (
+    MODELS,
+    REGISTRY,
+    available_models,
+    register_model,
+    select_models,
+    unregister_model,
+)
 
 __all__ = [
     "MODELS",
@@ -27,7 +34,9 @@ __all__ = [
     "build_space",
     "config_to_dict",
     "family_defaults",
+    "register_model",
     "repair_config",
     "select_models",
     "space_hash",
+    "unregister_model",
 ]

@@ -1,12 +1,14 @@
 """The one place where components are registered.
 
-Adding a model family is one small class in ``automl/space/components/`` and
-one line in ``MODELS``. The order of ``MODELS`` is the order of preference:
-the first available family that is selected is the space's default model.
+Adding a model family is one small class: in ``automl/space/components/``
+and one line in ``MODELS``, or in your own module with :func:`register_model`.
+The order of ``MODELS`` is the order of preference: the first available
+family that is selected is the space's default model.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 
 from automl.data.types import Task
@@ -75,6 +77,67 @@ REGISTRY: dict[
     str, dict[str, type[ModelComponent]] | dict[str, type[TransformerComponent]]
 ]
 REGISTRY = {"model": MODELS, **PREPROCESSORS}
+
+
+#: Modules of the families added with :func:`register_model`, in order.
+PLUGIN_MODULES: list[str] = []
+
+
+def register_model(component: type[ModelComponent]) -> type[ModelComponent]:
+    """Add a model family to the search (usable as a class decorator).
+
+    Call it when the module defining ``component`` is imported: the worker
+    processes import that module before their first trial (it must be
+    importable there), which registers the family in them too.
+
+    Parameters
+    ----------
+    component : type of ModelComponent
+        With a ``name`` that no other family has.
+
+    Returns
+    -------
+    The component, unchanged.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from automl.space.components.base import ModelComponent
+    >>> class Tree(ModelComponent):
+    ...     name = "doc_tree"
+    ...     tasks = frozenset({"regression"})
+    ...     @classmethod
+    ...     def build(cls, params, ctx):
+    ...         return DecisionTreeRegressor(random_state=ctx.seed)
+    >>> _ = register_model(Tree)
+    >>> "doc_tree" in MODELS
+    True
+    >>> unregister_model("doc_tree")
+    """
+    known = MODELS.get(component.name)
+    if known is not None and known is not component:
+        raise ValueError(
+            f"A model family named {component.name!r} is registered already "
+            f"({known.__module__}.{known.__qualname__}); choose another name."
+        )
+    MODELS[component.name] = component
+    if component.__module__ not in PLUGIN_MODULES:
+        PLUGIN_MODULES.append(component.__module__)
+    return component
+
+
+def unregister_model(name: str) -> None:
+    """Remove a family added with :func:`register_model`."""
+    component = MODELS.pop(name)
+    others = [c.__module__ for c in MODELS.values()]
+    if component.__module__ in PLUGIN_MODULES and component.__module__ not in others:
+        PLUGIN_MODULES.remove(component.__module__)
+
+
+def import_plugins(modules: Iterable[str]) -> None:
+    """Import the modules of registered families (in a worker process)."""
+    for module in modules:
+        importlib.import_module(module)
 
 
 def available_models() -> list[str]:
