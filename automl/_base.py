@@ -18,19 +18,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl import _resume
 from automl._reports import FittedReports
-from automl.data import FeatureTyper, check_features, check_target, dataset_properties
-from automl.data.types import DatasetProperties, Task
+from automl.data import check_features, check_target
+from automl.data.types import Task
 from automl.evaluation import TrialData
 from automl.limits import Deadline
 from automl.memory import (
     default_memory_limit_mb,
-    frame_memory_mb,
-    rows_before_typing,
-    use_float32,
 )
-from automl.plan import FitPlan, Machine, Table, plan_fit, seed_of
+from automl.plan import FitPlan, Machine
+from automl.prepare import prepare
 from automl.reporting import performance_over_time
-from automl.resampling import make_splits, subsample_rows
 from automl.run import (
     FitResult,
     OptimizerFactory,
@@ -40,7 +37,6 @@ from automl.run import (
     smac_optimizer,
 )
 from automl.search import available_cores, joblib_dask_client
-from automl.space.memory import bytes_per_value
 
 #: scikit-learn's validation of the estimators' parameters (``_validate_params``).
 PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
@@ -183,7 +179,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             )
 
     def _plan(self, X: Any, y: Any) -> tuple[FitPlan, TrialData]:
-        """Validate and type the data, plan the fit, cut the rows it plans."""
+        """Validate and encode the data, then type, plan and split it."""
         name = type(self).__name__
         X_frame = check_features(X)
         y_checked = check_target(
@@ -191,30 +187,11 @@ class BaseAuto(FittedReports, BaseEstimator):
         )
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
-        machine = self._machine()
-        n_input = len(y_encoded)
-        keep = rows_before_typing(n_input, X_frame.shape[1], machine.memory_limit_mb)
-        seed = seed_of(self.get_params())
-        if keep < n_input:  # the full table alone would not fit: never type it
-            rows = subsample_rows(y_encoded, keep, task, seed)
-            X_frame, y_encoded = X_frame.iloc[rows], y_encoded[rows]
-        self.typer_ = FeatureTyper(
-            estimator_name=name, float32=use_float32(*X_frame.shape)
-        ).fit(X_frame)
-        X_typed = self.typer_.transform(X_frame)
-        del X_frame
-        table = Table(
-            self._properties(X_typed, task),
-            frame_memory_mb(X_typed),
-            bytes_per_value(X_typed),
-            n_input,
+        prepared = prepare(
+            X_frame, y_encoded, task, self._planned_params(), self._machine(), name=name
         )
-        plan = plan_fit(self._planned_params(), table, machine)
-        if plan.memory.n_rows < len(y_encoded):
-            rows = subsample_rows(y_encoded, plan.memory.n_rows, task, seed)
-            X_typed = X_typed.iloc[rows].reset_index(drop=True)
-            y_encoded = y_encoded[rows]
-        return plan, self._trial_data(X_typed, y_encoded, plan)
+        self.typer_ = prepared.typer
+        return prepared.plan, prepared.data
 
     def _machine(self) -> Machine:
         limit = self.memory_limit
@@ -229,26 +206,6 @@ class BaseAuto(FittedReports, BaseEstimator):
         params = self.get_params()
         logged = _resume.logged_resampling(self.output_dir, self.resampling)
         return params if logged is None else {**params, "resampling": logged}
-
-    def _properties(self, X_typed: pd.DataFrame, task: Task) -> DatasetProperties:
-        n_classes = None if task == "regression" else len(self.classes_)
-        return dataset_properties(
-            X_typed, self.typer_.columns_, task=task, n_classes=n_classes
-        )
-
-    def _trial_data(
-        self, X_typed: pd.DataFrame, y: np.ndarray, plan: FitPlan
-    ) -> TrialData:
-        properties = self._properties(X_typed, plan.task)
-        return TrialData(
-            X_typed,
-            y,
-            plan.task,
-            self.typer_.columns_,
-            properties,
-            make_splits(plan.resampling, y, plan.task, plan.seed),
-            properties.n_classes,
-        )
 
     def _dask_cluster(self) -> Any:
         """``dask_address``, else the client of joblib's active Dask backend."""

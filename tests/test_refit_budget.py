@@ -44,8 +44,8 @@ def test_fewer_rows_when_time_is_short_but_never_fewer_than_the_trial_saw() -> N
 
 def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    data, metric = AutoClassifier(max_trials=1)._prepare(X, y)
-    settings = TrialSettings(metric=metric, crash_loss=1.0, n_threads=1)
+    plan, data = AutoClassifier(max_trials=1)._plan(X, y)
+    settings = TrialSettings(metric=plan.metric, crash_loss=1.0, n_threads=1)
     for budget, rows in ((0.25, int(np.ceil(0.25 * len(y)))), (None, len(y))):
         model = refit(
             {"model": "knn"},

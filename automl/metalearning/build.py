@@ -43,7 +43,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.preprocessing import LabelEncoder
 
+from automl.data import check_features, check_target
+from automl.data.types import Task
+from automl.limits import Deadline
+from automl.memory import default_memory_limit_mb
 from automl.metalearning.corpus import CorpusDataset, read_corpus, training_rows
 from automl.metalearning.metadata import (
     BUILD_DIR,
@@ -51,6 +57,10 @@ from automl.metalearning.metadata import (
     METADATA_FILE,
     read_jsonl,
 )
+from automl.plan import Machine
+from automl.prepare import Prepared, prepare
+from automl.run import RunOptions, run_fit
+from automl.search import available_cores, is_full_budget_success
 
 logger = logging.getLogger(__name__)
 
@@ -85,21 +95,41 @@ def load_task(
     return X, y
 
 
-def _estimator(task: str, n_rows: int, **params: Any) -> Any:
-    from automl import AutoClassifier, AutoRegressor
+#: The builder's fit settings, as an estimator's parameters would give them.
+FIT_PARAMS: dict[str, Any] = {
+    "time_limit": None,
+    "metric": None,
+    "n_jobs": 1,
+    "random_state": SEED,
+    "max_trials": None,
+    "include": None,
+    "exclude": None,
+    "per_trial_time_limit": None,
+    "per_trial_memory_limit": None,
+    "multi_fidelity": False,  # tasks are small; only full budgets are comparable
+    "stacking": False,
+    "refit_full": False,
+}
 
-    kind = AutoRegressor if task == "regression" else AutoClassifier
-    resampling = "cv" if n_rows <= CV_MAX_ROWS else "holdout"
-    return kind(random_state=SEED, resampling=resampling, **params)
 
-
-def _typed_task(
-    spec: CorpusDataset, max_rows: int | None = MAX_ROWS
-) -> tuple[Any, Any]:
-    """The task as a fit sees it: typed table, encoded target, splits, metric."""
+def _prepared(spec: CorpusDataset, max_rows: int | None, **params: Any) -> Prepared:
+    """The task as a fit sees it: typed table, encoded target, plan and splits."""
     X, y = load_task(spec, max_rows)
-    estimator = _estimator(spec.task, len(X), time_limit=None, max_trials=1)
-    return estimator._prepare(X, y)
+    kind = "regression" if spec.task == "regression" else "classification"
+    name = "the metadata builder"
+    X_frame = check_features(X)
+    y_checked = check_target(y, n_rows=len(X_frame), task=kind, estimator_name=name)
+    task: Task = "regression"
+    if kind == "regression":
+        y_encoded = np.asarray(y_checked, dtype=np.float64)
+    else:
+        encoder = LabelEncoder().fit(y_checked)
+        y_encoded = encoder.transform(y_checked).astype(np.int64)
+        task = "binary" if len(encoder.classes_) == 2 else "multiclass"
+    resampling = "cv" if len(X_frame) <= CV_MAX_ROWS else "holdout"
+    machine = Machine(available_cores(), default_memory_limit_mb())
+    fit_params = {**FIT_PARAMS, "resampling": resampling, **params}
+    return prepare(X_frame, y_encoded, task, fit_params, machine, name=name)
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
@@ -125,36 +155,40 @@ class BuildOptions:
 
 def search_task(spec: CorpusDataset, options: BuildOptions) -> dict[str, Any]:
     """Step 1 on one task: a short search and its best full-budget trials."""
-    X, y = load_task(spec)
-    estimator = _estimator(
-        spec.task,
-        len(X),
+    prepared = _prepared(
+        spec,
+        MAX_ROWS,
         time_limit=SEARCH_SECONDS,
         max_trials=options.search_trials,
         include=options.models,
         per_trial_time_limit=TRIAL_SECONDS,
-        n_jobs=1,
-        multi_fidelity=False,  # tasks are small; only full budgets are comparable
-        meta_learning=False,
-        stacking=False,
-        max_ensemble_members=1,
     )
     start = time.time()
-    estimator.fit(X, y)
+    fallback = DummyRegressor() if spec.task == "regression" else DummyClassifier()
+    run = RunOptions(
+        name="the metadata builder",
+        deadline=Deadline.starting_now(SEARCH_SECONDS),
+        max_trials=options.search_trials,
+        meta_learning=False,
+        output_dir=None,
+        verbose=0,
+        dask_cluster=None,
+        max_ensemble_members=1,
+        infer_limit=None,
+    )
+    result = run_fit(prepared.plan, prepared.data, fallback, run)
     full = [
-        t
-        for t in estimator.trials_
-        if t["status"] == "ok" and (t["budget"] is None or t["budget"] >= 1)
+        t for t in result.trials if is_full_budget_success(t["status"], t["budget"])
     ]
     full.sort(key=lambda t: t["loss"])
     return {
         "task": spec.name,
         "type": spec.task,
-        "n_rows": len(X),
-        "metric": estimator.metric_.name,
+        "n_rows": len(prepared.data.y),
+        "metric": prepared.plan.metric.name,
         "seconds": time.time() - start,
         "best": [{"config": t["config"], "loss": t["loss"]} for t in full],
-        "n_trials": len(estimator.trials_),
+        "n_trials": len(result.trials),
     }
 
 
@@ -189,7 +223,7 @@ def run_features_step(
     for spec in _shard(specs, shard):
         if spec.name in done:
             continue
-        data, _ = _typed_task(spec, max_rows=None)
+        data = _prepared(spec, max_rows=None).data
         features = compute_metafeatures(data.X, data.y, data.task, data.columns)
         _append(path, {"task": spec.name, "metafeatures": features})
 
@@ -202,7 +236,8 @@ def evaluate_candidates(
     from automl.metrics import crash_loss
     from automl.space import build_space, family_defaults, repair_config, select_models
 
-    data, metric = _typed_task(spec, MATRIX_ROWS)
+    prepared = _prepared(spec, MATRIX_ROWS)
+    data, metric = prepared.data, prepared.plan.metric
     models = select_models(data.task, include=options.models)
     space = build_space(data.properties, models=models, seed=SEED)
     defaults = family_defaults(space)

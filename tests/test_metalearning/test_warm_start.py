@@ -166,7 +166,7 @@ def test_nearest_tasks_follow_the_portfolio_without_duplicates(built: Path) -> N
         task["best"] = [{"model": "lightgbm", "model:lightgbm:learning_rate": rate}]
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     model = AutoClassifier(max_trials=1, include=MODELS.split(","))
-    data, _ = model._prepare(X, y)
+    _, data = model._plan(X, y)
     space = build_space(
         data.properties, select_models("binary", include=MODELS.split(","))
     )
@@ -190,7 +190,7 @@ def test_stale_configurations_are_repaired_or_dropped(built: Path) -> None:
             config["model:old:gone"] = 3
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     model = AutoClassifier(max_trials=1, include=MODELS.split(","))
-    data, _ = model._prepare(X, y)
+    _, data = model._plan(X, y)
     space = build_space(
         data.properties, select_models("binary", include=MODELS.split(","))
     )

@@ -485,7 +485,7 @@ def test_data_stage_types_the_table_or_says_what_is_wrong(case: tuple) -> None:
         # one family keeps the memory plan (a space per family) cheap.
         cls = AutoClassifier if task == "classification" else AutoRegressor
         estimator = cls(include=["linear"])
-        ok, _ = run_or_clear_error(lambda: estimator._prepare(X, y))
+        ok, _ = run_or_clear_error(lambda: estimator._plan(X, y))
     event("accepted" if ok else "rejected")
 
 

@@ -1,0 +1,93 @@
+"""From a checked table to what the run needs: typed data, the plan, the splits.
+
+:func:`prepare` types the checked feature table (cutting rows first when the
+table alone would not fit in memory), plans the fit (:mod:`automl.plan`),
+cuts the rows the plan asks for and makes the validation splits. The
+estimators call it after their scikit-learn checks; the offline metadata
+builder calls it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.data import FeatureTyper, dataset_properties
+from automl.data.types import DatasetProperties, Task
+from automl.evaluation import TrialData
+from automl.memory import frame_memory_mb, rows_before_typing, use_float32
+from automl.plan import FitPlan, Machine, Table, plan_fit, seed_of
+from automl.resampling import make_splits, subsample_rows
+from automl.space.memory import bytes_per_value
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The fitted typer, the plan and the data of a fit."""
+
+    typer: FeatureTyper
+    plan: FitPlan
+    data: TrialData
+
+
+def prepare(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    task: Task,
+    params: Mapping[str, Any],
+    machine: Machine,
+    *,
+    name: str = "automl",
+) -> Prepared:
+    """Type, plan and split a fit's data.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The checked feature table (:func:`automl.data.check_features`).
+    y : ndarray
+        The encoded target: class indices 0..K-1, or floats for regression.
+    task : {"binary", "multiclass", "regression"}
+    params : mapping
+        The estimator's parameters (see :func:`automl.plan.plan_fit`).
+    machine : Machine
+    name : str, default="automl"
+        The estimator's name, for messages.
+
+    Returns
+    -------
+    Prepared
+    """
+    seed = seed_of(params)
+    n_input = len(y)
+    n_classes = None if task == "regression" else int(np.max(y)) + 1
+    keep = rows_before_typing(n_input, X.shape[1], machine.memory_limit_mb)
+    if keep < n_input:  # the full table alone would not fit: never type it
+        rows = subsample_rows(y, keep, task, seed)
+        X, y = X.iloc[rows], y[rows]
+    typer = FeatureTyper(estimator_name=name, float32=use_float32(*X.shape)).fit(X)
+    X_typed = typer.transform(X)
+    del X
+    properties = _properties(typer, X_typed, task, n_classes)
+    table = Table(
+        properties, frame_memory_mb(X_typed), bytes_per_value(X_typed), n_input
+    )
+    plan = plan_fit(params, table, machine)
+    if plan.memory.n_rows < len(y):
+        rows = subsample_rows(y, plan.memory.n_rows, task, seed)
+        X_typed = X_typed.iloc[rows].reset_index(drop=True)
+        y = y[rows]
+        properties = _properties(typer, X_typed, task, n_classes)
+    splits = make_splits(plan.resampling, y, task, plan.seed)
+    data = TrialData(X_typed, y, task, typer.columns_, properties, splits, n_classes)
+    return Prepared(typer, plan, data)
+
+
+def _properties(
+    typer: FeatureTyper, X: pd.DataFrame, task: Task, n_classes: int | None
+) -> DatasetProperties:
+    return dataset_properties(X, typer.columns_, task=task, n_classes=n_classes)
