@@ -58,8 +58,7 @@ def main(time_limit: float = 60.0) -> None:
     ]:
         ax = plot()
         ax.figure.set_size_inches(7, 3.6)
-        ax.figure.tight_layout()
-        ax.figure.savefig(IMAGES / f"{name}.png", dpi=110)
+        ax.figure.savefig(IMAGES / f"{name}.png", dpi=110, bbox_inches="tight")
         print(f"wrote {IMAGES / f'{name}.png'}")
     README.write_text(
         replace_between_markers(README.read_text(), leaderboard_block(clf))
