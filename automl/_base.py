@@ -22,9 +22,7 @@ from automl.data import check_features, check_target
 from automl.data.types import Task
 from automl.evaluation import TrialData
 from automl.limits import Deadline
-from automl.memory import (
-    default_memory_limit_mb,
-)
+from automl.memory import default_memory_limit_mb
 from automl.plan import FitPlan, Machine
 from automl.prepare import prepare
 from automl.reporting import performance_over_time
@@ -229,11 +227,9 @@ class BaseAuto(FittedReports, BaseEstimator):
 
     def _adopt(self, plan: FitPlan, result: FitResult) -> None:
         """Copy the plan and the run's result into the fitted attributes."""
-        self.task_, self.metric_, self.resampling_ = (
-            plan.task,
-            plan.metric,
-            plan.resampling,
-        )
+        self.task_ = plan.task
+        self.metric_ = plan.metric
+        self.resampling_ = plan.resampling
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
         self.memory_plan_ = memory

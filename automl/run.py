@@ -39,7 +39,7 @@ from automl.metalearning.metadata import load_metadata
 from automl.metalearning.warm_start import initial_design
 from automl.metrics import crash_loss, score_predictions
 from automl.plan import FitPlan
-from automl.reporting import SearchProgress, leaderboard_frame, performance_over_time
+from automl.reporting import SearchProgress, leaderboard_frame
 from automl.reporting.leaderboard import with_skipped_families
 from automl.resampling import validation_indices
 from automl.search import (
@@ -156,9 +156,6 @@ class FitResult:
     trials: list[dict[str, Any]]
     initial_design: list[tuple[str, dict[str, Any]]]
     notes: list[str] = field(default_factory=list)
-
-    def performance_over_time(self, metric: Any) -> pd.DataFrame:
-        return performance_over_time(self.trials, metric)
 
 
 def run_fit(

@@ -7,6 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
+#: Importing the toy family registers it; only its own test may do that (the
+#: doctest collection would import it for the whole session).
+collect_ignore = ["toy_family.py"]
+
 #: Parameters that make a fit take a few seconds: what the tests call a "test budget".
 TEST_BUDGET = {"time_limit": 60, "max_trials": 3, "n_jobs": 1, "random_state": 0}
 
