@@ -235,6 +235,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.memory_plan_ = memory
         self.fallback_ = result.fallback
         self.initial_design_ = result.initial_design
+        self.search_time_ = result.search_seconds
         self.trials_ = result.trials
         self.leaderboard_ = result.leaderboard
         self.model_ = result.model

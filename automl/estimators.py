@@ -158,6 +158,10 @@ _ATTRIBUTES = """
         with the reason, ``notes`` on what was reduced, ``planned_mb``.
     fit_time_ : float
         Seconds ``fit`` took.
+    search_time_ : float
+        Seconds from the start of ``fit`` to the end of its last trial;
+        ``fit_time_ - search_time_`` went into the final model (ensemble,
+        stacking or refit).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.

@@ -6,11 +6,13 @@ worst-case loss and the error text, so a bad configuration costs one trial.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
 import time
 import traceback
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +56,10 @@ class TrialSettings:
     #: Modules of families added with ``register_model``, imported by the
     #: workers before they build a pipeline (see ``automl.space.registry``).
     plugins: tuple[str, ...] = ()
+    #: Folder (on the workers' file system) where full-budget k-fold trials
+    #: keep their fold models, for the ensemble to use instead of refitting
+    #: them; None: not kept.
+    models_dir: str | None = None
 
 
 @dataclass
@@ -73,6 +79,7 @@ class TrialResult:
     error: str | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     peak_memory_mb: float | None = None
+    model_files: tuple[str, ...] = ()
 
 
 #: Data files from this size on are memory-mapped by the workers rather than
@@ -156,23 +163,29 @@ def _evaluate(
     budget: float | None,
     start: float,
 ) -> TrialResult:
+    kept = _FoldModels(settings.models_dir)
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
         hopeless = _memory_check(config, trial_data, settings, budget)
         if hopeless:
             return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
+        if (budget is not None and budget < 1) or len(trial_data.splits) < 2:
+            kept = _FoldModels(None)  # only full-budget k-fold bags are reused
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             predictions = _cross_validate(
-                config, trial_data, settings, seed, deadline, budget
+                config, trial_data, settings, seed, deadline, budget, kept
             )
         y_valid = trial_data.y[validation_indices(trial_data.splits)]
         loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
         if not np.isfinite(loss):
             raise ValueError(f"the metric returned a non-finite loss ({loss})")
         loss = min(loss, settings.crash_loss)
-        return TrialResult(loss, "ok", time.time() - start, predictions)
+        return TrialResult(
+            loss, "ok", time.time() - start, predictions, model_files=kept.files
+        )
     except Exception as exc:  # a failed trial is data, not an error
+        kept.remove()
         return TrialResult(
             settings.crash_loss,
             "memout" if isinstance(exc, MemoryError) else "crashed",
@@ -188,8 +201,10 @@ def _cross_validate(
     seed: int,
     deadline: float | None,
     budget: float | None,
+    kept: _FoldModels,
 ) -> np.ndarray:
-    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``."""
+    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``;
+    each fold model is handed to ``kept`` once it has predicted."""
     order = validation_indices(data.splits)
     position = np.empty(len(data.y), dtype=np.int64)
     position[order] = np.arange(len(order))
@@ -202,8 +217,33 @@ def _cross_validate(
         if out is None:
             out = np.empty((len(order), *pred.shape[1:]), dtype=np.float64)
         out[position[valid]] = pred
+        kept.add(pipeline)
     assert out is not None
     return out
+
+
+class _FoldModels:
+    """The fold models a trial keeps, each written to ``directory`` as soon as
+    it is fitted (so that a trial holds one fold model in memory at a time)."""
+
+    def __init__(self, directory: str | None) -> None:
+        self.directory = directory
+        self.files: tuple[str, ...] = ()
+        self._stem = uuid.uuid4().hex
+
+    def add(self, model: Any) -> None:
+        if self.directory is None:
+            return
+        path = os.path.join(self.directory, f"{self._stem}_{len(self.files)}.joblib")
+        joblib.dump(model, path)
+        self.files += (path,)
+
+    def remove(self) -> None:
+        """Delete the files of a trial that failed after some folds."""
+        for path in self.files:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        self.files = ()
 
 
 def _memory_check(

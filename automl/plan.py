@@ -92,14 +92,16 @@ class ReservePolicy:
         """The reserve for these ensemble candidates and ``n_splits`` splits."""
         if self.time_limit is None:
             return 0.0
+        cap = ENSEMBLE_SHARE * self.time_limit
         needed = reserve_seconds(
-            candidates,
-            n_splits=n_splits,
-            stack=self.stack,
-            refit_full=self.refit_full,
+            candidates, n_splits=n_splits, stack=self.stack, refit_full=self.refit_full
         )
+        if needed > cap:  # the builder will not afford the stack: don't keep its time
+            needed = reserve_seconds(
+                candidates, n_splits=n_splits, stack=False, refit_full=self.refit_full
+            )
         base = 1.0 + 0.05 * self.time_limit
-        return base + min(needed, ENSEMBLE_SHARE * self.time_limit)
+        return base + min(needed, cap)
 
 
 @dataclass(frozen=True)

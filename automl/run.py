@@ -143,6 +143,8 @@ class FitResult:
     leaderboard : DataFrame
     trials : list of dict
     initial_design : list of (str, dict)
+    search_seconds : float
+        Seconds from the start of the fit to the end of its last trial.
     notes : list of str
         What the run reduced beyond the memory plan, in plain words.
     """
@@ -155,6 +157,7 @@ class FitResult:
     leaderboard: pd.DataFrame
     trials: list[dict[str, Any]]
     initial_design: list[tuple[str, dict[str, Any]]]
+    search_seconds: float
     notes: list[str] = field(default_factory=list)
 
 
@@ -184,12 +187,13 @@ def run_fit(
     with ExitStack() as cleanup:
         run.open(cleanup, _validation_loss_of(fallback, data, plan))
         records = run.search()
+        search_seconds = run.deadline.elapsed()
         candidates = run.candidates_that_fit(run.pool.candidates)
         if candidates:  # built here: the workers' memory and time are free
             run.executor.release()
         ensemble = run.fit_ensemble(candidates)
         refitted = None if ensemble is not None else run.refit_best(records)
-    return run.result(records, ensemble, refitted, fallback)
+    return run.result(records, ensemble, refitted, fallback, search_seconds)
 
 
 class _Run:
@@ -219,9 +223,20 @@ class _Run:
             memory_limit_mb=self.plan.per_trial_memory_mb,
             memory_reserved_mb=WORKER_BASE_MB + self.plan.memory.data_mb,
             plugins=tuple(PLUGIN_MODULES),
+            models_dir=self._models_dir(),
         )
         self.pool = CandidatePool(directory=self.workdir / "predictions")
         self.data_ref = self.executor.share(self.data, self.workdir)
+
+    def _models_dir(self) -> str | None:
+        """Where trials keep their fold models for the ensemble's bags: in the
+        temporary folder, when the workers share this machine's disk and the
+        members will be bags (not full refits)."""
+        if self.options.dask_cluster is not None or self.plan.reserve.refit_full:
+            return None
+        directory = self.workdir / "models"
+        directory.mkdir()
+        return str(directory)
 
     def _make_executor(self) -> Executor:
         if self.options.dask_cluster is not None:
@@ -413,6 +428,7 @@ class _Run:
         ensemble: FittedEnsemble | None,
         refitted: tuple[TrialRecord, Any] | None,
         fallback: BaseEstimator,
+        search_seconds: float,
     ) -> FitResult:
         board = with_skipped_families(
             leaderboard_frame(records, self.plan.metric), self.plan.memory.skipped
@@ -438,6 +454,7 @@ class _Run:
             leaderboard=board,
             trials=[trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)],
             initial_design=self.initial_design,
+            search_seconds=search_seconds,
             notes=self.notes,
         )
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from automl import AutoClassifier, AutoRegressor
 from automl.data.types import DatasetProperties
+from automl.ensemble import Candidate, reserve_seconds
 from automl.plan import Machine, Table, plan_fit, threads_per_model
 
 
@@ -115,3 +117,26 @@ def test_threads_per_model() -> None:
     assert threads_per_model(1_000, 8, 2) == 1
     assert threads_per_model(10_000, 8, 2) == 4
     assert threads_per_model(10_000, 2, 4) == 1
+
+
+def _candidates(durations: list[float]) -> list[Candidate]:
+    return [
+        Candidate({"model": family}, 0, 0.1 * i, np.zeros(1), i, duration)
+        for i, (family, duration) in enumerate(
+            zip(["lightgbm", "linear", "knn", "random_forest"], durations, strict=True)
+        )
+    ]
+
+
+def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
+    policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
+    base = policy.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
+    cheap, dear = _candidates([0.5] * 4), _candidates([20.0] * 4)
+    with_stack = reserve_seconds(cheap, n_splits=5, stack="auto")
+    assert policy.seconds(cheap, n_splits=5) == pytest.approx(base + with_stack)
+    # Stacking these would need more than the cap: only the members' time is kept.
+    members_only = reserve_seconds(dear, n_splits=5, stack=False)
+    assert reserve_seconds(dear, n_splits=5, stack="auto") > 0.25 * 60
+    assert policy.seconds(dear, n_splits=5) == pytest.approx(
+        base + min(members_only, 0.25 * 60)
+    )

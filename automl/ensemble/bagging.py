@@ -6,6 +6,10 @@ their average is the bag's prediction (AutoGluon's bagged models). The fold
 models are refitted with the trial's configuration and seed on the trial's
 own splits, so the bag's OOF predictions are those the trial was scored on.
 
+The search's trials keep their fold models (``TrialSettings.models_dir``):
+:func:`load_bag` makes those the bag, and :func:`fit_bag` refits only bags
+that were not kept.
+
 With a holdout split (one train/validation pair), the "bag" is the single
 model fitted on the training part and only the validation rows receive an
 OOF prediction; :func:`fit_bag` with ``refit_full=True`` (a single model on
@@ -14,11 +18,13 @@ all rows) is what a holdout member should use for new data.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -162,6 +168,25 @@ def fit_bag(
         models.append(model)
     bagged = BaggedModel(models, data.task, data.n_classes)
     return Bag(bagged, oof, rows, time.time() - start)
+
+
+#: Bytes per second at which kept fold models are read back (joblib, measured
+#: on this project's 2-core machine at 250-900 MB/s; the low end).
+LOAD_BYTES_PER_SECOND = 200e6
+
+
+def load_bag(files: tuple[str, ...], task: Task, n_classes: int | None) -> BaggedModel:
+    """The bag of a trial's own fold models, read from its kept ``files``."""
+    return BaggedModel([joblib.load(path) for path in files], task, n_classes)
+
+
+def load_seconds(files: tuple[str, ...]) -> float:
+    """Estimated seconds for :func:`load_bag` (inf if a file is gone)."""
+    try:
+        size = sum(os.path.getsize(path) for path in files)
+    except OSError:
+        return float("inf")
+    return 0.02 * len(files) + size / LOAD_BYTES_PER_SECOND
 
 
 def fold_share(deadline: float | None, folds_left: int) -> float | None:

@@ -6,13 +6,15 @@ clock allows, something useful is kept:
 1. Greedy ensemble selection over the kept validation predictions of the
    trials (cheap: no model is fitted).
 2. The selected members are made into predictors. With k-fold trials and
-   ``refit_full=False`` each member is a bag of its k fold models (refitted
-   with the trial's seed on the trial's folds, so the bag is the model whose
-   OOF predictions were selected; best accuracy, k times slower to
-   predict). With ``refit_full=True``, or with a holdout split (whose one
-   model never saw 20 % of the rows), each member is refitted once on all
-   rows. Members are fitted best weight first; those the deadline cuts off
-   are dropped and the selection is rerun over the fitted ones.
+   ``refit_full=False`` each member is a bag of its k fold models: those its
+   trial fitted and kept (``Candidate.model_files``), read back from disk, so
+   the bag is exactly the model whose OOF predictions were selected (best
+   accuracy, k times slower to predict); a trial whose models were not kept
+   is refitted with its seed on its folds. With ``refit_full=True``, or
+   with a holdout split (whose one model never saw 20 % of the rows), each
+   member is refitted once on all rows. Members are fitted best weight
+   first; those the deadline cuts off are dropped and the selection is rerun
+   over the fitted ones.
 3. Stacking (k-fold splits only), if the time plan affords it: the
    dynamic-stacking check (:func:`automl.ensemble.stacking.check_stacking`),
    and if the stack wins, its base models and stackers are fitted on all
@@ -28,8 +30,9 @@ selection rerun, until their sum meets the limit; down to one member, the
 best that meets it alone (else the fastest) is kept. Stacking is then
 skipped (its stackers add to every prediction).
 
-Time estimates come from the trials' durations: a bag costs about what its
-trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
+Time estimates come from the trials' durations: a kept bag costs its reading
+(:func:`~automl.ensemble.bagging.load_seconds`), a refitted bag about what
+its trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
 the two stackers about two median base bags, and after the check their
 measured time. Estimates are inflated by :data:`SAFETY`;
 :func:`reserve_seconds` gives the search the same estimate in advance.
@@ -45,7 +48,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
+from automl.ensemble.bagging import (
+    BaggedModel,
+    BagTimeoutError,
+    fit_bag,
+    load_bag,
+    load_seconds,
+)
 from automl.ensemble.fitted import BaseMember, FittedEnsemble
 from automl.ensemble.selection import (
     DEFAULT_ROUNDS,
@@ -97,6 +106,9 @@ class Candidate:
     trial_id : int or None
     duration : float or None
         Wall-clock seconds the trial took (all folds), for the time plan.
+    model_files : tuple of str
+        The trial's own fold models (joblib files, one per split), which make
+        it a bag without refitting; empty if they were not kept.
     """
 
     config: dict[str, Any]
@@ -105,6 +117,7 @@ class Candidate:
     predictions: np.ndarray
     trial_id: int | None = None
     duration: float | None = None
+    model_files: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -132,6 +145,7 @@ class Candidate:
             predictions,
             trial_id=int(record.trial_id),
             duration=float(record.duration),
+            model_files=tuple(getattr(record.outcome, "model_files", ())),
         )
 
 
@@ -250,20 +264,33 @@ def reserve_seconds(
     if not ranked:
         return MARGIN
 
-    def duration(c: Candidate) -> float:
-        return c.duration if c.duration is not None else 1.0
-
     full = refit_full or n_splits == 1
-    per_fit = 1.0 / max(1, n_splits - 1) if full else 1.0
+
+    def member(c: Candidate) -> float:
+        if full:
+            return _duration(c) / max(1, n_splits - 1)
+        return bag_seconds(c)
+
     members = ranked[:TYPICAL_MEMBERS]
-    total = sum(duration(c) * per_fit for c in members)
+    total = sum(member(c) for c in members)
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]
-        total += 0.8 * sum(duration(c) for c in bases)
-        total += 2 * stacker_estimate([duration(c) for c in bases])
-        total += sum(duration(c) * per_fit for c in extra)
+        total += 0.8 * sum(_duration(c) for c in bases)
+        total += 2 * stacker_estimate([_duration(c) for c in bases])
+        total += sum(member(c) for c in extra)
     return RESERVE_SAFETY * total + MARGIN
+
+
+def bag_seconds(candidate: Candidate) -> float:
+    """Estimated seconds to make ``candidate`` a bag: read its kept fold
+    models, or refit them (about its trial's duration)."""
+    kept = load_seconds(candidate.model_files) if candidate.model_files else np.inf
+    return float(min(kept, _duration(candidate)))
+
+
+def _duration(candidate: Candidate) -> float:
+    return candidate.duration if candidate.duration is not None else 1.0
 
 
 def stacker_estimate(base_durations: Sequence[float]) -> float:
@@ -315,6 +342,8 @@ class _Builder:
         self.notes: list[str] = []
         #: Predictors made so far, by index into the ranked candidates.
         self.fitted: dict[int, BaggedModel] = {}
+        #: Names of the candidates whose bag is their trial's kept fold models.
+        self.reused: set[str] = set()
 
     # -- the clock ---------------------------------------------------------------
 
@@ -328,11 +357,10 @@ class _Builder:
 
     def cost(self, candidate: Candidate) -> float:
         """Estimated seconds to make ``candidate`` a predictor."""
-        duration = candidate.duration if candidate.duration is not None else 1.0
         if not self.full:
-            return duration
+            return bag_seconds(candidate)
         n_train = float(np.mean([len(train) for train, _ in self.data.splits]))
-        return duration / len(self.data.splits) * len(self.data.y) / n_train
+        return _duration(candidate) / len(self.data.splits) * len(self.data.y) / n_train
 
     def member_deadline(self) -> float | None:
         return None if self.deadline is None else self.deadline - MARGIN
@@ -498,7 +526,17 @@ class _Builder:
         return True
 
     def fit_predictor(self, candidate: Candidate, *, refit_full: bool) -> BaggedModel:
-        """The candidate refitted on all rows, or as a bag over the splits."""
+        """The candidate refitted on all rows, or as a bag over the splits:
+        its trial's kept fold models if they can be read, else refitted."""
+        if not refit_full and candidate.model_files:
+            try:
+                bag = load_bag(
+                    candidate.model_files, self.data.task, self.data.n_classes
+                )
+                self.reused.add(candidate.name)
+                return bag
+            except Exception as exc:  # e.g. deleted: refit instead
+                logger.info("Kept models of %s unreadable: %s", candidate.name, exc)
         return fit_bag(
             candidate.config,
             self.data,
@@ -530,9 +568,11 @@ class _Builder:
             if selection.weights[i] > 0
         ]
         kind = "ensemble" if len(base) > 1 else "single"
-        self.notes.append(
-            f"{kind} of {len(base)} " + ("full refits" if self.full else "k-fold bags")
-        )
+        what = "full refits" if self.full else "k-fold bags"
+        if not self.full:
+            reused = sum(m.name in self.reused for m in base)
+            what += f" ({reused} kept from their trials, {len(base) - reused} refitted)"
+        self.notes.append(f"{kind} of {len(base)} {what}")
         return FittedEnsemble(kind, self.data.task, self.data.n_classes, base)
 
     def base_member(self, ranked: list[Candidate], i: int, weight: float) -> BaseMember:
@@ -582,12 +622,12 @@ class _Builder:
         if len(bases) < 2:
             self.notes.append("no stacking: fewer than 2 base models")
             return None
-        stacker_cost = stacker_estimate([ranked[i].duration or 1.0 for i in bases])
+        stacker_cost = stacker_estimate([_duration(ranked[i]) for i in bases])
         final_cost = stacker_cost + sum(
             self.cost(ranked[i]) for i in bases if i not in self.fitted
         )
         if check:
-            check_cost = 0.8 * sum(ranked[i].duration or 1.0 for i in bases)
+            check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
             if not self.affords(check_cost + stacker_cost + final_cost):
                 self.notes.append("no stacking: no time for the stacking check")
                 return None

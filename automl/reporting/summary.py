@@ -120,13 +120,11 @@ def summary_text(estimator: Any) -> str:
     metric = estimator.metric_
     members = ensemble_members(estimator)
     direction = "higher" if metric.greater_is_better else "lower"
-    limit = estimator.time_limit
     lines = [
         f"{type(estimator).__name__}: {_data_line(estimator)}",
         f"  metric           {metric.name} ({direction} is better)",
         f"  best validation  {_best_line(estimator)}",
-        f"  time used        {estimator.fit_time_:.1f} s"
-        + (f" of {limit:g} s" if limit is not None else ""),
+        f"  time used        {_time_line(estimator)}",
         f"  trials           {_trials_line(estimator.trials_)}",
         f"  resampling       {estimator.resampling_}",
         f"  final model      {_members_line(members)}",
@@ -136,6 +134,16 @@ def summary_text(estimator: Any) -> str:
         lines.append(f"  memory           {_memory_line(plan)}")
         lines += [f"                   {note}" for note in _memory_notes(plan)]
     return "\n".join(lines)
+
+
+def _time_line(estimator: Any) -> str:
+    limit = estimator.time_limit
+    text = f"{estimator.fit_time_:.1f} s" + (f" of {limit:g} s" if limit else "")
+    search = getattr(estimator, "search_time_", None)  # absent in older saves
+    if search is not None:
+        after = estimator.fit_time_ - search
+        text += f" (search {search:.1f} s, then {after:.1f} s for the final model)"
+    return text
 
 
 def _memory_line(plan: dict[str, Any]) -> str:

@@ -20,6 +20,10 @@ def test_summary_reports_metric_best_time_trials_and_final_model(verbose_fit):
     assert "roc_auc (higher is better)" in text
     assert f"{clf.best_score_:.4g} ({clf.best_config_['model']})" in text
     assert "of 30 s" in text
+    # The search's end and the final model's share of the time.
+    assert 0 < clf.search_time_ <= clf.fit_time_
+    after = clf.fit_time_ - clf.search_time_
+    assert f"(search {clf.search_time_:.1f} s, then {after:.1f} s" in text
     assert f"{len(clf.trials_)} ({n_ok} ok" in text
     members = ensemble_members(clf)
     if len(members) == 1:

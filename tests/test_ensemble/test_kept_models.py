@@ -1,0 +1,169 @@
+"""Trials keep their fold models; the ensemble makes its bags of them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from automl.ensemble import Candidate, CandidatePool, build_ensemble
+from automl.ensemble.bagging import load_bag
+from automl.evaluation import TrialSettings, evaluate, predict_pipeline
+from automl.metrics import Metric
+from automl.resampling import validation_indices
+from automl.space import build_space, family_defaults
+from tests.test_ensemble.problems import Problem
+
+LIGHTGBM_SMALL = {"model:lightgbm:n_estimators": 30}
+
+
+def _lightgbm(problem: Problem) -> dict:
+    space = build_space(problem.data.properties, models=["lightgbm"], seed=0)
+    return {**family_defaults(space)["lightgbm"], **LIGHTGBM_SMALL}
+
+
+def _settings(problem: Problem, tmp_path: Path, metric: Metric | None = None):
+    return TrialSettings(
+        metric=metric or problem.metric,
+        crash_loss=1e6,
+        n_threads=1,
+        models_dir=str(tmp_path),
+    )
+
+
+def _kept_candidate(problem: Problem, tmp_path: Path, trial_id: int) -> Candidate:
+    config = _lightgbm(problem)
+    settings = _settings(problem, tmp_path)
+    result = evaluate(
+        config, data=problem.data, settings=settings, seed=trial_id, deadline=None
+    )
+    assert result.status == "ok", result.error
+    return Candidate(
+        config,
+        trial_id,
+        result.loss,
+        result.predictions,
+        trial_id=trial_id,
+        duration=result.fit_time,
+        model_files=result.model_files,
+    )
+
+
+def test_a_full_budget_trial_keeps_the_fold_models_it_was_scored_with(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    data = binary_problem.data
+    config = _lightgbm(binary_problem)
+    settings = _settings(binary_problem, tmp_path)
+    result = evaluate(config, data=data, settings=settings, seed=0, deadline=None)
+    assert result.status == "ok", result.error
+    assert len(result.model_files) == len(data.splits)
+    assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(result.model_files)
+    bag = load_bag(result.model_files, data.task, data.n_classes)
+    # Each kept fold model gives exactly the trial's predictions of its fold.
+    order = validation_indices(data.splits)
+    position = np.empty(len(data.y), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    for model, (_, valid) in zip(bag.models, data.splits, strict=True):
+        pred = predict_pipeline(model, data.X.iloc[valid], data.task, data.n_classes)
+        np.testing.assert_array_equal(pred, result.predictions[position[valid]])
+
+
+def test_only_full_budget_k_fold_trials_keep_models(
+    binary_problem: Problem, holdout_problem: Problem, tmp_path: Path
+) -> None:
+    config = _lightgbm(binary_problem)
+    settings = _settings(binary_problem, tmp_path)
+    partial = evaluate(
+        config,
+        data=binary_problem.data,
+        settings=settings,
+        seed=0,
+        deadline=None,
+        budget=0.5,
+    )
+    holdout = evaluate(
+        config, data=holdout_problem.data, settings=settings, seed=0, deadline=None
+    )
+    assert partial.status == holdout.status == "ok"
+    assert partial.model_files == holdout.model_files == ()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trial_that_fails_after_its_folds_leaves_no_files(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    nan_metric = Metric("always_nan", lambda y, p: float("nan"), False, "proba")
+    settings = _settings(binary_problem, tmp_path, metric=nan_metric)
+    result = evaluate(
+        _lightgbm(binary_problem),
+        data=binary_problem.data,
+        settings=settings,
+        seed=0,
+        deadline=None,
+    )
+    assert result.status == "crashed"
+    assert "non-finite" in (result.error or "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_ensemble_reads_kept_bags_instead_of_refitting(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    data = binary_problem.data
+    kept = [_kept_candidate(binary_problem, tmp_path, i) for i in range(2)]
+    # A configuration that cannot be built: only the kept models can serve.
+    unbuildable = [replace(c, config={"model": "no-such-family"}) for c in kept]
+    ensemble = build_ensemble(unbuildable, data, binary_problem.metric, stack=False)
+    n_members = len(ensemble.base)
+    assert f"({n_members} kept from their trials, 0 refitted)" in ensemble.decision
+    member = ensemble.base[0]
+    candidate = next(c for c in kept if c.trial_id == member.trial_id)
+    expected = load_bag(candidate.model_files, data.task, data.n_classes)
+    np.testing.assert_array_equal(
+        member.model.predict_raw(data.X), expected.predict_raw(data.X)
+    )
+
+
+def test_a_candidate_whose_files_are_gone_is_refitted(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    candidate = _kept_candidate(binary_problem, tmp_path, 0)
+    for path in candidate.model_files:
+        Path(path).unlink()
+    ensemble = build_ensemble(
+        [candidate], binary_problem.data, binary_problem.metric, stack=False
+    )
+    assert "(0 kept from their trials, 1 refitted)" in ensemble.decision
+
+
+def test_the_pool_deletes_the_models_of_the_trials_it_drops(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    first, second, third = (
+        _kept_candidate(binary_problem, tmp_path, i) for i in range(3)
+    )
+    pool = CandidatePool(max_candidates=1)
+    assert pool.add(replace(first, loss=0.5))
+    assert not pool.add(replace(second, loss=0.6))  # worse: never kept
+    assert pool.add(replace(third, loss=0.4))  # better: the first drops out
+    for dropped in (first, second):
+        assert not any(Path(p).exists() for p in dropped.model_files)
+    assert all(Path(p).exists() for p in third.model_files)
+
+
+def test_the_pool_keeps_the_best_models_within_its_disk_limit(
+    binary_problem: Problem, tmp_path: Path
+) -> None:
+    candidates = [_kept_candidate(binary_problem, tmp_path, i) for i in range(3)]
+    one_bag = sum(Path(p).stat().st_size for p in candidates[0].model_files)
+    pool = CandidatePool(max_model_bytes=int(1.5 * one_bag))
+    for loss, candidate in zip([0.3, 0.2, 0.1], candidates, strict=True):
+        pool.add(replace(candidate, loss=loss))
+    assert len(pool) == 3  # every candidate stays; only the worst lose their files
+    best, *rest = pool.candidates
+    assert best.loss == pytest.approx(0.1) and best.model_files
+    assert all(c.model_files == () for c in rest)
+    assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(best.model_files)
