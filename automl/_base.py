@@ -30,7 +30,6 @@ from automl.run import (
     FitResult,
     OptimizerFactory,
     RunOptions,
-    ensemble_info,
     run_fit,
     smac_optimizer,
 )
@@ -248,7 +247,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             self.best_score_ = plan.metric.loss_to_score(best.loss)
         if result.ensemble is not None:
             self.ensemble_ = result.ensemble.weight_pairs()
-            self.ensemble_info_ = ensemble_info(result.ensemble)
+        self.ensemble_info_ = result.final_model
         self.performance_over_time_ = performance_over_time(self.trials_, plan.metric)
 
     # -- after fit ----------------------------------------------------------------

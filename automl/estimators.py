@@ -127,8 +127,11 @@ _ATTRIBUTES = """
     ensemble_ : list of (int or str, float)
         The ensemble's members (trial id, or stacker name) and weights.
     ensemble_info_ : dict
-        The ensemble's kind ("stack", "ensemble" or "single"), members,
-        validation losses of the options tried and the decision taken.
+        The final model's ``kind`` ("stack", "ensemble", "single", or
+        "fallback" for the constant baseline), ``members``, the
+        ``validation_losses`` of the options tried, the ``decision`` taken
+        and why, ``fit_seconds`` it took and its ``stage_seconds``. Set by
+        every fit, including one that ended with a refitted trial.
     leaderboard_ : pandas.DataFrame
         See :meth:`leaderboard`.
     performance_over_time_ : pandas.DataFrame

@@ -143,6 +143,9 @@ class FitResult:
     leaderboard : DataFrame
     trials : list of dict
     initial_design : list of (str, dict)
+    final_model : dict
+        What the final model is and why (the estimator's ``ensemble_info_``),
+        whether an ensemble, a refitted trial or the fallback.
     search_seconds : float
         Seconds from the start of the fit to the end of its last trial.
     notes : list of str
@@ -157,6 +160,7 @@ class FitResult:
     leaderboard: pd.DataFrame
     trials: list[dict[str, Any]]
     initial_design: list[tuple[str, dict[str, Any]]]
+    final_model: dict[str, Any]
     search_seconds: float
     notes: list[str] = field(default_factory=list)
 
@@ -192,8 +196,13 @@ def run_fit(
         if candidates:  # built here: the workers' memory and time are free
             run.executor.release()
         ensemble = run.fit_ensemble(candidates)
+        refit_start = time.time()
         refitted = None if ensemble is not None else run.refit_best(records)
-    return run.result(records, ensemble, refitted, fallback, search_seconds)
+        refit_seconds = time.time() - refit_start
+    result = run.result(records, ensemble, refitted, fallback, search_seconds)
+    if ensemble is None:
+        result.final_model = _refit_info(records, refitted, candidates, refit_seconds)
+    return result
 
 
 class _Run:
@@ -454,6 +463,7 @@ class _Run:
             leaderboard=board,
             trials=[trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)],
             initial_design=self.initial_design,
+            final_model={} if ensemble is None else ensemble_info(ensemble),
             search_seconds=search_seconds,
             notes=self.notes,
         )
@@ -484,6 +494,54 @@ def ensemble_info(ensemble: FittedEnsemble) -> dict[str, Any]:
         "validation_losses": dict(ensemble.validation_losses),
         "decision": ensemble.decision,
         "fit_seconds": ensemble.fit_seconds,
+        "stage_seconds": dict(ensemble.stage_seconds),
+    }
+
+
+def _refit_info(
+    records: list[TrialRecord],
+    refitted: tuple[TrialRecord, Any] | None,
+    candidates: list[Candidate],
+    seconds: float,
+) -> dict[str, Any]:
+    """``ensemble_info_`` of a fit that ended without an ensemble."""
+    why = (
+        "building the ensemble failed"
+        if candidates
+        else "no trial finished on all rows"
+    )
+    if refitted is None:
+        kind, members = "fallback", []
+        decision = (
+            f"{why}, and refitting the best trials failed: constant baseline"
+            if best_first(records)
+            else "no trial succeeded: constant baseline"
+        )
+    else:
+        record = refitted[0]
+        kind = "single"
+        members = [
+            {
+                "name": f"{record.config.get('model')}#{record.trial_id}",
+                "trial_id": record.trial_id,
+                "family": record.config.get("model"),
+                "weight": 1.0,
+                "layer": 1,
+                "predictor": "full refit",
+            }
+        ]
+        budget = 1.0 if record.budget is None else record.budget
+        decision = (
+            f"{why}: refitted trial {record.trial_id} (validated on "
+            f"{budget:.0%} of the rows) on all rows"
+        )
+    return {
+        "kind": kind,
+        "members": members,
+        "validation_losses": {},
+        "decision": decision,
+        "fit_seconds": seconds,
+        "stage_seconds": {"refit": seconds},
     }
 
 

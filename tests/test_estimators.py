@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import make_scorer, roc_auc_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -260,6 +260,29 @@ def test_without_a_full_budget_trial_the_best_partial_one_is_refitted(
     assert clf.model_ is not clf.fallback_
     assert clf.best_config_["model"] in {t["config"]["model"] for t in clf.trials_}
     assert clf.score(X, y) > 0.9
+    info = clf.ensemble_info_  # said even without an ensemble
+    assert info["kind"] == "single"
+    assert "no trial finished on all rows" in info["decision"]
+    [member] = info["members"]
+    assert member["family"] == clf.best_config_["model"]
+    assert member["predictor"] == "full refit"
+
+
+def test_when_no_trial_succeeds_the_constant_baseline_predicts_and_says_why(
+    iris,
+) -> None:
+    X, y = iris
+
+    def broken(y_true, y_pred):
+        raise ValueError("this metric is broken")
+
+    budget = {**TEST_BUDGET, "max_trials": 2, "metric": make_scorer(broken)}
+    with pytest.warns(FallbackModelWarning, match="no trial finished"):
+        clf = AutoClassifier(**budget).fit(X, y)
+    assert {t["status"] for t in clf.trials_} == {"crashed"}
+    assert clf.ensemble_info_["kind"] == "fallback"
+    assert clf.ensemble_info_["decision"] == "no trial succeeded: constant baseline"
+    assert clf.predict(X).shape == (len(X),)
 
 
 def test_docs_list_the_registered_families() -> None:

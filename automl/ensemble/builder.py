@@ -344,6 +344,8 @@ class _Builder:
         self.fitted: dict[int, BaggedModel] = {}
         #: Names of the candidates whose bag is their trial's kept fold models.
         self.reused: set[str] = set()
+        self.stage_seconds: dict[str, float] = {}
+        self.last_lap = self.start
 
     # -- the clock ---------------------------------------------------------------
 
@@ -372,6 +374,7 @@ class _Builder:
         self.losses["best_single"] = self.loss_fn(self.y_valid, preds[0])
         selection = self.select(preds)
         self.losses["ensemble"] = selection.loss
+        self.lap("selection")
         members = self.plan_members(ranked, selection)
         fitted = self.fit_members(ranked, members, preds)
         if fitted is None:
@@ -380,14 +383,23 @@ class _Builder:
             fitted = self.meet_infer_limit(fitted, preds, self.infer_limit)
             stack = False
         result = self.ensemble(ranked, fitted)
+        self.lap("members")
         if stack is not False:
             stacked = self.try_stack(ranked, stack == "auto")
             if stacked is not None:
                 result = stacked
+            self.lap("stack")
         result.validation_losses = dict(self.losses)
         result.decision = "; ".join(self.notes)
         result.fit_seconds = time.time() - self.start
+        result.stage_seconds = dict(self.stage_seconds)
         return result
+
+    def lap(self, stage: str) -> None:
+        """Record the seconds since the previous lap as ``stage``'s."""
+        now = time.time()
+        self.stage_seconds[stage] = now - self.last_lap
+        self.last_lap = now
 
     def select(
         self, preds: Sequence[np.ndarray], allowed: Sequence[int] | None = None
@@ -632,6 +644,7 @@ class _Builder:
                 self.notes.append("no stacking: no time for the stacking check")
                 return None
             result = self.run_check(ranked, bases)
+            self.lap("stacking_check")
             if result is None or not result.use_stack:
                 return None
             final_cost += 1.25 * result.details["stacker_seconds"] - stacker_cost

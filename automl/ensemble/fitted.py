@@ -51,6 +51,10 @@ class FittedEnsemble:
         Why the fit settled on ``kind`` (what was tried, what was skipped).
     fit_seconds : float
         Wall-clock seconds ``build_ensemble`` took.
+    stage_seconds : dict
+        Of those, the seconds of each stage that ran: ``selection``,
+        ``members`` (reading or refitting the bags), ``stacking_check``,
+        ``stack``.
     """
 
     kind: str
@@ -63,6 +67,7 @@ class FittedEnsemble:
     validation_losses: dict[str, float] = field(default_factory=dict)
     decision: str = ""
     fit_seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def members(self) -> list[dict[str, Any]]:
