@@ -56,9 +56,9 @@ class TrialSettings:
     #: Modules of families added with ``register_model``, imported by the
     #: workers before they build a pipeline (see ``automl.space.registry``).
     plugins: tuple[str, ...] = ()
-    #: Folder (on the workers' file system) where full-budget k-fold trials
-    #: keep their fold models, for the ensemble to use instead of refitting
-    #: them; None: not kept.
+    #: Folder (on the workers' file system) where full-budget trials keep
+    #: their fold models (one for a holdout), for the ensemble to use
+    #: instead of refitting them; None: not kept.
     models_dir: str | None = None
 
 
@@ -169,8 +169,8 @@ def _evaluate(
         hopeless = _memory_check(config, trial_data, settings, budget)
         if hopeless:
             return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
-        if (budget is not None and budget < 1) or len(trial_data.splits) < 2:
-            kept = _FoldModels(None)  # only full-budget k-fold bags are reused
+        if budget is not None and budget < 1:
+            kept = _FoldModels(None)  # only full-budget trials join the ensemble
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             predictions = _cross_validate(

@@ -238,10 +238,13 @@ class _Run:
         self.data_ref = self.executor.share(self.data, self.workdir)
 
     def _models_dir(self) -> str | None:
-        """Where trials keep their fold models for the ensemble's bags: in the
-        temporary folder, when the workers share this machine's disk and the
-        members will be bags (not full refits)."""
-        if self.options.dask_cluster is not None or self.plan.reserve.refit_full:
+        """Where trials keep their fold models for the ensemble: in the
+        temporary folder, when the workers share this machine's disk. Kept
+        k-fold bags are the members; a holdout trial's model is the member
+        when its refit on all rows is not affordable. With ``refit_full``
+        and k-fold splits the members are always refits: nothing is kept."""
+        refits_only = self.plan.reserve.refit_full and len(self.data.splits) > 1
+        if self.options.dask_cluster is not None or refits_only:
             return None
         directory = self.workdir / "models"
         directory.mkdir()

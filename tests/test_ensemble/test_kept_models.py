@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_a_full_budget_trial_keeps_the_fold_models_it_was_scored_with(
         np.testing.assert_array_equal(pred, result.predictions[position[valid]])
 
 
-def test_only_full_budget_k_fold_trials_keep_models(
+def test_partial_budget_trials_keep_nothing_and_holdout_trials_their_model(
     binary_problem: Problem, holdout_problem: Problem, tmp_path: Path
 ) -> None:
     config = _lightgbm(binary_problem)
@@ -84,12 +85,36 @@ def test_only_full_budget_k_fold_trials_keep_models(
         deadline=None,
         budget=0.5,
     )
+    assert partial.status == "ok"
+    assert partial.model_files == ()
+    assert list(tmp_path.iterdir()) == []
     holdout = evaluate(
         config, data=holdout_problem.data, settings=settings, seed=0, deadline=None
     )
-    assert partial.status == holdout.status == "ok"
-    assert partial.model_files == holdout.model_files == ()
-    assert list(tmp_path.iterdir()) == []
+    assert holdout.status == "ok"
+    assert len(holdout.model_files) == 1
+
+
+def test_holdout_members_are_their_trials_models_when_refits_do_not_fit(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    data = holdout_problem.data
+    kept = [_kept_candidate(holdout_problem, tmp_path, i) for i in range(2)]
+    # Refits on all rows "took" an hour each in their trials; a minute is left.
+    slow = [replace(c, duration=3600.0) for c in kept]
+    ensemble = build_ensemble(
+        slow, data, holdout_problem.metric, deadline=time.time() + 60
+    )
+    assert "kept the models their trials fitted" in ensemble.decision
+    n = len(ensemble.base)
+    assert f"{n} models ({n} kept from their trials, 0 refitted)" in ensemble.decision
+    assert ensemble.fit_seconds < 30
+    member = ensemble.base[0]
+    candidate = next(c for c in kept if c.trial_id == member.trial_id)
+    valid = data.splits[0][1]
+    np.testing.assert_allclose(
+        member.model.predict_raw(data.X.iloc[valid]), candidate.predictions
+    )
 
 
 def test_a_trial_that_fails_after_its_folds_leaves_no_files(
