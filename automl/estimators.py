@@ -60,11 +60,15 @@ _PARAMETERS = """
         See ``memory_plan_``. ``fit`` raises ``MemoryError`` only when one
         worker on a 1,000-row sample does not fit. Large tables are held as
         float32 where that loses nothing that matters.
-    multi_fidelity : bool or "auto", default="auto"
-        Successive halving over the fraction of training rows each trial
-        sees (eta=3, budgets down to 1/27, at least 2,000 rows). "auto" uses
-        it from 6,000 training rows. Only full-budget trials compete
-        for the final model.
+    multi_fidelity : bool, "auto" or "hyperband", default="auto"
+        True: successive halving over the fraction of training rows each
+        trial sees (eta=3, budgets down to 1/27, at least 2,000 rows);
+        "hyperband": Hyperband's brackets over the same budgets (the last one
+        all on full budgets); False: every trial on all rows. "auto": full
+        budgets, and from 6,000 training rows a switch to successive halving
+        when the first trials show that fewer than 20 more full-budget trials
+        would fit in the time left. Only full-budget trials compete for the
+        final model.
     meta_learning : bool or path, default=True
         Start the search from configurations that did well on similar prior
         tasks: a portfolio selected offline over the corpus in ``metadata/``,

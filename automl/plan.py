@@ -21,6 +21,7 @@ from automl.ensemble import reserve_seconds
 from automl.memory import SUBSAMPLE_NOTE, MemoryPlan, plan_fit_memory
 from automl.metrics import Metric, get_metric
 from automl.resampling import Resampling, choose_min_budget, choose_resampling
+from automl.search.fidelity import FULL, Fidelity
 from automl.space import select_models
 
 logger = logging.getLogger("automl")
@@ -128,8 +129,8 @@ class FitPlan:
         Seconds a trial may run.
     per_trial_memory_mb : float or None
         Resident MiB a trial's worker may use.
-    multi_fidelity : bool or "auto"
-        The successive-halving rule; see :meth:`min_budget`.
+    multi_fidelity : bool, "auto" or "hyperband"
+        The budgets rule; see :meth:`fidelity`.
     reserve : ReservePolicy
     """
 
@@ -148,9 +149,21 @@ class FitPlan:
     multi_fidelity: bool | str
     reserve: ReservePolicy
 
-    def min_budget(self, n_train: int) -> float | None:
-        """Lowest row fraction of successive halving for ``n_train`` rows."""
-        return choose_min_budget(self.multi_fidelity, n_train)
+    def fidelity(self, n_train: int) -> Fidelity:
+        """The trials' budgets for ``n_train`` training rows.
+
+        ``multi_fidelity=True`` is successive halving, ``"hyperband"``
+        Hyperband, False full budgets; ``"auto"`` is full budgets on small
+        tables, and from ``MULTI_FIDELITY_MIN_ROWS`` training rows full
+        budgets that switch to halving if they prove too dear (see
+        :class:`~automl.search.fidelity.HalvingWhenDear`).
+        """
+        min_budget = choose_min_budget(self.multi_fidelity, n_train)
+        if min_budget is None:
+            return FULL
+        if self.multi_fidelity is True:
+            return Fidelity("successive_halving", min_budget)
+        return Fidelity(self.multi_fidelity, min_budget)  # type: ignore[arg-type]
 
     @property
     def ensemble_threads(self) -> int:

@@ -53,6 +53,7 @@ from automl.search import (
     is_full_budget_success,
     run_search,
 )
+from automl.search.fidelity import FULL, Fidelity, HalvingWhenDear
 from automl.search.trial_log import TrialLog
 from automl.space import build_space
 from automl.space.memory import bytes_per_value, estimate_memory_mb
@@ -63,9 +64,10 @@ logger = logging.getLogger("automl")
 #: Share of the remaining time a final refit is planned to use.
 REFIT_TIME_SHARE = 0.6
 
-#: ``(space, initial_configs, n_workers, workdir, min_budget, seed)`` → optimiser.
+#: ``(space, initial_configs, n_workers, workdir, fidelity, seed)`` → optimiser,
+#: for a fidelity schedule other than ``"auto"``.
 OptimizerFactory = Callable[
-    [Any, list[tuple[str, dict[str, Any]]], int, Path, float | None, int], Optimizer
+    [Any, list[tuple[str, dict[str, Any]]], int, Path, Fidelity, int], Optimizer
 ]
 
 
@@ -74,7 +76,7 @@ def smac_optimizer(
     initial_configs: list[tuple[str, dict[str, Any]]],
     n_workers: int,
     workdir: Path,
-    min_budget: float | None,
+    fidelity: Fidelity,
     seed: int,
 ) -> Optimizer:
     """The default optimiser: SMAC, starting from the warm-start design."""
@@ -83,8 +85,8 @@ def smac_optimizer(
         seed=seed,
         n_workers=n_workers,
         initial_configs=initial_configs,
-        output_dir=workdir / "smac",
-        min_budget=min_budget,
+        output_dir=workdir / f"smac-{fidelity.schedule}",
+        fidelity=fidelity,
     )
 
 
@@ -257,8 +259,8 @@ class _Run:
         return ProcessExecutor(n_workers, self.plan.per_trial_memory_mb)
 
     @property
-    def min_budget(self) -> float | None:
-        return self.plan.min_budget(len(self.data.splits[0][0]))
+    def fidelity(self) -> Fidelity:
+        return self.plan.fidelity(len(self.data.splits[0][0]))
 
     def _open_trial_log(self) -> TrialLog | None:
         """The trial log of ``output_dir`` (None without one); see ``_resume``."""
@@ -269,7 +271,7 @@ class _Run:
             "metric": self.plan.metric.name,
             "resampling": self.plan.resampling,
             "seed": self.plan.seed,
-            "min_budget": self.min_budget,
+            "fidelity": [self.fidelity.schedule, self.fidelity.min_budget],
             "include": self.plan.include,
             "exclude": self.plan.exclude,
         }
@@ -287,14 +289,7 @@ class _Run:
             )
             _resume.offer_resumed(self.pool, self.trial_log, prior)
         self.initial_design = self._initial_design()
-        optimizer = self.options.make_optimizer(
-            self.space,
-            self.initial_design,
-            self.executor.n_workers,
-            self.workdir,
-            self.min_budget,
-            self.plan.seed,
-        )
+        optimizer = self._optimizer()
         progress = SearchProgress(
             self.options.verbose,
             self.plan.metric,
@@ -316,6 +311,27 @@ class _Run:
         finally:
             progress.close()
             optimizer.close()
+
+    def _optimizer(self) -> Optimizer:
+        fidelity = self.fidelity
+
+        def make(fidelity: Fidelity, design: list[Any]) -> Optimizer:
+            n_workers, seed = self.executor.n_workers, self.plan.seed
+            return self.options.make_optimizer(
+                self.space, design, n_workers, self.workdir, fidelity, seed
+            )
+
+        if fidelity.schedule != "auto":
+            return make(fidelity, self.initial_design)
+        # The warm start ran on full budgets before any switch: halving starts
+        # from what the trials showed, not from the design again.
+        halving = Fidelity("successive_halving", fidelity.min_budget)
+        return HalvingWhenDear(
+            make(FULL, self.initial_design),
+            lambda: make(halving, []),
+            self.deadline.remaining,
+            self.executor.n_workers,
+        )
 
     def _initial_design(self) -> list[tuple[str, dict[str, Any]]]:
         """Portfolio and nearest-task configurations (or family defaults)."""

@@ -119,7 +119,7 @@ class RandomProposer:
 
 def random_proposer(space: Any, *args: Any) -> Optimizer:
     """An :data:`automl.run.OptimizerFactory` of random search."""
-    seed = args[-1]  # (initial_configs, n_workers, workdir, min_budget, seed)
+    seed = args[-1]  # (initial_configs, n_workers, workdir, fidelity, seed)
     return RandomProposer(space, seed)
 
 

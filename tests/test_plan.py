@@ -11,6 +11,7 @@ from automl import AutoClassifier, AutoRegressor
 from automl.data.types import DatasetProperties
 from automl.ensemble import Candidate, reserve_seconds
 from automl.plan import Machine, Table, plan_fit, threads_per_model
+from automl.search.fidelity import FULL, Fidelity
 
 
 def table(n_rows: int, n_features: int = 20, task: str = "binary") -> Table:
@@ -95,14 +96,15 @@ def test_the_reserve_is_capped_and_zero_without_a_time_limit() -> None:
     assert endless.reserve.seconds([], n_splits=5) == 0.0
 
 
-def test_successive_halving_starts_only_on_large_tables() -> None:
+def test_budgets_follow_multi_fidelity_and_the_table_size() -> None:
     plan = plan_fit(params(), table(50_000), ROOMY)
-    assert plan.min_budget(4_000) is None
-    assert plan.min_budget(40_000) == pytest.approx(2_000 / 40_000)
-    assert (
-        plan_fit(params(multi_fidelity=False), table(50_000), ROOMY).min_budget(40_000)
-        is None
-    )
+    assert plan.fidelity(4_000) == FULL  # auto: a full trial is cheap here
+    assert plan.fidelity(40_000) == Fidelity("auto", 2_000 / 40_000)
+    for value, schedule in [(True, "successive_halving"), ("hyperband", "hyperband")]:
+        chosen = plan_fit(params(multi_fidelity=value), table(50_000), ROOMY)
+        assert chosen.fidelity(40_000) == Fidelity(schedule, 2_000 / 40_000)
+    full = plan_fit(params(multi_fidelity=False), table(50_000), ROOMY)
+    assert full.fidelity(40_000) == FULL
 
 
 def test_metric_and_task_come_from_the_parameters() -> None:

@@ -19,12 +19,14 @@ import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
 from smac.initial_design import SobolInitialDesign
+from smac.intensifier.hyperband import Hyperband
 from smac.intensifier.successive_halving import SuccessiveHalving
 from smac.main.config_selector import ConfigSelector
 from smac.model.random_forest.random_forest import RandomForest
 from smac.runhistory.dataclasses import TrialInfo, TrialValue
 from smac.runhistory.enumerations import StatusType
 
+from automl.search.fidelity import FULL, Fidelity
 from automl.search.proposals import Proposal
 
 _STATUS = {
@@ -75,9 +77,11 @@ def _quiet_smac_logger() -> None:
         smac_logger.setLevel(logging.WARNING)
 
 
-def _intensifier(scenario: Scenario, *, multi_fidelity: bool) -> Any:
-    if multi_fidelity:
+def _intensifier(scenario: Scenario, fidelity: Fidelity) -> Any:
+    if fidelity.schedule == "successive_halving":
         return SuccessiveHalving(scenario, eta=ETA)
+    if fidelity.schedule == "hyperband":
+        return Hyperband(scenario, eta=ETA)
     return HyperparameterOptimizationFacade.get_intensifier(
         scenario, max_config_calls=1
     )
@@ -104,7 +108,7 @@ def _origin(config: Configuration, warm: dict[Configuration, str]) -> str:
 
 
 def _facade(
-    scenario: Scenario, warm: list[Configuration], n_workers: int
+    scenario: Scenario, warm: list[Configuration], n_workers: int, fidelity: Fidelity
 ) -> HyperparameterOptimizationFacade:
     """SMAC's HPO facade with the settings ``SMAC.md`` recommends for our driver."""
     facade = HyperparameterOptimizationFacade
@@ -113,9 +117,7 @@ def _facade(
         target_function=None,
         overwrite=True,
         logging_level=False,  # never reconfigure the application's logging
-        intensifier=_intensifier(
-            scenario, multi_fidelity=scenario.min_budget is not None
-        ),
+        intensifier=_intensifier(scenario, fidelity),
         initial_design=_WarmStartDesign(
             scenario,
             n_configs=0,
@@ -168,10 +170,11 @@ class SMACOptimizer:
         trials get as ``Proposal.origin`` (e.g. ``"portfolio"``).
     output_dir : path or None
         Where SMAC writes its files; a temporary directory when None.
-    min_budget : float or None
-        With a value in (0, 1), successive halving (eta=3) runs configurations
-        on budgets from ``min_budget`` up to 1.0 and promotes the best third of
-        each rung; None means every trial gets the full budget.
+    fidelity : Fidelity, default=full budgets
+        With successive halving (eta=3), configurations run on budgets from
+        ``fidelity.min_budget`` up to 1.0 and the best third of each rung is
+        promoted; Hyperband runs SH brackets that start at each rung in turn
+        (the last one at the full budget).
     """
 
     def __init__(
@@ -182,7 +185,7 @@ class SMACOptimizer:
         n_workers: int = 1,
         initial_configs: list[tuple[str, dict[str, Any]]] | None = None,
         output_dir: Path | None = None,
-        min_budget: float | None = None,
+        fidelity: Fidelity = FULL,
     ) -> None:
         self._tmp = None
         self._asked = False
@@ -196,15 +199,15 @@ class SMACOptimizer:
             deterministic=True,
             seed=seed,
             n_trials=100_000,  # ask/tell ignores it, except to size the design
-            min_budget=min_budget,
-            max_budget=None if min_budget is None else 1.0,
+            min_budget=fidelity.min_budget,
+            max_budget=None if fidelity.min_budget is None else 1.0,
         )
         self._warm = {
             Configuration(space, values=d): origin
             for origin, d in initial_configs or []
         }
         _quiet_smac_logger()
-        self._smac = _facade(scenario, list(self._warm), n_workers)
+        self._smac = _facade(scenario, list(self._warm), n_workers, fidelity)
 
     def tell_known(
         self,

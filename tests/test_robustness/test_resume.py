@@ -20,6 +20,7 @@ from automl import AutoClassifier
 from automl.limits import Deadline
 from automl.search import SearchSettings, SerialExecutor, SMACOptimizer, run_search
 from automl.search.driver import TrialRecord
+from automl.search.fidelity import Fidelity
 from automl.search.trial_log import LOG_NAME, LogHeader, TrialLog, read_trial_log
 from tests.test_search.trials import quadratic
 
@@ -271,7 +272,9 @@ def _space() -> ConfigurationSpace:
 
 
 def _search(max_trials: int, prior: list[TrialRecord]) -> list[TrialRecord]:
-    optimizer = SMACOptimizer(_space(), seed=0, min_budget=1 / 9)
+    optimizer = SMACOptimizer(
+        _space(), seed=0, fidelity=Fidelity("successive_halving", 1 / 9)
+    )
     settings = SearchSettings(
         deadline=Deadline.starting_now(None),
         max_trials=max_trials,
