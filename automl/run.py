@@ -341,7 +341,14 @@ class _Run:
             metadata = load_metadata(None if source is True else Path(source))
         data = self.data
         return initial_design(
-            self.space, metadata, data.X, data.y, data.task, data.columns
+            self.space,
+            metadata,
+            data.X,
+            data.y,
+            data.task,
+            data.columns,
+            time_limit=self.deadline.limit,
+            n_cores=self.plan.n_cores,
         )
 
     def _search_settings(self) -> SearchSettings:

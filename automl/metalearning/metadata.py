@@ -20,7 +20,11 @@ which a fit reads through :func:`load_metadata`. Its fields:
     configuration (a fit uses the family's default in its own space).
 ``portfolio``
     For ``classification`` and ``regression``: the candidate ids in order,
-    and the held-out regret curve that chose their number.
+    and the held-out regret curve that chose their number; and under
+    ``by_time_limit`` the same for each of :data:`PORTFOLIO_TIME_LIMITS`
+    (seconds on :data:`REFERENCE_CORES` cores), selected with only the
+    evaluations that would have finished within a trial's share of that limit
+    on the task's full training split (:func:`trial_seconds_at_size`).
 """
 
 from __future__ import annotations
@@ -59,6 +63,17 @@ FORMAT = 1
 DEFAULT_PREFIX = "default:"
 TASK_PREFIX = "task:"
 GROUPS = {"binary": "classification", "multiclass": "classification"}
+#: Time limits (seconds) a portfolio is selected for, on ``REFERENCE_CORES``.
+PORTFOLIO_TIME_LIMITS = (30, 60, 300, 3600)
+REFERENCE_CORES = 2
+#: A trial's share of the time limit (the estimators' default per-trial limit).
+TRIAL_SHARE = 0.25
+#: The matrix evaluates candidates on at most this many rows, 5-fold
+#: cross-validated (``automl.metalearning.build.MATRIX_ROWS``).
+MATRIX_ROWS = 3_000
+#: From this many training rows a fit validates on a holdout, one fit instead
+#: of five (``automl.resampling.CV_MAX_ROWS``).
+CV_MAX_ROWS = 5_000
 
 
 def group_of(task_type: str) -> str:
@@ -155,17 +170,59 @@ def _ok_values(
     return table.reindex(index=tasks, columns=candidates)
 
 
+def trial_seconds_at_size(matrix_seconds: float, n_train: float) -> float:
+    """Estimated seconds of a matrix evaluation's trial on ``n_train`` rows.
+
+    The matrix cross-validated on at most :data:`MATRIX_ROWS` rows; a fit on
+    the whole table cross-validates up to :data:`CV_MAX_ROWS` rows and
+    validates on a holdout beyond (one fit instead of five). The cost is
+    taken as linear in the rows: tree and linear models are about so.
+    """
+    measured_rows = min(n_train, MATRIX_ROWS)
+    fits = 5 if n_train <= CV_MAX_ROWS else 1
+    return matrix_seconds * (fits * n_train) / (5 * max(measured_rows, 1.0))
+
+
 def _portfolio(
-    matrix: list[dict[str, Any]], tasks: list[str], candidates: list[str]
+    matrix: list[dict[str, Any]],
+    tasks: list[str],
+    candidates: list[str],
+    n_train: dict[str, float],
 ) -> dict[str, Any]:
-    """The portfolio of one task group, its size chosen by leave-one-task-out."""
+    """The portfolio of one task group, its size chosen by leave-one-task-out,
+    with and without a time limit."""
     losses = _ok_values(matrix, tasks, candidates, "loss").dropna(how="all")
     if len(losses) < 2:
         return {"members": [], "held_out_regret": [], "n_tasks": len(losses)}
-    regret = normalised_regret(losses).to_numpy()
     times = _ok_values(matrix, list(losses.index), candidates, "fit_time")
+    portfolio = _select(losses, times)
+    sizes = np.array([n_train.get(t, MATRIX_ROWS) for t in losses.index])
+    at_size = times.mul([trial_seconds_at_size(1.0, n) for n in sizes], axis=0)
+    portfolio["by_time_limit"] = {
+        str(limit): _select(
+            losses.where(at_size <= TRIAL_SHARE * limit),
+            times,
+            at_size.to_numpy(),
+            limit * REFERENCE_CORES,
+        )
+        for limit in PORTFOLIO_TIME_LIMITS
+    }
+    return portfolio
+
+
+def _select(
+    losses: pd.DataFrame,
+    times: pd.DataFrame,
+    seconds: np.ndarray | None = None,
+    budget: float | None = None,
+) -> dict[str, Any]:
+    """Greedy portfolio over the losses (NaN: failed, or too slow), its size
+    chosen on the held-out regret within ``budget`` core-seconds."""
+    regret = normalised_regret(losses).to_numpy()
     relative = relative_cost(times).to_numpy()
-    curve = held_out_regret(regret, min(MAX_SIZE, regret.shape[1]), relative)
+    curve = held_out_regret(
+        regret, min(MAX_SIZE, regret.shape[1]), relative, seconds, budget
+    )
     size = choose_size(curve)
     members = greedy_portfolio(regret, size, mean_cost(relative))
     return {
@@ -173,6 +230,23 @@ def _portfolio(
         "held_out_regret": [round(float(v), 5) for v in curve],
         "n_tasks": len(losses),
     }
+
+
+def portfolio_members(
+    metadata: dict[str, Any], group: str, time_limit: float | None, n_cores: int
+) -> list[str]:
+    """The portfolio for a fit: the one selected for the largest time limit
+    the fit's ``time_limit`` on ``n_cores`` reaches (scaled to
+    :data:`REFERENCE_CORES`), the smallest if it reaches none, the one without
+    a limit when ``time_limit`` is None or the knowledge base has none."""
+    portfolio = metadata["portfolio"].get(group, {})
+    by_limit = portfolio.get("by_time_limit", {})
+    if time_limit is None or not by_limit:
+        return list(portfolio.get("members", []))
+    limits = sorted(by_limit, key=float)
+    reach = time_limit * n_cores / REFERENCE_CORES
+    chosen = max((k for k in limits if float(k) <= reach), key=float, default=limits[0])
+    return list(by_limit[chosen]["members"])
 
 
 def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, Any]:
@@ -205,9 +279,10 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
         for c, config in candidate_configs(searches).items()
         if c in evaluated or not c.startswith(DEFAULT_PREFIX)
     }
+    n_train = {task: float(f["n_rows"]) for task, f in features.items()}
     portfolio = {
         group: _portfolio(
-            matrix, *_group_tasks_and_candidates(searches, candidates, group)
+            matrix, *_group_tasks_and_candidates(searches, candidates, group), n_train
         )
         for group in ("classification", "regression")
     }

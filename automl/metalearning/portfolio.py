@@ -115,12 +115,18 @@ def held_out_regret(
     regret: np.ndarray,
     max_size: int = MAX_SIZE,
     relative: np.ndarray | None = None,
+    seconds: np.ndarray | None = None,
+    budget: float | None = None,
 ) -> np.ndarray:
     """Mean leave-one-task-out regret of portfolios of size 1 to ``max_size``.
 
     For each task, the portfolio is selected on all other tasks (their
     regrets and, with ``relative``, their :func:`relative_cost` values) and
     the task's best regret in its first n members is recorded, for every n.
+    With ``seconds`` (each evaluation's estimated seconds on the task) and a
+    ``budget``, a member counts only if the members up to it finish within
+    the budget, one after the other: a fit runs out of time on a portfolio
+    too long for it.
 
     Returns
     -------
@@ -133,7 +139,11 @@ def held_out_regret(
         others = np.delete(regret, task, axis=0)
         cost = None if relative is None else mean_cost(np.delete(relative, task, 0))
         members = greedy_portfolio(others, max_size, cost)
-        running = np.minimum.accumulate(regret[task, members])
+        reached = regret[task, members]
+        if seconds is not None and budget is not None:
+            spent = np.cumsum(np.nan_to_num(seconds[task, members], nan=0.0))
+            reached = np.where(spent <= budget, reached, 1.0)
+        running = np.minimum.accumulate(reached)
         curves[task, : len(running)] = running
         curves[task, len(running) :] = running[-1] if len(running) else 1.0
     return curves.mean(axis=0)

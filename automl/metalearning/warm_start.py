@@ -20,7 +20,9 @@ from ConfigSpace import ConfigurationSpace
 from automl.data.types import FeatureColumns, Task
 from automl.metalearning.metadata import (
     DEFAULT_PREFIX,
+    REFERENCE_CORES,
     group_of,
+    portfolio_members,
     reference_space_hash,
 )
 from automl.metalearning.metafeatures import compute_metafeatures, metafeature_vector
@@ -43,6 +45,9 @@ def initial_design(
     y: np.ndarray,
     task: Task,
     columns: FeatureColumns,
+    *,
+    time_limit: float | None = None,
+    n_cores: int = REFERENCE_CORES,
 ) -> list[Seed]:
     """Configurations to evaluate before SMAC's own, deduplicated, in order.
 
@@ -55,20 +60,30 @@ def initial_design(
         each family's default configuration.
     X, y, task, columns
         The typed training table and encoded target, for the meta-features.
+    time_limit : float or None, default=None
+        The fit's time limit, which picks the portfolio selected for it
+        (:func:`~automl.metalearning.metadata.portfolio_members`).
+    n_cores : int, default=2
+        Cores the fit's trials run on.
 
     Returns
     -------
     list of (origin, config)
-        Portfolio members first, then the best configuration of each of the
-        ``N_NEIGHBOURS`` nearest prior tasks of the same kind, then family
-        defaults if fewer configurations than families came out.
+        The portfolio's members with the best configuration of each of the
+        ``N_NEIGHBOURS`` nearest prior tasks of the same kind interleaved
+        (one after each of the first members: a task close to this one is
+        worth trying early), then family defaults if fewer configurations
+        than families came out.
     """
     defaults = family_defaults(space)
     seeds: list[Seed] = []
     if metadata is not None:
         _warn_if_stale(metadata)
-        seeds += _portfolio(space, metadata, task, defaults)
-        seeds += _nearest(space, metadata, X, y, task, columns)
+        members = portfolio_members(metadata, group_of(task), time_limit, n_cores)
+        seeds += _interleave(
+            _portfolio(space, metadata, members, defaults),
+            _nearest(space, metadata, X, y, task, columns),
+        )
     seeds = _unique(seeds)
     if len(seeds) < len(defaults):
         seeds = _unique(seeds + [("default", c) for c in defaults.values()])
@@ -86,13 +101,20 @@ def _warn_if_stale(metadata: dict[str, Any]) -> None:
         )
 
 
+def _interleave(portfolio: list[Seed], nearest: list[Seed]) -> list[Seed]:
+    """``p0, n0, p1, n1, ...``, then the rest of the longer list."""
+    mixed: list[Seed] = []
+    for i in range(max(len(portfolio), len(nearest))):
+        mixed += portfolio[i : i + 1] + nearest[i : i + 1]
+    return mixed
+
+
 def _portfolio(
     space: ConfigurationSpace,
     metadata: dict[str, Any],
-    task: Task,
+    members: list[str],
     defaults: dict[str, dict[str, Any]],
 ) -> list[Seed]:
-    members = metadata["portfolio"].get(group_of(task), {}).get("members", [])
     seeds = []
     for member in members:
         if member.startswith(DEFAULT_PREFIX):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from automl.metalearning.metadata import portfolio_members, trial_seconds_at_size
 from automl.metalearning.portfolio import (
     choose_size,
     greedy_portfolio,
@@ -79,3 +80,36 @@ def test_held_out_portfolios_follow_the_costs_of_the_other_tasks() -> None:
     relative = relative_cost(pd.DataFrame([[10.0, 1.0]] * 3)).to_numpy()
     np.testing.assert_allclose(held_out_regret(regret, 2), [0.0, 0.0])
     np.testing.assert_allclose(held_out_regret(regret, 2, relative), [0.5, 0.0])
+
+
+def test_within_a_budget_members_after_it_runs_out_do_not_count() -> None:
+    # Candidate 0 is perfect but takes the whole budget on task 0; 1 is cheap.
+    regret = np.array([[0.0, 0.5], [0.0, 0.5], [0.0, 0.5]])
+    seconds = np.array([[100.0, 1.0]] * 3)
+    unlimited = held_out_regret(regret, 2)
+    assert unlimited[0] == 0.0
+    limited = held_out_regret(regret, 2, seconds=seconds, budget=50.0)
+    assert limited[0] == 1.0  # the first member never finishes
+    assert limited[1] == 1.0  # nor can the second start after it
+
+
+def test_portfolio_for_a_fit_follows_its_time_limit_and_cores() -> None:
+    by_limit = {
+        limit: {"members": [f"m{limit}"]} for limit in ("30", "60", "300", "3600")
+    }
+    metadata = {
+        "portfolio": {"regression": {"members": ["all"], "by_time_limit": by_limit}}
+    }
+    assert portfolio_members(metadata, "regression", None, 2) == ["all"]
+    assert portfolio_members(metadata, "regression", 10, 2) == ["m30"]  # below all
+    assert portfolio_members(metadata, "regression", 100, 2) == ["m60"]
+    assert portfolio_members(metadata, "regression", 100, 8) == ["m300"]  # 4x cores
+    assert portfolio_members(metadata, "regression", 1e5, 2) == ["m3600"]
+    older = {"portfolio": {"regression": {"members": ["all"]}}}
+    assert portfolio_members(older, "regression", 60, 2) == ["all"]
+
+
+def test_trial_time_at_full_size_scales_the_matrix_time() -> None:
+    assert trial_seconds_at_size(2.0, 1_000) == 2.0  # measured at this size
+    assert trial_seconds_at_size(2.0, 4_500) == 3.0  # 5 folds on 1.5x rows
+    assert trial_seconds_at_size(2.0, 30_000) == 4.0  # holdout: 1 fit on 10x rows

@@ -93,6 +93,8 @@ def test_builder_fills_the_matrix_and_compiles_a_portfolio(built: Path) -> None:
         members = metadata["portfolio"][group]["members"]
         assert members and set(members) <= set(metadata["candidates"])
         assert len(metadata["portfolio"][group]["held_out_regret"]) >= len(members)
+        for limited in metadata["portfolio"][group]["by_time_limit"].values():
+            assert set(limited["members"]) <= set(metadata["candidates"])
     assert all(
         c.split(":")[1] in MODELS
         for c in metadata["candidates"]
@@ -158,7 +160,9 @@ def test_fit_starts_from_its_initial_design(built: Path) -> None:
     assert [t["origin"] for t in cold.trials_] == ["default"] * 2
 
 
-def test_nearest_tasks_follow_the_portfolio_without_duplicates(built: Path) -> None:
+def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
+    built: Path,
+) -> None:
     metadata = load_metadata(built)
     assert metadata is not None
     for task in metadata["tasks"]:
@@ -172,7 +176,7 @@ def test_nearest_tasks_follow_the_portfolio_without_duplicates(built: Path) -> N
     )
     design = initial_design(space, metadata, data.X, data.y, "binary", data.columns)
     origins = [origin for origin, _ in design]
-    assert origins.index("nearest-task") > origins.index("portfolio")
+    assert origins[:2] == ["portfolio", "nearest-task"]  # tried early, not last
     rates = {
         c.get("model:lightgbm:learning_rate") for o, c in design if o == "nearest-task"
     }
