@@ -134,8 +134,10 @@ _ATTRIBUTES = """
         The final model's ``kind`` ("stack", "ensemble", "single", or
         "fallback" for the constant baseline), ``members``, the
         ``validation_losses`` of the options tried, the ``decision`` taken
-        and why, ``fit_seconds`` it took and its ``stage_seconds``. Set by
-        every fit, including one that ended with a refitted trial.
+        and why, ``fit_seconds`` it took, its ``stage_seconds`` and the
+        ``stage_estimates`` the time plan made of them, and the
+        ``reserved_seconds`` the search left for it. Set by every fit,
+        including one that ended with a refitted trial.
     leaderboard_ : pandas.DataFrame
         See :meth:`leaderboard`.
     performance_over_time_ : pandas.DataFrame

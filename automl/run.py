@@ -194,6 +194,7 @@ def run_fit(
         run.open(cleanup, _validation_loss_of(fallback, data, plan))
         records = run.search()
         search_seconds = run.deadline.elapsed()
+        reserved = run.reserve()
         candidates = run.candidates_that_fit(run.pool.candidates)
         if candidates:  # built here: the workers' memory and time are free
             run.executor.release()
@@ -204,6 +205,7 @@ def run_fit(
     result = run.result(records, ensemble, refitted, fallback, search_seconds)
     if ensemble is None:
         result.final_model = _refit_info(records, refitted, candidates, refit_seconds)
+    result.final_model["reserved_seconds"] = reserved
     return result
 
 
@@ -352,14 +354,18 @@ class _Run:
         )
 
     def _search_settings(self) -> SearchSettings:
-        n_splits = len(self.data.splits)
         return SearchSettings(
             deadline=self.deadline,
             max_trials=self.options.max_trials,
             per_trial_limit=self.plan.per_trial_time_limit,
             crash_loss=self.settings.crash_loss,
-            reserve=lambda: self.plan.reserve.seconds(self.pool.candidates, n_splits),
+            reserve=self.reserve,
         )
+
+    def reserve(self) -> float:
+        """Seconds the search keeps free for the final model (see ReservePolicy)."""
+        n_splits = len(self.data.splits)
+        return self.plan.reserve.seconds(self.pool.candidates, n_splits)
 
     def _keep_for_ensemble(self, record: TrialRecord) -> None:
         full_budget = is_full_budget_success(record.status, record.budget)
@@ -521,6 +527,7 @@ def ensemble_info(ensemble: FittedEnsemble) -> dict[str, Any]:
         "decision": ensemble.decision,
         "fit_seconds": ensemble.fit_seconds,
         "stage_seconds": dict(ensemble.stage_seconds),
+        "stage_estimates": dict(ensemble.stage_estimates),
     }
 
 

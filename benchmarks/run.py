@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 RESULTS_FILE = "results.csv"
+#: What systems report about their own fits (``System.details``), one JSON line
+#: per run.
+DETAILS_FILE = "details.jsonl"
 RESULT_COLUMNS = (
     "dataset",
     "task",
@@ -456,6 +459,16 @@ def _row(
     return row
 
 
+def append_details(path: Path, row: dict) -> None:
+    """Append a run's ``details`` (popped from its row) as one JSON line."""
+    details = row.pop("details", None)
+    if not details:
+        return
+    key = {k: row[k] for k in ("dataset", "system", "seed", "budget", "finished_at")}
+    with path.open("a") as handle:
+        handle.write(json.dumps({**key, **details}, default=str) + "\n")
+
+
 def variant_rows(row: dict) -> list[dict]:
     """Rows of a run's same-fit variants (``automl/best_single``), popped from it.
 
@@ -550,6 +563,7 @@ def run_benchmark(
         row = execute(
             item, interpreters[item.system], timeout, n_jobs, path.parent / "logs"
         )
+        append_details(path.parent / DETAILS_FILE, row)
         for written in (row, *variant_rows(row)):
             append_row(path, written)
         rows.append(row)

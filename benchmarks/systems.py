@@ -31,6 +31,7 @@ import copy
 import hashlib
 import json
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
@@ -169,6 +170,10 @@ class System:
 
     def same_fit_variants(self) -> dict[str, System]:
         """Other predictors of the same fit, scored beside it (by system name)."""
+        return {}
+
+    def details(self) -> dict[str, Any]:
+        """What the fit reports about itself, kept beside the results row."""
         return {}
 
 
@@ -371,6 +376,24 @@ class AutoML(SklearnSystem):
         single.model_ = ensemble.only(best)
         return {f"{self.name}/best_single": replace(self, model=single)}
 
+    def details(self) -> dict[str, Any]:
+        """Where the fit's time went: the search, the final model's stages,
+        what the time plan reserved and estimated, and the trials' budgets."""
+        model = self.model
+        info = dict(getattr(model, "ensemble_info_", {}))
+        info.pop("members", None)
+        budgets = Counter(
+            "full" if t["budget"] is None or t["budget"] >= 1 else f"{t['budget']:.3g}"
+            for t in model.trials_
+        )
+        return {
+            "fit_time": model.fit_time_,
+            "search_time": getattr(model, "search_time_", None),
+            "n_trials": len(model.trials_),
+            "budgets": dict(budgets),
+            "final_model": info,
+        }
+
     #: Non-default parameters of a variant (see the subclasses below).
     options: ClassVar[dict[str, Any]] = {}
 
@@ -381,6 +404,23 @@ class AutoMLFullBudget(AutoML):
 
     name: str = "automl_full_budget"
     options: ClassVar[dict[str, Any]] = {"multi_fidelity": False}
+
+
+@dataclass
+class AutoMLHalving(AutoML):
+    """Ours with successive halving over row fractions from the first trial
+    (the ``"auto"`` policy of 0.1.0 on tables of 6,000 training rows or more)."""
+
+    name: str = "automl_halving"
+    options: ClassVar[dict[str, Any]] = {"multi_fidelity": True}
+
+
+@dataclass
+class AutoMLHyperband(AutoML):
+    """Ours with Hyperband's brackets over row fractions."""
+
+    name: str = "automl_hyperband"
+    options: ClassVar[dict[str, Any]] = {"multi_fidelity": "hyperband"}
 
 
 @dataclass
@@ -509,6 +549,8 @@ class AutoGluonBest(AutoGluon):
 SYSTEMS: dict[str, type[System]] = {
     "automl": AutoML,
     "automl_full_budget": AutoMLFullBudget,
+    "automl_halving": AutoMLHalving,
+    "automl_hyperband": AutoMLHyperband,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

@@ -91,6 +91,7 @@ def evaluate(
         name: score(variant, X_test, y_test, run.task, classes)
         for name, variant in system.same_fit_variants().items()
     }
+    result["details"] = system.details()
     return result
 
 

@@ -345,6 +345,8 @@ class _Builder:
         #: Names of the candidates whose bag is their trial's kept fold models.
         self.reused: set[str] = set()
         self.stage_seconds: dict[str, float] = {}
+        #: What the time plan expected each stage to cost, before inflating.
+        self.estimates: dict[str, float] = {}
         self.last_lap = self.start
 
     # -- the clock ---------------------------------------------------------------
@@ -393,6 +395,7 @@ class _Builder:
         result.decision = "; ".join(self.notes)
         result.fit_seconds = time.time() - self.start
         result.stage_seconds = dict(self.stage_seconds)
+        result.stage_estimates = dict(self.estimates)
         return result
 
     def lap(self, stage: str) -> None:
@@ -430,6 +433,7 @@ class _Builder:
         """
         members = selection.members
         total = sum(self.cost(ranked[i]) for i in members)
+        self.estimates["members"] = total
         if self.affords(total):
             return members
         left = max(0.0, self.remaining())
@@ -663,8 +667,10 @@ class _Builder:
         final_cost = stacker_cost + sum(
             self.cost(ranked[i]) for i in bases if i not in self.fitted
         )
+        self.estimates["stack"] = final_cost
         if check:
             check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
+            self.estimates["stacking_check"] = check_cost + stacker_cost
             if not self.affords(check_cost + stacker_cost + final_cost):
                 self.notes.append("no stacking: no time for the stacking check")
                 return None
@@ -673,6 +679,7 @@ class _Builder:
             if result is None or not result.use_stack:
                 return None
             final_cost += 1.25 * result.details["stacker_seconds"] - stacker_cost
+            self.estimates["stack"] = final_cost
         if not self.affords(final_cost):
             self.notes.append("no stacking: no time to fit the stack")
             return None

@@ -55,6 +55,9 @@ class FittedEnsemble:
         Of those, the seconds of each stage that ran: ``selection``,
         ``members`` (reading or refitting the bags), ``stacking_check``,
         ``stack``.
+    stage_estimates : dict
+        The seconds the time plan expected of ``members``, ``stacking_check``
+        and ``stack`` (before its safety factor), to compare.
     """
 
     kind: str
@@ -68,6 +71,7 @@ class FittedEnsemble:
     decision: str = ""
     fit_seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_estimates: dict[str, float] = field(default_factory=dict)
 
     @property
     def members(self) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks import budget_use
 from benchmarks import run as runner
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
@@ -196,6 +198,15 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     # to a constant model.
     assert 0 <= row["roc_auc"] <= 1
     assert row["fit_seconds"] < 5 + 10
+    # What the fit said about its time, beside the row (and not in it).
+    assert "details" not in row
+    (details,) = [json.loads(x) for x in (tmp_path / "details.jsonl").open()]
+    assert (details["dataset"], details["system"]) == (row["dataset"], "automl")
+    assert 0 < details["search_time"] <= details["fit_time"]
+    assert details["n_trials"] == sum(details["budgets"].values())
+    assert "kind" in details["final_model"]
+    report = budget_use.report(tmp_path)
+    assert "| automl | 5 | 1 |" in report
 
 
 def test_variant_rows_share_the_fit_and_keep_their_own_scores() -> None:
