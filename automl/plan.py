@@ -30,6 +30,10 @@ logger = logging.getLogger("automl")
 DEFAULT_TRIAL_SHARE = 0.25
 #: Largest share of ``time_limit`` kept for building the ensemble.
 ENSEMBLE_SHARE = 0.25
+#: Seconds, and share of ``time_limit``, kept after the search on top of the
+#: final model's estimate (see :class:`ReservePolicy`).
+RESERVE_BASE_S = 1.0
+RESERVE_BASE_SHARE = 0.01
 #: Below this many rows a trial uses a single thread.
 SMALL_DATA_ROWS = 5_000
 
@@ -82,7 +86,10 @@ class ReservePolicy:
     """Seconds to keep free after the search for the ensemble (or the refit).
 
     Estimated from the trials kept so far, and capped at ``ENSEMBLE_SHARE`` of
-    ``time_limit`` so that the search always gets most of the time.
+    ``time_limit`` so that the search always gets most of the time; plus a
+    small base for the last trials' return and the bookkeeping. The base
+    does not keep the promise on ``time_limit`` (the ensemble's own deadline
+    does): it only keeps a late trial from thinning the ensemble.
     """
 
     time_limit: float | None
@@ -101,8 +108,7 @@ class ReservePolicy:
             needed = reserve_seconds(
                 candidates, n_splits=n_splits, stack=False, refit_full=self.refit_full
             )
-        base = 1.0 + 0.05 * self.time_limit
-        return base + min(needed, cap)
+        return RESERVE_BASE_S + RESERVE_BASE_SHARE * self.time_limit + min(needed, cap)
 
 
 @dataclass(frozen=True)
