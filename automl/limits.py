@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+#: Seconds since the epoch, as ``time.time`` gives them; a simulation or a
+#: test may give the search another.
+Clock = Callable[[], float]
 
 #: Seconds a trial may run past its own deadline before its worker is killed.
 #: Boosters and tree ensembles stop cooperatively at the deadline; the grace
@@ -34,14 +39,17 @@ class Deadline:
         When the fit started.
     limit : float or None
         Seconds allowed; None means no time limit.
+    clock : callable, default=time.time
+        What "now" is read from (a simulation passes its virtual clock).
     """
 
     start: float
     limit: float | None
+    clock: Clock = field(default=time.time, compare=False, repr=False)
 
     @classmethod
-    def starting_now(cls, limit: float | None) -> Deadline:
-        return cls(time.time(), limit)
+    def starting_now(cls, limit: float | None, clock: Clock = time.time) -> Deadline:
+        return cls(clock(), limit, clock)
 
     @property
     def at(self) -> float | None:
@@ -52,16 +60,16 @@ class Deadline:
         """Seconds left (``inf`` without a limit, never negative)."""
         if self.limit is None:
             return float("inf")
-        return max(0.0, self.start + self.limit - time.time())
+        return max(0.0, self.start + self.limit - self.clock())
 
     def elapsed(self) -> float:
-        return time.time() - self.start
+        return self.clock() - self.start
 
     def shortened_by(self, seconds: float) -> Deadline:
         """A deadline ``seconds`` earlier (e.g. to reserve time for the refit)."""
         if self.limit is None:
             return self
-        return Deadline(self.start, max(0.0, self.limit - seconds))
+        return replace(self, limit=max(0.0, self.limit - seconds))
 
 
 def trial_deadline(
@@ -70,5 +78,5 @@ def trial_deadline(
     """Epoch deadline of a trial starting now: the fit's end or its own limit."""
     candidates = [t for t in (fit_deadline.at,) if t is not None]
     if per_trial_limit is not None:
-        candidates.append(time.time() + per_trial_limit)
+        candidates.append(fit_deadline.clock() + per_trial_limit)
     return min(candidates) if candidates else None

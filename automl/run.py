@@ -325,12 +325,17 @@ class _Run:
 
         if fidelity.schedule != "auto":
             return make(fidelity, self.initial_design)
-        # The warm start ran on full budgets before any switch: halving starts
-        # from what the trials showed, not from the design again.
         halving = Fidelity("successive_halving", fidelity.min_budget)
+
+        def make_halving(told: list[dict[str, Any]]) -> Optimizer:
+            # Halving is told what ran; of the design, it starts what did not.
+            ran = [t["config"] for t in told]
+            rest = [(o, c) for o, c in self.initial_design if c not in ran]
+            return make(halving, rest)
+
         return HalvingWhenDear(
             make(FULL, self.initial_design),
-            lambda: make(halving, []),
+            make_halving,
             self.deadline.remaining,
             self.executor.n_workers,
         )

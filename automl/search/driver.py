@@ -7,9 +7,8 @@ proposes configurations, a trial function that returns an outcome with a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -161,14 +160,14 @@ class _SearchLoop:
                 self._submit()
             if not self.pending:
                 return self.records
-            done, _ = wait(
-                list(self.pending),
-                timeout=self._wait_timeout(),
-                return_when=FIRST_COMPLETED,
-            )
+            done = self.executor.wait(list(self.pending), self._wait_timeout())
             for future in done:
                 self._collect(future)
             self._stop_over_limits()
+
+    def now(self) -> float:
+        """The search's clock (``settings.deadline.clock``)."""
+        return self.settings.deadline.clock()
 
     def _may_submit(self) -> bool:
         limit = self.settings.max_trials
@@ -190,6 +189,7 @@ class _SearchLoop:
         deadline = trial_deadline(
             self._search_deadline(), self.settings.per_trial_limit
         )
+        started = self.now()  # before submit: a serial executor runs it there
         future = self.executor.submit(
             self.trial_fn,
             config=proposal.config,
@@ -199,13 +199,13 @@ class _SearchLoop:
             **self.trial_kwargs,
         )
         kill_at = None if deadline is None else deadline + KILL_GRACE_SECONDS
-        self.pending[future] = _Pending(self.next_id, proposal, time.time(), kill_at)
+        self.pending[future] = _Pending(self.next_id, proposal, started, kill_at)
         self.n_submitted += 1
         self.next_id += 1
 
     def _wait_timeout(self) -> float:
         kill_times = [p.kill_at for p in self.pending.values() if p.kill_at is not None]
-        until_kill = min(kill_times) - time.time() if kill_times else float("inf")
+        until_kill = min(kill_times) - self.now() if kill_times else float("inf")
         return max(0.05, min(until_kill, MEMORY_POLL_SECONDS))
 
     def _collect(self, future: Future[Any]) -> None:
@@ -220,7 +220,7 @@ class _SearchLoop:
 
     def _stop_over_limits(self) -> None:
         """Kill trials past their time limit or over their memory limit."""
-        now = time.time()
+        now = self.now()
         for future in self.executor.over_memory():
             self._stop(future, "memout", "the trial exceeded its memory limit")
         for future, pending in list(self.pending.items()):
@@ -242,7 +242,7 @@ class _SearchLoop:
         status: str,
         error: str | None,
     ) -> None:
-        duration = time.time() - pending.started
+        duration = self.now() - pending.started
         self.optimizer.tell(pending.proposal, loss, status, duration)
         record = TrialRecord(
             trial_id=pending.trial_id,

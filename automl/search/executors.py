@@ -2,9 +2,10 @@
 
 Every executor offers ``share(data, workdir)`` (send the data to the workers
 once; trials get what it returns), ``submit(fn, **kwargs) -> Future``,
-``kill(future)`` (stop that one trial), ``over_memory()`` (trials over their
-memory limit) and ``close()``; the driver waits with
-:func:`concurrent.futures.wait`.
+``wait(futures, timeout)`` (the finished ones, once one is or the timeout
+passed), ``kill(future)`` (stop that one trial), ``over_memory()`` (trials
+over their memory limit) and ``close()``. The driver only waits through
+``wait``, so that a simulated executor can run on a virtual clock.
 
 ``ProcessExecutor.close()`` stops its worker processes, so that nothing is
 left running after a fit. Inside a :func:`reuse_workers` block, idle workers
@@ -18,7 +19,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +41,8 @@ class Executor(Protocol):
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]: ...
 
+    def wait(self, futures: list[Future[Any]], timeout: float) -> set[Future[Any]]: ...
+
     def kill(self, future: Future[Any]) -> None: ...
 
     def over_memory(self) -> list[Future[Any]]: ...
@@ -51,10 +54,17 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def wait_first(futures: list[Future[Any]], timeout: float) -> set[Future[Any]]:
+    """The finished futures, once one is or ``timeout`` seconds have passed."""
+    done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+    return done
+
+
 class SerialExecutor:
     """Runs each trial in the calling process when submitted (no limits)."""
 
     n_workers = 1
+    wait = staticmethod(wait_first)
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -197,6 +207,8 @@ class ProcessExecutor:
         Resident memory one worker may use; see :meth:`over_memory`.
     """
 
+    wait = staticmethod(wait_first)
+
     def __init__(self, n_workers: int, memory_limit_mb: float | None = None) -> None:
         self.n_workers = n_workers
         self.memory_limit_mb = memory_limit_mb
@@ -315,6 +327,8 @@ class DaskExecutor:
         Scheduler address, e.g. ``"tcp://10.0.0.5:8786"``, or a connected
         client (which is left open at the end: it is the caller's).
     """
+
+    wait = staticmethod(wait_first)
 
     def __init__(self, cluster: Any) -> None:
         from distributed import Client

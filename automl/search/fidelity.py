@@ -75,7 +75,9 @@ class HalvingWhenDear:
     full : Optimizer
         Proposes full-budget trials.
     make_halving : callable
-        Returns the successive-halving optimiser (called at most once).
+        Returns the successive-halving optimiser (called at most once), given
+        the results so far (dicts with ``config``, ``seed``, ``budget``,
+        ``loss``, ``status``, ``seconds``), which it is then told.
     seconds_left : callable
         Seconds the search has left.
     n_workers : int
@@ -84,7 +86,7 @@ class HalvingWhenDear:
     def __init__(
         self,
         full: Optimizer,
-        make_halving: Callable[[], Optimizer],
+        make_halving: Callable[[list[dict[str, Any]]], Optimizer],
         seconds_left: Callable[[], float],
         n_workers: int,
     ) -> None:
@@ -176,7 +178,7 @@ class HalvingWhenDear:
         return left * self.n_workers / max(median, 1e-9) < FULL_TRIALS_WANTED
 
     def _switch(self) -> None:
-        halving = self.make_halving()
+        halving = self.make_halving(self._told)
         for told in self._told:
             budget = 1.0 if told["budget"] is None else told["budget"]
             halving.tell_known(

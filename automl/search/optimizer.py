@@ -75,6 +75,15 @@ def _quiet_smac_logger() -> None:
     smac_logger = logging.getLogger("smac")
     if smac_logger.level == logging.NOTSET:
         smac_logger.setLevel(logging.WARNING)
+    selector = logging.getLogger("smac.main.config_selector")
+    if _no_design_warning not in selector.filters:
+        selector.addFilter(_no_design_warning)
+
+
+def _no_design_warning(record: logging.LogRecord) -> bool:
+    """Drop SMAC's warning for an empty initial design: an optimiser started
+    after others (the halving of the auto policy) is told its results instead."""
+    return "No initial configurations were sampled" not in record.getMessage()
 
 
 def _intensifier(scenario: Scenario, fidelity: Fidelity) -> Any:

@@ -55,11 +55,34 @@ def test_same_seed_gives_the_same_proposals() -> None:
     assert [r.config for r in first] == [r.config for r in second]
 
 
-def test_search_stops_at_its_deadline() -> None:
-    start = time.time()
-    records = _search(quadratic, SerialExecutor(), _settings(time_limit=3))
-    assert time.time() - start < 4.5
-    assert len(records) > 3
+class TickingClock:
+    """A virtual clock that trials move forward by their own duration."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_search_stops_at_its_deadline_on_the_clock_it_is_given() -> None:
+    clock = TickingClock()
+
+    def half_second_trial(**kwargs):
+        clock.now += 0.5
+        return quadratic(**kwargs)
+
+    settings = SearchSettings(
+        deadline=Deadline.starting_now(3.0, clock=clock),
+        max_trials=None,
+        per_trial_limit=None,
+        crash_loss=10.0,
+    )
+    records = _search(half_second_trial, SerialExecutor(), settings)
+    # Six trials of 0.5 s fill the 3 s; none starts once too little is left.
+    assert len(records) == 6
+    assert [r.duration for r in records] == [0.5] * 6
+    assert records[-1].started + records[-1].duration == pytest.approx(3.0)
 
 
 @pytest.mark.slow

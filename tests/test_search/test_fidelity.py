@@ -38,7 +38,7 @@ def _policy(clock: Clock, n_workers: int = 1) -> HalvingWhenDear:
         return SMACOptimizer(_space(), seed=0, fidelity=fidelity)
 
     halving = Fidelity("successive_halving", MIN_BUDGET)
-    return HalvingWhenDear(make(FULL), lambda: make(halving), clock, n_workers)
+    return HalvingWhenDear(make(FULL), lambda told: make(halving), clock, n_workers)
 
 
 def _run(policy: HalvingWhenDear, n_trials: int, seconds: float) -> list:
