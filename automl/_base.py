@@ -60,6 +60,11 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "refit_full": ["boolean"],
     "max_ensemble_members": [Interval(Integral, 1, None, closed="left"), None],
     "infer_limit": [Interval(Real, 0, None, closed="neither"), None],
+    "decision_threshold": [
+        StrOptions({"auto"}),
+        Interval(Real, 0, 1, closed="neither"),
+        None,
+    ],
     "verbose": [Interval(Integral, 0, None, closed="left")],
     "output_dir": [str, os.PathLike, None],
 }
@@ -93,6 +98,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         refit_full: bool = False,
         max_ensemble_members: int | None = None,
         infer_limit: float | None = None,
+        decision_threshold: float | Literal["auto"] | None = "auto",
         verbose: int = 0,
         output_dir: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -114,6 +120,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.refit_full = refit_full
         self.max_ensemble_members = max_ensemble_members
         self.infer_limit = infer_limit
+        self.decision_threshold = decision_threshold
         self.verbose = verbose
         self.output_dir = output_dir
 
@@ -167,6 +174,15 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.fit_time_ = deadline.elapsed()
         return self
 
+    def _check_decision_threshold(self, task: Task) -> None:
+        threshold = self.decision_threshold
+        if isinstance(threshold, Real) and task != "binary":
+            raise ValueError(
+                f"decision_threshold={threshold} is a threshold on the positive "
+                f"class's probability, for binary targets; this one is {task}. "
+                'Use decision_threshold="auto" (or None for the most probable class).'
+            )
+
     def _check_budget_params(self) -> None:
         if self.time_limit is None and self.max_trials is None:
             raise ValueError(
@@ -184,6 +200,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         )
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
+        self._check_decision_threshold(task)
         prepared = prepare(
             X_frame, y_encoded, task, self._planned_params(), self._machine(), name=name
         )
@@ -221,6 +238,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             dask_cluster=self._dask_cluster(),
             max_ensemble_members=self.max_ensemble_members,
             infer_limit=self.infer_limit,
+            decision_threshold=self.decision_threshold,
             make_optimizer=type(self)._make_optimizer,
         )
 

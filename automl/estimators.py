@@ -99,6 +99,16 @@ _PARAMETERS = """
         stacking; ``ensemble_info_["decision"]`` says whether it was met.
         With ``refit_full=True`` this is the fast-inference option (see the
         README for measured speed-ups).
+    decision_threshold : "auto", float or None, default="auto"
+        Classifiers: "auto" fits a temperature to the final model's
+        out-of-fold probabilities when that improves a probability metric
+        (log loss), and for a metric on labels (accuracy, balanced accuracy,
+        F1, a scorer on ``predict``) tunes the binary decision threshold, or
+        weighs multiclass probabilities by 1 / class prior, when a
+        cross-fitted check on those rows says it helps. A float in (0, 1) is
+        the binary threshold on the positive class's probability; None
+        predicts the most probable class. ``ensemble_info_["calibration"]``
+        says what was kept. Ignored by regressors.
     verbose : int, default=0
         What ``fit`` shows: 0 nothing (as scikit-learn estimators, so that
         ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` stay quiet), 1 a
@@ -226,7 +236,8 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
         return predict_pipeline(self.model_, X_typed, self.task_, len(self.classes_))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted class labels (the most probable class).
+        """Predicted class labels: the most probable class, or the decision
+        rule fitted for a label metric (see ``decision_threshold``).
 
         Parameters
         ----------
@@ -237,7 +248,10 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
         ndarray of shape (n_samples,)
         """
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        calibration = getattr(self.model_, "calibration", None)
+        if calibration is None:  # a single refitted trial, or the fallback
+            return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[calibration.labels(proba)]
 
 
 class AutoRegressor(RegressorMixin, BaseAuto):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -111,6 +111,8 @@ class RunOptions:
         A Dask address or client; None runs local worker processes.
     max_ensemble_members : int or None
     infer_limit : float or None
+    decision_threshold : float, "auto" or None
+        See :func:`~automl.ensemble.build_ensemble`.
     make_optimizer : callable, default=smac_optimizer
         See :data:`OptimizerFactory`.
     """
@@ -124,6 +126,7 @@ class RunOptions:
     dask_cluster: Any
     max_ensemble_members: int | None
     infer_limit: float | None
+    decision_threshold: float | Literal["auto"] | None = "auto"
     make_optimizer: OptimizerFactory = smac_optimizer
 
 
@@ -428,6 +431,7 @@ class _Run:
                 refit_full=self.plan.reserve.refit_full,
                 max_members=self.options.max_ensemble_members,
                 infer_limit=self.options.infer_limit,
+                decision_threshold=self.options.decision_threshold,
             )
         except Exception as exc:  # the single best model is refitted instead
             logger.warning("Building the ensemble failed: %s", exc)
@@ -533,6 +537,7 @@ def ensemble_info(ensemble: FittedEnsemble) -> dict[str, Any]:
         "fit_seconds": ensemble.fit_seconds,
         "stage_seconds": dict(ensemble.stage_seconds),
         "stage_estimates": dict(ensemble.stage_estimates),
+        "calibration": ensemble.calibration.as_dict(),
     }
 
 

@@ -294,3 +294,21 @@ def test_docs_list_the_registered_families() -> None:
     listed = ", ".join(f"`{name}`" for name in MODELS)
     assert f"Model families to search / leave out: {listed}" in readme
     assert ", ".join(f'"{name}"' for name in MODELS) in AutoClassifier.__doc__
+
+
+def test_a_given_decision_threshold_decides_the_labels(breast_cancer) -> None:
+    X, y = breast_cancer
+    budget = {**TEST_BUDGET, "max_trials": 2, "metric": "accuracy"}
+    clf = AutoClassifier(**budget, decision_threshold=0.9).fit(X, y)
+    proba = clf.predict_proba(X)
+    expected = clf.classes_[(proba[:, 1] >= 0.9).astype(int)]
+    np.testing.assert_array_equal(clf.predict(X), expected)
+    assert clf.ensemble_info_["calibration"]["threshold"] == 0.9
+    assert "decision threshold 0.9" in clf.summary()
+
+
+def test_a_threshold_for_a_multiclass_target_is_refused(iris) -> None:
+    X, y = iris
+    clf = AutoClassifier(**TEST_BUDGET, decision_threshold=0.3)
+    with pytest.raises(ValueError, match="for binary targets; this one is multiclass"):
+        clf.fit(X, y)

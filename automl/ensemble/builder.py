@@ -55,6 +55,7 @@ from automl.ensemble.bagging import (
     load_bag,
     load_seconds,
 )
+from automl.ensemble.calibration import Calibration, calibrate
 from automl.ensemble.fitted import BaseMember, FittedEnsemble
 from automl.ensemble.selection import (
     DEFAULT_ROUNDS,
@@ -162,6 +163,7 @@ def build_ensemble(
     max_members: int | None = None,
     infer_limit: float | None = None,
     rounds: int = DEFAULT_ROUNDS,
+    decision_threshold: float | Literal["auto"] | None = "auto",
 ) -> FittedEnsemble:
     """Build the final predictor from the search's candidates (module docstring).
 
@@ -196,6 +198,12 @@ def build_ensemble(
         the fastest, and ``decision`` says so.
     rounds : int, default=25
         Rounds of greedy selection.
+    decision_threshold : float, "auto" or None, default="auto"
+        Classification: "auto" calibrates the probabilities and tunes the
+        decision rule for a label metric on the final model's OOF
+        predictions, each where it helps
+        (:func:`~automl.ensemble.calibration.calibrate`); a float is a fixed
+        binary threshold; None keeps the argmax (calibration still applies).
 
     Returns
     -------
@@ -221,6 +229,7 @@ def build_ensemble(
         max_members=max_members,
         infer_limit=infer_limit,
         rounds=rounds,
+        decision_threshold=decision_threshold,
     )
     return builder.run(_rank(candidates), stack)
 
@@ -325,9 +334,14 @@ class _Builder:
         max_members: int | None,
         infer_limit: float | None,
         rounds: int,
+        decision_threshold: float | str | None = "auto",
     ) -> None:
         self.start = time.time()
         self.data = data
+        self.metric = metric
+        self.decision_threshold = decision_threshold
+        #: The final model's OOF (or holdout) predictions, once it is chosen.
+        self.final_oof: np.ndarray | None = None
         self.settings = settings
         self.loss_fn = metric_loss(metric, data.task)
         self.y_valid = data.y[validation_indices(data.splits)]
@@ -391,12 +405,28 @@ class _Builder:
             if stacked is not None:
                 result = stacked
             self.lap("stack")
+        result.calibration = self.calibration()
         result.validation_losses = dict(self.losses)
         result.decision = "; ".join(self.notes)
         result.fit_seconds = time.time() - self.start
         result.stage_seconds = dict(self.stage_seconds)
         result.stage_estimates = dict(self.estimates)
         return result
+
+    def calibration(self) -> Calibration:
+        """Temperature and decision rule fitted on the final model's OOF."""
+        if self.data.task == "regression" or self.final_oof is None:
+            return Calibration()
+        proba = self.final_oof / self.final_oof.sum(axis=1, keepdims=True)
+        threshold = self.decision_threshold
+        return calibrate(
+            proba,
+            self.y_valid,
+            self.metric,
+            tune_decision=threshold == "auto",
+            threshold=None if isinstance(threshold, str | None) else float(threshold),
+            seed=self.seed,
+        )
 
     def lap(self, stage: str) -> None:
         """Record the seconds since the previous lap as ``stage``'s."""
@@ -599,6 +629,7 @@ class _Builder:
             for i in sorted(self.fitted)
             if selection.weights[i] > 0
         ]
+        self.final_oof = _blend([c.predictions for c in ranked], selection.weights)
         kind = "ensemble" if len(base) > 1 else "single"
         what = "full refits" if self.full else "k-fold bags" if self.kfold else "models"
         if not self.full:
@@ -643,6 +674,7 @@ class _Builder:
         member = BaseMember(
             best.name, best.trial_id, best.family, model, 1.0, best.config
         )
+        self.final_oof = np.asarray(best.predictions)
         return FittedEnsemble(
             "single",
             self.data.task,
@@ -651,6 +683,7 @@ class _Builder:
             validation_losses=dict(self.losses),
             decision="; ".join(self.notes),
             fit_seconds=time.time() - self.start,
+            calibration=self.calibration(),
         )
 
     # -- stacking ----------------------------------------------------------------
@@ -734,6 +767,7 @@ class _Builder:
             rounds=self.rounds,
         )
         self.losses["stack"] = selection.loss
+        self.final_oof = _blend([s.oof for s in stackers], selection.weights)
         self.notes.append("stack of " + ", ".join(ranked[i].name for i in bases))
         return FittedEnsemble(
             "stack",
@@ -744,6 +778,14 @@ class _Builder:
             stacker_weights=[float(w) for w in selection.weights],
             stack_inputs=list(range(len(bases))),
         )
+
+
+def _blend(predictions: Sequence[Any], weights: Any) -> np.ndarray:
+    """The weighted sum of predictions (those of weight 0 are not read)."""
+    parts = [
+        w * np.asarray(p) for p, w in zip(predictions, weights, strict=True) if w > 0
+    ]
+    return np.sum(parts, axis=0)
 
 
 def _predict_seconds(model: BaggedModel, X: Any) -> float:

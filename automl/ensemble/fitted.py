@@ -10,6 +10,7 @@ import pandas as pd
 
 from automl.data.types import Task
 from automl.ensemble.bagging import BaggedModel
+from automl.ensemble.calibration import Calibration
 from automl.ensemble.stacking import FittedStacker
 from automl.metrics import Metric
 
@@ -58,6 +59,8 @@ class FittedEnsemble:
     stage_estimates : dict
         The seconds the time plan expected of ``members``, ``stacking_check``
         and ``stack`` (before its safety factor), to compare.
+    calibration : Calibration
+        Temperature and decision rule of a classifier (identity by default).
     """
 
     kind: str
@@ -72,6 +75,7 @@ class FittedEnsemble:
     fit_seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_estimates: dict[str, float] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
 
     @property
     def members(self) -> list[dict[str, Any]]:
@@ -209,16 +213,16 @@ class FittedEnsemble:
         return total
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Class probabilities over all classes (rows sum to 1)."""
+        """Calibrated class probabilities over all classes (rows sum to 1)."""
         if self.task == "regression":
             raise AttributeError("predict_proba is not available for regression.")
-        proba = self.predict_raw(X)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return self.calibration.proba(self.predict_raw(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Values for regression, the most probable class index otherwise."""
-        raw = self.predict_raw(X)
-        return raw if self.task == "regression" else np.argmax(raw, axis=1)
+        """Values for regression, else class indices by the decision rule."""
+        if self.task == "regression":
+            return self.predict_raw(X)
+        return self.calibration.labels(self.predict_proba(X))
 
 
 def _predictor(model: BaggedModel) -> str:

@@ -129,11 +129,27 @@ def summary_text(estimator: Any) -> str:
         f"  resampling       {estimator.resampling_}",
         f"  final model      {_members_line(members)}",
     ]
+    calibration = _calibration_line(getattr(estimator, "ensemble_info_", {}))
+    if calibration:
+        lines.append(f"  calibration      {calibration}")
     plan = getattr(estimator, "memory_plan_", None)
     if plan is not None:
         lines.append(f"  memory           {_memory_line(plan)}")
         lines += [f"                   {note}" for note in _memory_notes(plan)]
     return "\n".join(lines)
+
+
+def _calibration_line(info: dict[str, Any]) -> str:
+    """What was kept of the temperature and the decision rule, or ""."""
+    calibration = info.get("calibration") or {}
+    kept = []
+    if calibration.get("temperature", 1.0) != 1.0:
+        kept.append(f"temperature {calibration['temperature']:.3g}")
+    if calibration.get("threshold") is not None:
+        kept.append(f"decision threshold {calibration['threshold']:.3g}")
+    if calibration.get("class_weights") is not None:
+        kept.append("class weights 1 / prior")
+    return "; ".join(kept)
 
 
 def _time_line(estimator: Any) -> str:

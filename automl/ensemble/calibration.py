@@ -1,0 +1,249 @@
+"""From the final model's probabilities to the user's predictions.
+
+Two corrections fitted on the final model's out-of-fold (OOF) predictions,
+each kept only when a cross-fitted check on those rows says it helps:
+
+* **Temperature scaling** (Guo et al., 2017): probabilities ``p`` become
+  ``p ** (1 / T)``, renormalised; one parameter, fitted by minimising the
+  log loss. It keeps every row's ranking of the classes, so it changes only
+  metrics that read probabilities (log loss, Brier); for ROC AUC or label
+  metrics it is never kept.
+* **The decision rule** for metrics on labels (accuracy, balanced accuracy,
+  F1, a scorer on ``predict``): for a binary target the threshold on the
+  positive class's probability that maximises the metric, for multiclass
+  targets class weights ``1 / prior`` (argmax of ``p_k / prior_k``, the Bayes
+  rule for balanced accuracy) when they help.
+
+The check: the rows are split in two halves (stratified by class); the
+correction is fitted on each half and scored on the other, and it is kept
+only if that cross-fitted loss beats the uncorrected loss on the same rows.
+The kept correction is then fitted on all rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from automl.metrics import Metric
+
+_EPS = 1e-12
+#: Candidate thresholds: at most this many quantiles of the OOF probabilities.
+N_THRESHOLDS = 256
+#: A correction must lower the cross-fitted loss by more than this share.
+MIN_GAIN = 1e-4
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Temperature and decision rule of a classifier's final model.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        Probabilities become ``p ** (1 / temperature)``, renormalised.
+    threshold : float or None, default=None
+        Binary: class 1 when its probability is at least this; None: argmax.
+    class_weights : tuple of float or None, default=None
+        Multiclass: the label is the argmax of ``p * class_weights``.
+    notes : tuple of str
+        What was tried and kept, for ``ensemble_info_``.
+    """
+
+    temperature: float = 1.0
+    threshold: float | None = None
+    class_weights: tuple[float, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+    def proba(self, proba: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities (rows sum to 1)."""
+        if self.temperature == 1.0:
+            return proba / proba.sum(axis=1, keepdims=True)
+        return _scaled(proba, self.temperature)
+
+    def labels(self, proba: np.ndarray) -> np.ndarray:
+        """Class indices from (calibrated) probabilities, by the decision rule."""
+        if self.threshold is not None:
+            return (proba[:, 1] >= self.threshold).astype(np.int64)
+        if self.class_weights is not None:
+            return np.argmax(proba * np.asarray(self.class_weights), axis=1)
+        return np.argmax(proba, axis=1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "threshold": self.threshold,
+            "class_weights": None
+            if self.class_weights is None
+            else list(self.class_weights),
+            "notes": list(self.notes),
+        }
+
+
+def calibrate(
+    oof: np.ndarray,
+    y: np.ndarray,
+    metric: Metric,
+    *,
+    tune_decision: bool = True,
+    threshold: float | None = None,
+    seed: int = 0,
+) -> Calibration:
+    """Fit the corrections that help on the OOF predictions (module docstring).
+
+    Parameters
+    ----------
+    oof : ndarray of shape (n, n_classes)
+        The final model's out-of-fold class probabilities.
+    y : ndarray of shape (n,)
+        Class indices.
+    metric : Metric
+        The user's metric.
+    tune_decision : bool, default=True
+        Tune the decision rule for a label metric.
+    threshold : float or None, default=None
+        A fixed binary threshold chosen by the user (no tuning).
+    seed : int, default=0
+        Seed of the check's split.
+
+    Returns
+    -------
+    Calibration
+    """
+    halves = _halves(y, seed)
+    notes: list[str] = []
+    temperature = _temperature(oof, y, metric, halves, notes)
+    calibrated = _scaled(oof, temperature)
+    if threshold is not None:
+        notes.append(f"decision threshold {threshold:g} (given)")
+        return Calibration(temperature, threshold, None, tuple(notes))
+    if not tune_decision or metric.needs != "label":
+        return Calibration(temperature, None, None, tuple(notes))
+    if calibrated.shape[1] == 2:
+        tuned = _binary_threshold(calibrated, y, metric, halves, notes)
+        return Calibration(temperature, tuned, None, tuple(notes))
+    weights = _class_weights(calibrated, y, metric, notes)
+    return Calibration(temperature, None, weights, tuple(notes))
+
+
+def _temperature(
+    oof: np.ndarray,
+    y: np.ndarray,
+    metric: Metric,
+    halves: tuple[np.ndarray, np.ndarray],
+    notes: list[str],
+) -> float:
+    if metric.needs != "proba":
+        return 1.0
+
+    def loss(rows: np.ndarray, temperature: float) -> float:
+        return metric.loss(y[rows], _scaled(oof[rows], temperature))
+
+    crossed = [(b, _fit_temperature(oof[a], y[a])) for a, b in (halves, halves[::-1])]
+    both = np.concatenate(halves)
+    before = metric.loss(y[both], _scaled(oof[both], 1.0))
+    after = _weighted([(len(b), loss(b, t)) for b, t in crossed])
+    temperature = _fit_temperature(oof, y)
+    if not _helps(before, after):
+        notes.append(
+            f"temperature scaling not kept (cross-fitted {after:.5g} vs {before:.5g})"
+        )
+        return 1.0
+    notes.append(
+        f"temperature {temperature:.3g} (cross-fitted {after:.5g} vs {before:.5g})"
+    )
+    return temperature
+
+
+def _fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising the log loss of ``proba ** (1 / T)``."""
+    logp = np.log(np.clip(proba, _EPS, 1.0))
+
+    def log_loss(log_t: float) -> float:
+        scaled = logp / np.exp(log_t)
+        scaled -= scaled.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(scaled).sum(axis=1))
+        return float(np.mean(log_norm - scaled[np.arange(len(y)), y]))
+
+    result = minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _binary_threshold(
+    proba: np.ndarray,
+    y: np.ndarray,
+    metric: Metric,
+    halves: tuple[np.ndarray, np.ndarray],
+    notes: list[str],
+) -> float | None:
+    def best(rows: np.ndarray) -> float:
+        candidates = np.unique(
+            np.quantile(proba[rows, 1], np.linspace(0, 1, N_THRESHOLDS))
+        )
+        losses = [_threshold_loss(proba[rows], y[rows], metric, t) for t in candidates]
+        return float(candidates[int(np.argmin(losses))])
+
+    both = np.concatenate(halves)
+    before = metric.loss(y[both], np.argmax(proba[both], axis=1))
+    after = _weighted(
+        [
+            (len(b), _threshold_loss(proba[b], y[b], metric, best(a)))
+            for a, b in (halves, halves[::-1])
+        ]
+    )
+    if not _helps(before, after):
+        notes.append(f"threshold 0.5 kept (tuned {after:.5g} vs {before:.5g})")
+        return None
+    threshold = best(both)
+    notes.append(f"decision threshold {threshold:.3g} ({after:.5g} vs {before:.5g})")
+    return threshold
+
+
+def _threshold_loss(
+    proba: np.ndarray, y: np.ndarray, metric: Metric, threshold: float
+) -> float:
+    return metric.loss(y, (proba[:, 1] >= threshold).astype(np.int64))
+
+
+def _class_weights(
+    proba: np.ndarray, y: np.ndarray, metric: Metric, notes: list[str]
+) -> tuple[float, ...] | None:
+    prior = np.bincount(y, minlength=proba.shape[1]) / len(y)
+    weights = 1.0 / np.maximum(prior, 1.0 / len(y))
+    before = metric.loss(y, np.argmax(proba, axis=1))
+    after = metric.loss(y, np.argmax(proba * weights, axis=1))
+    if not _helps(before, after):
+        notes.append(f"class weights 1/prior not kept ({after:.5g} vs {before:.5g})")
+        return None
+    notes.append(f"class weights 1/prior ({after:.5g} vs {before:.5g})")
+    return tuple(float(w) for w in weights / weights.max())
+
+
+def _scaled(proba: np.ndarray, temperature: float) -> np.ndarray:
+    logp = np.log(np.clip(proba, _EPS, 1.0)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    scaled = np.exp(logp)
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def _halves(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of the rows, each class split evenly between them."""
+    rng = np.random.RandomState(seed)
+    first, second = [], []
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        first.append(rows[: len(rows) // 2])
+        second.append(rows[len(rows) // 2 :])
+    return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
+
+
+def _weighted(parts: list[tuple[int, float]]) -> float:
+    total = sum(n for n, _ in parts)
+    return sum(n * loss for n, loss in parts) / max(total, 1)
+
+
+def _helps(before: float, after: float) -> bool:
+    return after < before - MIN_GAIN * max(abs(before), 1e-12)

@@ -1,0 +1,119 @@
+"""Temperature scaling and decision rules on real out-of-fold predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.ensemble.calibration import Calibration, calibrate
+from automl.metrics import get_metric
+from tests.test_ensemble.problems import Problem
+
+
+def _oof(problem: Problem, family: str = "lightgbm") -> np.ndarray:
+    candidate = next(c for c in problem.candidates if c.family == family)
+    proba = np.asarray(candidate.predictions, dtype=float)
+    return np.clip(proba, 1e-6, 1.0)
+
+
+def _sharpened(proba: np.ndarray, power: float) -> np.ndarray:
+    sharp = proba**power
+    return sharp / sharp.sum(axis=1, keepdims=True)
+
+
+def test_an_overconfident_model_gets_a_temperature_that_lowers_log_loss(
+    binary_problem: Problem,
+) -> None:
+    y = binary_problem.data.y
+    metric = get_metric("log_loss", "binary")
+    overconfident = _sharpened(_oof(binary_problem, "knn"), 4.0)
+    calibration = calibrate(overconfident, y, metric)
+    assert calibration.temperature > 1.5  # softens what was sharpened
+    before = metric.loss(y, overconfident)
+    assert metric.loss(y, calibration.proba(overconfident)) < before
+    assert "temperature" in calibration.notes[0]
+    # Rankings are kept: the labels do not move.
+    np.testing.assert_array_equal(
+        calibration.labels(calibration.proba(overconfident)),
+        np.argmax(overconfident, axis=1),
+    )
+
+
+def test_ranking_metrics_never_keep_a_temperature(binary_problem: Problem) -> None:
+    y = binary_problem.data.y
+    overconfident = _sharpened(_oof(binary_problem, "knn"), 4.0)
+    calibration = calibrate(overconfident, y, get_metric("roc_auc", "binary"))
+    assert calibration.temperature == 1.0
+    assert "not kept" in calibration.notes[0]
+
+
+def test_a_skewed_binary_model_gets_the_threshold_that_helps_accuracy(
+    binary_problem: Problem,
+) -> None:
+    y = binary_problem.data.y
+    metric = get_metric("accuracy", "binary")
+    proba = _oof(binary_problem)
+    skewed = np.column_stack([proba[:, 0] ** 0.2, proba[:, 1] ** 5])
+    skewed /= skewed.sum(axis=1, keepdims=True)  # class 1 under-predicted
+    calibration = calibrate(skewed, y, metric)
+    assert calibration.threshold is not None and calibration.threshold < 0.5
+    tuned = metric.loss(y, calibration.labels(calibration.proba(skewed)))
+    assert tuned < metric.loss(y, np.argmax(skewed, axis=1))
+
+
+def test_a_well_placed_threshold_is_left_alone(binary_problem: Problem) -> None:
+    calibration = calibrate(
+        _oof(binary_problem), binary_problem.data.y, get_metric("accuracy", "binary")
+    )
+    # LightGBM's own OOF probabilities on breast cancer: 0.5 is about right.
+    if calibration.threshold is not None:
+        assert 0.05 < calibration.threshold < 0.95
+
+
+def test_a_given_threshold_is_used_as_is(binary_problem: Problem) -> None:
+    proba = _oof(binary_problem)
+    metric = get_metric("accuracy", "binary")
+    calibration = calibrate(proba, binary_problem.data.y, metric, threshold=0.9)
+    assert calibration.threshold == 0.9
+    np.testing.assert_array_equal(
+        calibration.labels(proba), (proba[:, 1] >= 0.9).astype(int)
+    )
+
+
+def test_minority_classes_get_weights_for_balanced_accuracy(
+    multiclass_problem: Problem,
+) -> None:
+    proba = _oof(multiclass_problem, "linear")  # soft probabilities
+    y = multiclass_problem.data.y
+    # Keep few rows of class 2 and make the model shy of predicting it.
+    keep = np.flatnonzero((y != 2) | (np.cumsum(y == 2) <= 8))
+    proba, y = proba[keep], y[keep]
+    shy = proba * np.array([1.0, 1.0, 0.05])
+    shy /= shy.sum(axis=1, keepdims=True)
+    metric = get_metric("balanced_accuracy", "multiclass")
+    calibration = calibrate(shy, y, metric)
+    assert calibration.class_weights is not None
+    assert np.argmax(calibration.class_weights) == 2  # the rarest class
+    weighted = metric.loss(y, calibration.labels(shy))
+    assert weighted < metric.loss(y, np.argmax(shy, axis=1))
+
+
+def test_identity_changes_nothing() -> None:
+    proba = np.array([[0.2, 0.8], [0.6, 0.4]])
+    identity = Calibration()
+    np.testing.assert_allclose(identity.proba(proba), proba)
+    np.testing.assert_array_equal(identity.labels(proba), [1, 0])
+    assert identity.as_dict()["temperature"] == 1.0
+
+
+@pytest.mark.parametrize("power", [0.25, 4.0])
+def test_fitted_temperature_undoes_a_known_one(
+    binary_problem: Problem, power: float
+) -> None:
+    # p ** power is temperature 1 / power away from p: the fit finds about it.
+    proba = _sharpened(_oof(binary_problem, "linear"), power)
+    calibration = calibrate(
+        proba, binary_problem.data.y, get_metric("log_loss", "binary")
+    )
+    expected = power  # undoing p ** power needs (p ** power) ** (1 / power)
+    assert calibration.temperature == pytest.approx(expected, rel=0.5)
