@@ -74,6 +74,23 @@ def make_splits(kind: Resampling, y: np.ndarray, task: Task, seed: int) -> list[
     return [(np.sort(train), np.sort(valid))]
 
 
+def halves_of(y: np.ndarray, task: Task, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of the positions of ``y``, each class split evenly between
+    them (for classification), sorted; for checks that fit on one half and
+    score on the other."""
+    rng = np.random.RandomState(seed)
+    if task == "regression":
+        groups = [np.arange(len(y))]
+    else:
+        groups = [np.flatnonzero(y == label) for label in np.unique(y)]
+    first, second = [], []
+    for rows in groups:
+        shuffled = rng.permutation(rows)
+        first.append(shuffled[: len(shuffled) // 2])
+        second.append(shuffled[len(shuffled) // 2 :])
+    return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
+
+
 def validation_indices(splits: list[Split]) -> np.ndarray:
     """Rows that receive a validation prediction (all rows for CV), in order."""
     return np.sort(np.concatenate([valid for _, valid in splits]))

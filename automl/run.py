@@ -30,8 +30,16 @@ from automl.ensemble import (
     CandidatePool,
     FittedEnsemble,
     build_ensemble,
+    has_diverged,
 )
-from automl.evaluation import TrialData, TrialResult, TrialSettings, evaluate, refit
+from automl.evaluation import (
+    TrialData,
+    TrialResult,
+    TrialSettings,
+    evaluate,
+    predict_pipeline,
+    refit,
+)
 from automl.exceptions import FallbackModelWarning
 from automl.limits import KILL_GRACE_SECONDS, Deadline
 from automl.memory import WORKER_BASE_MB
@@ -463,12 +471,30 @@ class _Run:
             None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
         )
         try:
-            return future.result(timeout=timeout)
+            model = future.result(timeout=timeout)
         except Exception as exc:
             logger.warning("Refitting trial %d failed: %s", record.trial_id, exc)
             if not future.done():
                 self.executor.kill(future)
             return None
+        if self._diverged(model, record):
+            logger.warning(
+                "The refit of trial %d on all rows did far worse on its validation "
+                "rows than the trial; trying the next best.",
+                record.trial_id,
+            )
+            return None
+        return model
+
+    def _diverged(self, model: Any, record: TrialRecord) -> bool:
+        """The ensemble members' check (``has_diverged``) on a single refit."""
+        data = self.data
+        rows = validation_indices(data.splits)
+        predictions = predict_pipeline(
+            model, data.X.iloc[rows], data.task, data.n_classes
+        )
+        loss = score_predictions(self.plan.metric, data.y[rows], predictions, data.task)
+        return has_diverged(loss, record.loss)
 
     # -- the result ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from automl.ensemble.builder import (
     Candidate,
     build_ensemble,
     diverse_bases,
+    has_diverged,
     reserve_seconds,
 )
 from automl.ensemble.fitted import BaseMember, FittedEnsemble
@@ -49,6 +50,7 @@ __all__ = [
     "fit_bag",
     "fit_stackers",
     "greedy_ensemble_selection",
+    "has_diverged",
     "metric_loss",
     "reserve_seconds",
 ]

@@ -66,7 +66,7 @@ from automl.ensemble.selection import (
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
 from automl.evaluation import TrialData, TrialSettings
 from automl.metrics import Metric
-from automl.resampling import validation_indices
+from automl.resampling import halves_of, validation_indices
 
 logger = logging.getLogger("automl")
 
@@ -82,6 +82,9 @@ DIVERGENCE_TOLERANCE = 0.01
 MAX_CANDIDATES = 50
 #: Base configurations of the stack (best of each family first).
 N_STACK_BASES = 5
+#: Up to this many OOF rows, the selection is checked on held-out halves
+#: against the best single model (:meth:`_Builder.selection_holds`).
+CHECKED_SELECTION_ROWS = 5_000
 #: Batch size (rows drawn from the training rows) at which ``infer_limit`` is
 #: measured, as AutoGluon's ``infer_limit_batch_size``. A member whose time on
 #: a tenth of it says the clock cannot afford the whole is timed on that tenth
@@ -302,6 +305,13 @@ def _duration(candidate: Candidate) -> float:
     return candidate.duration if candidate.duration is not None else 1.0
 
 
+def has_diverged(refit_loss: float, trial_loss: float) -> bool:
+    """Whether a refit on all rows broke on the validation rows of its trial:
+    its loss there (rows it trained on) exceeds the trial's (rows it had not
+    seen) by more than the trial's loss, or :data:`DIVERGENCE_TOLERANCE`."""
+    return refit_loss > trial_loss + max(abs(trial_loss), DIVERGENCE_TOLERANCE)
+
+
 def stacker_estimate(base_durations: Sequence[float]) -> float:
     """Seconds to fit the stackers as bags: two small models, each about as
     costly as the median base model's bag on the same rows."""
@@ -389,6 +399,10 @@ class _Builder:
         preds = [c.predictions for c in ranked]
         self.losses["best_single"] = self.loss_fn(self.y_valid, preds[0])
         selection = self.select(preds)
+        if len(self.y_valid) <= CHECKED_SELECTION_ROWS and not self.selection_holds(
+            preds
+        ):
+            selection = self.select(preds, allowed=[0])
         self.losses["ensemble"] = selection.loss
         self.lap("selection")
         members = self.plan_members(ranked, selection)
@@ -451,6 +465,37 @@ class _Builder:
         return EnsembleSelection(
             weights, [idx[i] for i in sub.indices], sub.trajectory, sub.loss
         )
+
+    def selection_holds(self, preds: Sequence[np.ndarray]) -> bool:
+        """Whether ensemble selection beats the best single model on rows it
+        did not see: weights (and the best single candidate) chosen on one
+        half of the OOF rows are scored on the other, both ways. On small
+        tables the selection can fit the noise of its own rows."""
+        halves = halves_of(self.y_valid, self.data.task, self.seed)
+        ensemble, single = [], []
+        for chosen_on, scored_on in (halves, halves[::-1]):
+            y_scored = self.y_valid[scored_on]
+            sub = [np.asarray(p)[chosen_on] for p in preds]
+            picked = greedy_ensemble_selection(
+                sub,
+                self.y_valid[chosen_on],
+                self.loss_fn,
+                rounds=self.rounds,
+                max_members=self.max_members,
+            )
+            blend = _blend([np.asarray(p)[scored_on] for p in preds], picked.weights)
+            ensemble.append(self.loss_fn(y_scored, blend))
+            best = int(
+                np.argmin([self.loss_fn(self.y_valid[chosen_on], p) for p in sub])
+            )
+            single.append(self.loss_fn(y_scored, np.asarray(preds[best])[scored_on]))
+        holds = float(np.mean(ensemble)) < float(np.mean(single))
+        self.notes.append(
+            f"selection check on held-out halves: ensemble {np.mean(ensemble):.5g} "
+            f"vs best single {np.mean(single):.5g} -> "
+            + ("ensemble" if holds else "best single model")
+        )
+        return holds
 
     def plan_members(
         self, ranked: list[Candidate], selection: EnsembleSelection
@@ -619,7 +664,7 @@ class _Builder:
         """
         rows = validation_indices(self.data.splits)
         loss = self.loss_fn(self.y_valid, model.predict_raw(self.data.X.iloc[rows]))
-        return loss > candidate.loss + max(abs(candidate.loss), DIVERGENCE_TOLERANCE)
+        return has_diverged(loss, candidate.loss)
 
     def ensemble(
         self, ranked: list[Candidate], selection: EnsembleSelection
@@ -671,6 +716,11 @@ class _Builder:
             self.notes.append(
                 "no member fitted in time: refitted the best single model"
             )
+            if self.diverged(model, best):  # nothing else left: say so
+                self.notes.append(
+                    "warning: that refit did far worse on the validation rows "
+                    "than its trial"
+                )
         member = BaseMember(
             best.name, best.trial_id, best.family, model, 1.0, best.config
         )

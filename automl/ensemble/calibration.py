@@ -29,6 +29,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from automl.metrics import Metric
+from automl.resampling import halves_of
 
 _EPS = 1e-12
 #: Candidate thresholds: at most this many quantiles of the OOF probabilities.
@@ -113,7 +114,7 @@ def calibrate(
     -------
     Calibration
     """
-    halves = _halves(y, seed)
+    halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
     temperature = _temperature(oof, y, metric, halves, notes)
     calibrated = _scaled(oof, temperature)
@@ -227,17 +228,6 @@ def _scaled(proba: np.ndarray, temperature: float) -> np.ndarray:
     logp -= logp.max(axis=1, keepdims=True)
     scaled = np.exp(logp)
     return scaled / scaled.sum(axis=1, keepdims=True)
-
-
-def _halves(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two halves of the rows, each class split evenly between them."""
-    rng = np.random.RandomState(seed)
-    first, second = [], []
-    for label in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == label))
-        first.append(rows[: len(rows) // 2])
-        second.append(rows[len(rows) // 2 :])
-    return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
 
 
 def _weighted(parts: list[tuple[int, float]]) -> float:

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 #: Prior tasks whose best configuration joins the initial design.
 N_NEIGHBOURS = 5
+#: Families whose default configuration every fit evaluates early, after the
+#: first :data:`STRONG_DEFAULTS_AFTER` warm-start configurations.
+STRONG_DEFAULTS = ("random_forest", "extra_trees", "linear")
+STRONG_DEFAULTS_AFTER = 4
 
 #: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task`` or
 #: ``default``.
@@ -72,8 +76,9 @@ def initial_design(
         The portfolio's members with the best configuration of each of the
         ``N_NEIGHBOURS`` nearest prior tasks of the same kind interleaved
         (one after each of the first members: a task close to this one is
-        worth trying early), then family defaults if fewer configurations
-        than families came out.
+        worth trying early), the defaults of :data:`STRONG_DEFAULTS` after
+        the first four, then family defaults if fewer configurations than
+        families came out.
     """
     defaults = family_defaults(space)
     seeds: list[Seed] = []
@@ -84,10 +89,21 @@ def initial_design(
             _portfolio(space, metadata, members, defaults),
             _nearest(space, metadata, X, y, task, columns),
         )
-    seeds = _unique(seeds)
+    seeds = _with_strong_defaults(_unique(seeds), defaults)
     if len(seeds) < len(defaults):
         seeds = _unique(seeds + [("default", c) for c in defaults.values()])
     return seeds
+
+
+def _with_strong_defaults(
+    seeds: list[Seed], defaults: dict[str, dict[str, Any]]
+) -> list[Seed]:
+    """The defaults of :data:`STRONG_DEFAULTS` among the first seeds: strong
+    and cheap on small tables (a default random forest beat every AutoML
+    system on one), so every fit evaluates them and the ensemble has them."""
+    strong = [("default", defaults[f]) for f in STRONG_DEFAULTS if f in defaults]
+    head, tail = seeds[:STRONG_DEFAULTS_AFTER], seeds[STRONG_DEFAULTS_AFTER:]
+    return _unique(head + strong + tail)
 
 
 def _warn_if_stale(metadata: dict[str, Any]) -> None:

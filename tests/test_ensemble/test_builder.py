@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from automl.ensemble import Candidate, build_ensemble, reserve_seconds
+from automl.ensemble import Candidate, build_ensemble, has_diverged, reserve_seconds
+from automl.ensemble import builder as builder_module
 from automl.ensemble.bagging import BaggedModel
 from automl.ensemble.builder import _Builder
 from automl.ensemble.fitted import FittedEnsemble
@@ -173,6 +174,46 @@ def test_max_members(binary_problem: Problem) -> None:
     assert ensemble.members[0]["weight"] == pytest.approx(1.0)
 
 
+@pytest.fixture
+def no_selection_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ensembles of several members, whatever the held-out selection check
+    would say on these small problems."""
+    monkeypatch.setattr(builder_module, "CHECKED_SELECTION_ROWS", 0)
+
+
+def test_the_selection_check_keeps_what_wins_on_held_out_halves(
+    binary_problem: Problem, regression_problem: Problem
+) -> None:
+    for problem in (binary_problem, regression_problem):
+        ensemble = build_ensemble(
+            problem.candidates, problem.data, problem.metric, stack=False
+        )
+        note = next(n for n in ensemble.decision.split("; ") if "selection check" in n)
+        ensemble_loss, single_loss = (
+            float(word) for word in note.replace(" ->", "").split() if _is_number(word)
+        )
+        if ensemble_loss < single_loss:
+            assert note.endswith("-> ensemble")
+        else:
+            assert note.endswith("-> best single model")
+            assert ensemble.kind == "single"
+            assert (
+                ensemble.base[0].trial_id
+                == problem.candidates[
+                    int(np.argmin([c.loss for c in problem.candidates]))
+                ].trial_id
+            )
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.usefixtures("no_selection_check")
 def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
     problem = binary_problem
     free = build_ensemble(
@@ -201,6 +242,7 @@ def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
     assert impossible.members[0]["trial_id"] in {m["trial_id"] for m in free.members}
 
 
+@pytest.mark.usefixtures("no_selection_check")
 def test_infer_limit_drops_a_slow_best_member(
     binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,3 +315,10 @@ def test_members_too_slow_for_the_deadline_are_dropped(
     kept = [m["trial_id"] for m in ensemble.members]
     assert slow not in kept and len(kept) >= 2
     assert sum(m["weight"] for m in ensemble.members) == pytest.approx(1.0)
+
+
+def test_a_refit_diverges_when_far_worse_on_the_rows_it_trained_on() -> None:
+    assert not has_diverged(refit_loss=0.05, trial_loss=0.10)  # better: fine
+    assert not has_diverged(refit_loss=0.19, trial_loss=0.10)  # within the loss
+    assert has_diverged(refit_loss=0.21, trial_loss=0.10)
+    assert has_diverged(refit_loss=0.02, trial_loss=0.0)  # past the tolerance

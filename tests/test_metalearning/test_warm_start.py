@@ -20,7 +20,7 @@ from automl.metalearning.metadata import (
     compile_metadata,
     load_metadata,
 )
-from automl.metalearning.warm_start import initial_design
+from automl.metalearning.warm_start import STRONG_DEFAULTS, initial_design
 from automl.space import build_space, select_models
 from tests.test_benchmarks.conftest import binary_frame, regression_frame, write_index
 
@@ -177,6 +177,11 @@ def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
     design = initial_design(space, metadata, data.X, data.y, "binary", data.columns)
     origins = [origin for origin, _ in design]
     assert origins[:2] == ["portfolio", "nearest-task"]  # tried early, not last
+    # The strong simple defaults are always among the first configurations.
+    early = {c["model"] for o, c in design[:7] if o == "default"} | {
+        c["model"] for _, c in design[:4]
+    }
+    assert set(STRONG_DEFAULTS) & set(MODELS.split(",")) <= early
     rates = {
         c.get("model:lightgbm:learning_rate") for o, c in design if o == "nearest-task"
     }
