@@ -56,7 +56,7 @@ from automl.ensemble.bagging import (
     load_seconds,
 )
 from automl.ensemble.calibration import Calibration, calibrate
-from automl.ensemble.fitted import BaseMember, FittedEnsemble
+from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import (
     DEFAULT_ROUNDS,
     EnsembleSelection,
@@ -82,6 +82,10 @@ DIVERGENCE_TOLERANCE = 0.01
 MAX_CANDIDATES = 50
 #: Base configurations of the stack (best of each family first).
 N_STACK_BASES = 5
+#: Regression ensembles clip each member to within this many times its OOF
+#: root mean squared error of the members' weighted median, row by row
+#: (``FittedEnsemble.guard``); on the OOF rows it almost never binds.
+REGRESSION_GUARD = 3.0
 #: Up to this many OOF rows, the selection is checked on held-out halves
 #: against the best single model (:meth:`_Builder.selection_holds`).
 CHECKED_SELECTION_ROWS = 5_000
@@ -681,12 +685,41 @@ class _Builder:
             reused = sum(m.name in self.reused for m in base)
             what += f" ({reused} kept from their trials, {len(base) - reused} refitted)"
         self.notes.append(f"{kind} of {len(base)} {what}")
-        return FittedEnsemble(kind, self.data.task, self.data.n_classes, base)
+        guard = self.regression_guard(ranked, selection)
+        return FittedEnsemble(
+            kind, self.data.task, self.data.n_classes, base, guard=guard
+        )
+
+    def regression_guard(
+        self, ranked: list[Candidate], selection: EnsembleSelection
+    ) -> float | None:
+        """:data:`REGRESSION_GUARD` for a regression ensemble, unless clipping
+        its members on the OOF rows would have made it worse there."""
+        weighted = [i for i in range(len(ranked)) if selection.weights[i] > 0]
+        if self.data.task != "regression" or len(weighted) < 2:
+            return None
+        values = np.column_stack([np.asarray(ranked[i].predictions) for i in weighted])
+        weights = selection.weights[weighted]
+        scales = np.sqrt(np.mean((values - self.y_valid[:, None]) ** 2, axis=0))
+        clipped = guard_predictions(values, weights, scales, REGRESSION_GUARD)
+        plain = self.loss_fn(self.y_valid, values @ weights)
+        guarded = self.loss_fn(self.y_valid, clipped @ weights)
+        binds = float(np.mean(np.any(clipped != values, axis=1)))
+        keep = guarded <= plain
+        self.notes.append(
+            f"regression guard binds on {binds:.1%} of OOF rows "
+            f"({plain:.5g} -> {guarded:.5g}): " + ("kept" if keep else "not kept")
+        )
+        return REGRESSION_GUARD if keep else None
 
     def base_member(self, ranked: list[Candidate], i: int, weight: float) -> BaseMember:
         c = ranked[i]
+        scale = None
+        if self.data.task == "regression":
+            errors = np.asarray(c.predictions) - self.y_valid
+            scale = float(np.sqrt(np.mean(errors**2)))
         return BaseMember(
-            c.name, c.trial_id, c.family, self.fitted[i], weight, c.config
+            c.name, c.trial_id, c.family, self.fitted[i], weight, c.config, scale
         )
 
     def last_resort(self, best: Candidate) -> FittedEnsemble:

@@ -25,6 +25,8 @@ class BaseMember:
     model: BaggedModel
     weight: float
     config: dict[str, Any] = field(repr=False)
+    #: Regression: the root mean squared error of its OOF predictions.
+    oof_scale: float | None = None
 
 
 @dataclass
@@ -61,6 +63,11 @@ class FittedEnsemble:
         and ``stack`` (before its safety factor), to compare.
     calibration : Calibration
         Temperature and decision rule of a classifier (identity by default).
+    guard : float or None
+        Regression: each member's prediction is clipped, row by row, to
+        within ``guard`` times its OOF error scale of the members' weighted
+        median, so that one member extrapolating far from the others (e.g. a
+        linear model on an outlying row) cannot pull the ensemble with it.
     """
 
     kind: str
@@ -76,6 +83,7 @@ class FittedEnsemble:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_estimates: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
+    guard: float | None = None
 
     @property
     def members(self) -> list[dict[str, Any]]:
@@ -198,6 +206,8 @@ class FittedEnsemble:
         if use_stack:
             needed |= set(self.stack_inputs)
         preds = {i: self.base[i].model.predict_raw(X) for i in sorted(needed)}
+        if self.task == "regression" and self.guard is not None:
+            preds = self._guarded(preds)
         total: np.ndarray | None = None
         parts = [(preds[i], m.weight) for i, m in enumerate(self.base) if m.weight > 0]
         if use_stack:
@@ -212,6 +222,19 @@ class FittedEnsemble:
         assert total is not None
         return total
 
+    def _guarded(self, preds: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """The weighted members' predictions clipped near their weighted median."""
+        weighted = [i for i, m in enumerate(self.base) if m.weight > 0]
+        if len(weighted) < 2 or self.guard is None:
+            return preds
+        clipped = guard_predictions(
+            np.column_stack([preds[i] for i in weighted]),
+            np.array([self.base[i].weight for i in weighted]),
+            np.array([self.base[i].oof_scale or np.inf for i in weighted]),
+            self.guard,
+        )
+        return {**preds, **{i: clipped[:, k] for k, i in enumerate(weighted)}}
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated class probabilities over all classes (rows sum to 1)."""
         if self.task == "regression":
@@ -223,6 +246,32 @@ class FittedEnsemble:
         if self.task == "regression":
             return self.predict_raw(X)
         return self.calibration.labels(self.predict_proba(X))
+
+
+def guard_predictions(
+    values: np.ndarray, weights: np.ndarray, scales: np.ndarray, guard: float
+) -> np.ndarray:
+    """Clip each member's predictions to within ``guard * scale`` of the
+    members' weighted median, row by row.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_rows, n_members)
+    weights : ndarray of shape (n_members,)
+    scales : ndarray of shape (n_members,)
+        Each member's error scale (its OOF root mean squared error).
+    guard : float
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_members)
+    """
+    order = np.argsort(values, axis=1)
+    cumulative = np.cumsum(weights[order], axis=1)
+    middle = np.argmax(cumulative >= 0.5 * weights.sum(), axis=1)
+    median = np.take_along_axis(values, order, axis=1)[np.arange(len(values)), middle]
+    reach = guard * scales
+    return np.clip(values, (median[:, None] - reach), (median[:, None] + reach))
 
 
 def _predictor(model: BaggedModel) -> str:
