@@ -4,7 +4,10 @@ The order of work is also the order of degradation, so that whatever the
 clock allows, something useful is kept:
 
 1. Greedy ensemble selection over the kept validation predictions of the
-   trials (cheap: no model is fitted).
+   trials (cheap: no model is fitted). On up to
+   :data:`CHECKED_SELECTION_ROWS` rows it is checked on held-out halves of
+   those rows against the best single model, which replaces it when the
+   selection only fitted the noise of its own rows.
 2. The selected members are made into predictors. With k-fold trials and
    ``refit_full=False`` each member is a bag of its k fold models: those its
    trial fitted and kept (``Candidate.model_files``), read back from disk, so
@@ -19,6 +22,12 @@ clock allows, something useful is kept:
    dynamic-stacking check (:func:`automl.ensemble.stacking.check_stacking`),
    and if the stack wins, its base models and stackers are fitted on all
    rows and the final greedy selection runs over the stackers.
+
+A regression ensemble gets a guard against one member extrapolating far
+from the others (:data:`REGRESSION_GUARD`); a classifier's final
+probabilities get the temperature and decision rule of
+:mod:`automl.ensemble.calibration`, each kept only where it helps on the
+out-of-fold rows.
 
 If no member could be fitted, the best trial is refitted on all rows with
 whatever time is left (iterative models stop at the deadline): never nothing.
