@@ -339,6 +339,12 @@ class AutoML(SklearnSystem):
         from automl import AutoClassifier, AutoRegressor
 
         kind = AutoRegressor if run.task == "regression" else AutoClassifier
+        for target, value in self.switches.items():  # this run's process only
+            module_name, attribute = target.rsplit(".", 1)
+            module = import_module(module_name)
+            if not hasattr(module, attribute):
+                raise AttributeError(f"{self.name}: no switch {target}")
+            setattr(module, attribute, value)
         with tempfile.TemporaryDirectory(prefix="automl-bench-") as folder:
             params = {
                 "time_limit": run.budget,
@@ -396,6 +402,9 @@ class AutoML(SklearnSystem):
 
     #: Non-default parameters of a variant (see the subclasses below).
     options: ClassVar[dict[str, Any]] = {}
+    #: Module constants a variant sets before its fit (``"module.NAME": value``),
+    #: to leave one ingredient out (ablations).
+    switches: ClassVar[dict[str, Any]] = {}
 
 
 @dataclass
@@ -421,6 +430,45 @@ class AutoMLHyperband(AutoML):
 
     name: str = "automl_hyperband"
     options: ClassVar[dict[str, Any]] = {"multi_fidelity": "hyperband"}
+
+
+@dataclass
+class AutoMLNoSelectionCheck(AutoML):
+    """Ours without the held-out check of ensemble selection on small tables."""
+
+    name: str = "automl_no_selection_check"
+    switches: ClassVar[dict[str, Any]] = {
+        "automl.ensemble.builder.CHECKED_SELECTION_ROWS": 0
+    }
+
+
+@dataclass
+class AutoMLNoCalibration(AutoML):
+    """Ours without temperature scaling and decision-rule tuning."""
+
+    name: str = "automl_no_calibration"
+    switches: ClassVar[dict[str, Any]] = {"automl.ensemble.builder.CALIBRATE": False}
+
+
+@dataclass
+class AutoMLNoGuard(AutoML):
+    """Ours without the regression ensemble's guard."""
+
+    name: str = "automl_no_guard"
+    switches: ClassVar[dict[str, Any]] = {
+        "automl.ensemble.builder.REGRESSION_GUARD": None
+    }
+
+
+@dataclass
+class AutoMLNoStrongDefaults(AutoML):
+    """Ours without the random forest, extra trees and linear defaults forced
+    among the first configurations."""
+
+    name: str = "automl_no_strong_defaults"
+    switches: ClassVar[dict[str, Any]] = {
+        "automl.metalearning.warm_start.STRONG_DEFAULTS": ()
+    }
 
 
 @dataclass
@@ -551,6 +599,10 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_full_budget": AutoMLFullBudget,
     "automl_halving": AutoMLHalving,
     "automl_hyperband": AutoMLHyperband,
+    "automl_no_selection_check": AutoMLNoSelectionCheck,
+    "automl_no_calibration": AutoMLNoCalibration,
+    "automl_no_guard": AutoMLNoGuard,
+    "automl_no_strong_defaults": AutoMLNoStrongDefaults,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

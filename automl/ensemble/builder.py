@@ -93,8 +93,11 @@ MAX_CANDIDATES = 50
 N_STACK_BASES = 5
 #: Regression ensembles clip each member to within this many times its OOF
 #: root mean squared error of the members' weighted median, row by row
-#: (``FittedEnsemble.guard``); on the OOF rows it almost never binds.
-REGRESSION_GUARD = 3.0
+#: (``FittedEnsemble.guard``); None turns the guard off (for ablations).
+REGRESSION_GUARD: float | None = 3.0
+#: Whether classifiers get :mod:`automl.ensemble.calibration` (False: for
+#: ablations).
+CALIBRATE = True
 #: Up to this many OOF rows, the selection is checked on held-out halves
 #: against the best single model (:meth:`_Builder.selection_holds`).
 CHECKED_SELECTION_ROWS = 5_000
@@ -442,7 +445,7 @@ class _Builder:
 
     def calibration(self) -> Calibration:
         """Temperature and decision rule fitted on the final model's OOF."""
-        if self.data.task == "regression" or self.final_oof is None:
+        if not CALIBRATE or self.data.task == "regression" or self.final_oof is None:
             return Calibration()
         proba = self.final_oof / self.final_oof.sum(axis=1, keepdims=True)
         threshold = self.decision_threshold
@@ -705,12 +708,13 @@ class _Builder:
         """:data:`REGRESSION_GUARD` for a regression ensemble, unless clipping
         its members on the OOF rows would have made it worse there."""
         weighted = [i for i in range(len(ranked)) if selection.weights[i] > 0]
-        if self.data.task != "regression" or len(weighted) < 2:
+        guard = REGRESSION_GUARD
+        if guard is None or self.data.task != "regression" or len(weighted) < 2:
             return None
         values = np.column_stack([np.asarray(ranked[i].predictions) for i in weighted])
         weights = selection.weights[weighted]
         scales = np.sqrt(np.mean((values - self.y_valid[:, None]) ** 2, axis=0))
-        clipped = guard_predictions(values, weights, scales, REGRESSION_GUARD)
+        clipped = guard_predictions(values, weights, scales, guard)
         plain = self.loss_fn(self.y_valid, values @ weights)
         guarded = self.loss_fn(self.y_valid, clipped @ weights)
         binds = float(np.mean(np.any(clipped != values, axis=1)))
@@ -719,7 +723,7 @@ class _Builder:
             f"regression guard binds on {binds:.1%} of OOF rows "
             f"({plain:.5g} -> {guarded:.5g}): " + ("kept" if keep else "not kept")
         )
-        return REGRESSION_GUARD if keep else None
+        return guard if keep else None
 
     def base_member(self, ranked: list[Candidate], i: int, weight: float) -> BaseMember:
         c = ranked[i]

@@ -243,3 +243,16 @@ def test_best_single_variant_is_the_best_trial_of_the_same_fit() -> None:
     assert (member.trial_id, member.weight) == (best, 1.0)
     expected = member.model.predict_raw(system.model._transform(X))
     np.testing.assert_allclose(single.predict_proba(X), expected, rtol=1e-9)
+
+
+def test_ablation_switches_name_real_constants() -> None:
+    from importlib import import_module
+
+    from benchmarks.systems import SYSTEMS
+
+    switched = [s for s in SYSTEMS.values() if getattr(s, "switches", None)]
+    assert len(switched) >= 4
+    for system in switched:
+        for target in system.switches:
+            module, attribute = target.rsplit(".", 1)
+            assert hasattr(import_module(module), attribute), target
