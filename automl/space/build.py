@@ -4,7 +4,7 @@ Names follow ``kind:name:param``: ``model`` chooses the family and
 ``model:lightgbm:num_leaves`` is active only under ``model=lightgbm``. The
 preprocessing choices are top-level names (``numeric_imputer``,
 ``categorical_encoder``, ``scaler``, ``feature_preprocessor``,
-``class_weight``) with their own parameters below them
+``feature_generator``, ``class_weight``) with their own parameters below them
 (``scaler:quantile:n_quantiles``), and exist only where they make sense.
 """
 
@@ -74,6 +74,7 @@ def build_space(
         scaled = [n for n in models if MODELS[n].needs_scaling]
         if scaled:
             _add_choice(cs, kind, list(PREPROCESSORS[kind]), properties, model, scaled)
+    _add_feature_generator(cs, model, properties, models)
     weighted = [n for n in models if MODELS[n].supports_sample_weight]
     if properties.task != "regression" and weighted:
         hp = _categorical("class_weight", ["none", "balanced"], default="none")
@@ -147,6 +148,21 @@ def _condition_on_models(
         cs.add(EqualsCondition(hp, model, active_for[0]))
     else:
         cs.add(InCondition(hp, model, active_for))
+
+
+def _add_feature_generator(
+    cs: ConfigurationSpace,
+    model: CategoricalHyperparameter,
+    properties: DatasetProperties,
+    models: list[str],
+) -> None:
+    """``feature_generator`` for the families that take generated features,
+    when the table has something to combine."""
+    boosters = [n for n in models if MODELS[n].generated_features]
+    combine = PREPROCESSORS["feature_generator"]["combine"]
+    if boosters and len(combine.search_space(properties)) > 0:
+        choices = list(PREPROCESSORS["feature_generator"])
+        _add_choice(cs, "feature_generator", choices, properties, model, boosters)
 
 
 def _add_imputer(

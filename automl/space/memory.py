@@ -16,7 +16,7 @@ from ConfigSpace import CategoricalHyperparameter, ConfigurationSpace
 
 from automl.data.types import DatasetProperties
 from automl.space.build import DELIMITER, component_params
-from automl.space.registry import MODELS
+from automl.space.registry import MODELS, PREPROCESSORS
 
 _FLOAT = 8
 #: Copies of the data alive at once while a pipeline fits (the rows taken
@@ -129,11 +129,18 @@ def lightest_config(
 
 
 def _encoded_width(config: dict[str, Any], properties: DatasetProperties) -> int:
-    """Columns after categorical encoding."""
+    """Columns after categorical encoding and generated features."""
+    generated = 0
+    generator = str(config.get("feature_generator", "none"))
+    if generator != "none":
+        component = PREPROCESSORS["feature_generator"][generator]
+        params = component_params(config, "feature_generator", generator)
+        generated = component.n_columns(params, properties)
     if config.get("categorical_encoder") != "onehot":
-        return max(1, properties.n_features)
+        return max(1, properties.n_features) + generated
     per_column = min(
         max(1, properties.max_cardinality),
         int(config.get("categorical_encoder:onehot:max_categories", 20)),
     )
-    return max(1, properties.n_numeric + properties.n_categorical * per_column)
+    encoded = properties.n_numeric + properties.n_categorical * per_column
+    return max(1, encoded) + generated

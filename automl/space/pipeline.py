@@ -3,7 +3,7 @@
 The pipeline is::
 
     ColumnTransformer(numeric: [imputer] | categorical: encoder)  (pandas output)
-    -> [scaler] -> [feature preprocessor] -> model step
+    -> [generated features] -> [scaler] -> [feature preprocessor] -> model step
 
 The model step (``ModelClassifier`` / ``ModelRegressor``) wraps the family's
 estimator. It owns what every family needs the same way: the deadline
@@ -58,6 +58,10 @@ def build_pipeline(values: Mapping[str, Any], ctx: BuildContext) -> Pipeline:
         raise ValueError(f"Unknown model family {family!r}; valid: {list(MODELS)}.")
     component = MODELS[family]
     steps: list[tuple[str, Any]] = [("columns", _column_step(values, ctx, component))]
+    if component.generated_features:
+        generator = _choice_step("feature_generator", values, ctx, default="none")
+        if generator is not None:
+            steps.append(("features", generator))
     if component.needs_scaling:
         for kind in ("scaler", "feature_preprocessor"):
             step = _choice_step(

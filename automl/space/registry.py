@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from automl.data.types import Task
 from automl.space.components.base import ModelComponent, TransformerComponent
 from automl.space.components.catboost import CatBoostModel
+from automl.space.components.features import FeatureCombination, NoFeatureGeneration
 from automl.space.components.lightgbm import LightGBMModel
 from automl.space.components.preprocessing import (
     MeanImputer,
@@ -71,6 +72,7 @@ PREPROCESSORS: dict[str, dict[str, type[TransformerComponent]]] = {
         "pca": PCAProjection,
         "select_percentile": SelectPercentileFeatures,
     },
+    "feature_generator": {"none": NoFeatureGeneration, "combine": FeatureCombination},
 }
 
 REGISTRY: dict[

@@ -87,6 +87,11 @@ class TransformerComponent(Component):
         """Return an unfitted transformer, or None when the step is skipped."""
         return None
 
+    @classmethod
+    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
+        """Columns the step adds at most, for the memory estimate (default 0)."""
+        return 0
+
 
 class ModelComponent(Component):
     """A model family.
@@ -107,6 +112,9 @@ class ModelComponent(Component):
         Whether a regression target is standardised before fitting.
     fidelity : str or None
         Name of the iteration hyperparameter (unprefixed), for multi-fidelity.
+    generated_features : bool
+        Whether the search offers the family generated features
+        (``feature_generator``; :mod:`automl.space.components.features`).
     requires : tuple of str
         Importable modules the family needs; it is skipped without them.
     default_encoder : str
@@ -127,6 +135,7 @@ class ModelComponent(Component):
     supports_sample_weight: ClassVar[bool] = True
     standardize_target: ClassVar[bool] = False
     fidelity: ClassVar[str | None] = None
+    generated_features: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     default_encoder: ClassVar[str] = "onehot"
     converts_to_float64: ClassVar[bool] = False

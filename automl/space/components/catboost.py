@@ -43,6 +43,7 @@ class CatBoostModel(ModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "n_estimators"
+    generated_features = True
     lightest = (("n_estimators", "lower"),)
     requires = ("catboost",)
     default_encoder = "native"

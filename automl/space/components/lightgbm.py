@@ -47,6 +47,7 @@ class LightGBMModel(ModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "n_estimators"
+    generated_features = True
     lightest = (("n_estimators", "lower"),)
     stacker_sees_features = True
     requires = ("lightgbm",)

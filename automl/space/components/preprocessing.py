@@ -111,15 +111,21 @@ class TargetEncoding(TransformerComponent):
 
     @classmethod
     def build(cls, params: Params, ctx: BuildContext) -> Any:
-        if ctx.task == "regression":
-            target_type, folds = "continuous", _AtMostKFold
-        else:
-            target_type, folds = ctx.task, _AtMostStratifiedKFold
-        return TargetEncoder(
-            target_type=target_type,
-            smooth=float(params.get("smooth", 10.0)),
-            cv=folds(n_splits=5, shuffle=True, random_state=ctx.seed),
-        )
+        return target_encoder(ctx.task, ctx.seed, float(params.get("smooth", 10.0)))
+
+
+def target_encoder(task: str, seed: int, smooth: float | str = "auto") -> TargetEncoder:
+    """scikit-learn's ``TargetEncoder`` for ``task``, cross-fitting on 5 shuffled
+    folds (fewer on tiny tables)."""
+    if task == "regression":
+        target_type, folds = "continuous", _AtMostKFold
+    else:
+        target_type, folds = task, _AtMostStratifiedKFold
+    return TargetEncoder(
+        target_type=target_type,
+        smooth=smooth,
+        cv=folds(n_splits=5, shuffle=True, random_state=seed),
+    )
 
 
 class _AtMostKFold(KFold):

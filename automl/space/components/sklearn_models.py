@@ -56,6 +56,7 @@ class HistGradientBoostingModel(ChunkedModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "max_iter"
+    generated_features = True
     default_encoder = "native"
 
     @classmethod

@@ -46,6 +46,7 @@ class XGBoostModel(ModelComponent):
     native_categorical = True
     handles_missing = True
     fidelity = "n_estimators"
+    generated_features = True
     lightest = (("n_estimators", "lower"),)
     requires = ("xgboost",)
     default_encoder = "native"
