@@ -472,6 +472,16 @@ class AutoMLNoStrongDefaults(AutoML):
 
 
 @dataclass
+class AutoMLNoGeneratedFeatures(AutoML):
+    """Ours without ``feature_generator`` in the space."""
+
+    name: str = "automl_no_generated_features"
+    switches: ClassVar[dict[str, Any]] = {
+        "automl.space.build.GENERATED_FEATURES": False
+    }
+
+
+@dataclass
 class AutoMLSingle(AutoML):
     """Ours with the ensemble cut to one member: the best single model (bagged)."""
 
@@ -603,6 +613,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_calibration": AutoMLNoCalibration,
     "automl_no_guard": AutoMLNoGuard,
     "automl_no_strong_defaults": AutoMLNoStrongDefaults,
+    "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

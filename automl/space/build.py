@@ -31,6 +31,8 @@ from automl.space.registry import MODELS, PREPROCESSORS
 
 DELIMITER = ":"
 NATIVE = "native"
+#: Whether the space offers ``feature_generator`` (False: for ablations).
+GENERATED_FEATURES = True
 
 
 def build_space(
@@ -159,6 +161,8 @@ def _add_feature_generator(
     """``feature_generator`` for the families that take generated features,
     when the table has something to combine."""
     boosters = [n for n in models if MODELS[n].generated_features]
+    if not GENERATED_FEATURES:
+        return
     combine = PREPROCESSORS["feature_generator"]["combine"]
     if boosters and len(combine.search_space(properties)) > 0:
         choices = list(PREPROCESSORS["feature_generator"])
