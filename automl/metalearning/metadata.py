@@ -102,27 +102,28 @@ def reference_space_hash() -> str:
     """
     from automl.space import build_space, select_models, space_hash
 
-    hashes = []
-    references: tuple[tuple[Task, int | None], ...] = (
-        ("binary", 2),
-        ("regression", None),
-    )
-    for task, n_classes in references:
-        properties = DatasetProperties(
-            n_rows=10_000,
-            n_features=12,
-            n_numeric=8,
-            n_categorical=4,
-            n_datetime=2,
-            has_missing_numeric=True,
-            has_missing_categorical=True,
-            max_cardinality=30,
-            missing_fraction=0.1,
-            task=task,
-            n_classes=n_classes,
-        )
-        hashes.append(space_hash(build_space(properties, select_models(task))))
+    hashes = [
+        space_hash(build_space(reference_properties(task), select_models(task)))
+        for task in ("binary", "regression")
+    ]
     return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def reference_properties(task: Task) -> DatasetProperties:
+    """A table that activates every component of ``task``'s space."""
+    return DatasetProperties(
+        n_rows=10_000,
+        n_features=12,
+        n_numeric=8,
+        n_categorical=4,
+        n_datetime=2,
+        has_missing_numeric=True,
+        has_missing_categorical=True,
+        max_cardinality=30,
+        missing_fraction=0.1,
+        task=task,
+        n_classes=None if task == "regression" else (2 if task == "binary" else 3),
+    )
 
 
 def is_candidate_source(task: str) -> bool:

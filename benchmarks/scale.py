@@ -1,0 +1,314 @@
+"""Does one driver keep a hundred workers busy? The real search on a simulated cluster.
+
+``python -m benchmarks.scale --workers 100 --trials 1000 [--tasks 3]
+[--trial-seconds 30] [--out benchmarks/results/scale]``
+
+The real driver (``automl.search.run_search``) and the real SMAC optimiser
+(``SMACOptimizer`` in a reference configuration space) run against a
+simulated executor on a virtual clock. A simulated trial's loss and
+duration come from a surrogate of a recorded task: two random forests fitted
+on the task's evaluations in the metadata builder's task × configuration
+matrix (``metadata/build/matrix-*.jsonl``: loss, and the log of the fit
+time), which answer for any configuration of the space, so that SMAC and
+random search are judged on the same landscape. Durations are scaled so that
+their median over the recorded evaluations is ``--trial-seconds``.
+
+The virtual clock runs at real speed while the driver computes (SMAC's
+``ask`` and ``tell``, the loop) and jumps to the next trial's end while the
+driver waits: a slow ``ask`` leaves simulated workers idle exactly as it
+would on a cluster. Reported per run:
+
+* utilisation: busy worker-seconds / (workers × virtual seconds until the
+  last trial ended);
+* driver seconds per trial: real seconds of the run / trials;
+* the best loss after every trial, beside random search (uniform samples,
+  full budgets) in the same simulation.
+
+Each (task, workers, optimiser) appends one JSON line to ``<out>/runs.jsonl``
+(resumable); the run ends with one line per number of workers, e.g.
+(one line, wrapped here)::
+
+    workers=100 trials=1000 utilisation=0.93 driver_s_per_trial=0.12
+    best_loss_smac=... best_loss_random=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ConfigSpace import Configuration, ConfigurationSpace
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestRegressor
+
+from automl.limits import Deadline
+from automl.metalearning.metadata import (
+    DEFAULT_PREFIX,
+    group_of,
+    read_jsonl,
+    reference_properties,
+)
+from automl.search import SearchSettings, SMACOptimizer, run_search
+from automl.space import build_space, family_defaults, repair_config, select_models
+from benchmarks.metalearning import RandomProposer
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = ROOT / "metadata" / "build"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "scale"
+RUNS_FILE = "runs.jsonl"
+
+
+# -- the virtual clock and the simulated cluster ---------------------------------
+
+
+class VirtualClock:
+    """Real time while the driver works; jumps forward while it waits."""
+
+    def __init__(self) -> None:
+        self.offset = 1_000_000.0 - time.perf_counter()
+
+    def __call__(self) -> float:
+        return self.offset + time.perf_counter()
+
+    def advance_to(self, moment: float) -> None:
+        now = self()
+        if moment > now:
+            self.offset += moment - now
+
+
+@dataclass
+class SimulatedOutcome:
+    loss: float
+    status: str = "ok"
+    error: str | None = None
+
+
+class SimulatedExecutor:
+    """``n_workers`` simulated workers; a trial's duration comes from its result.
+
+    ``submit`` evaluates the (cheap) simulated trial at once and schedules its
+    future to finish ``duration`` virtual seconds later; ``wait`` moves the
+    clock to the next finish.
+    """
+
+    def __init__(self, n_workers: int, clock: VirtualClock) -> None:
+        self.n_workers = n_workers
+        self.clock = clock
+        self.busy_seconds = 0.0
+        self.last_end = clock()
+        self._queue: list[tuple[float, int, Future[Any], Any]] = []
+        self._count = 0
+
+    def share(self, data: Any, workdir: Path) -> Any:
+        return data
+
+    def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
+        outcome, duration = fn(**kwargs)
+        future: Future[Any] = Future()
+        end = self.clock() + duration
+        heapq.heappush(self._queue, (end, self._count, future, outcome))
+        self._count += 1
+        self.busy_seconds += duration
+        return future
+
+    def wait(self, futures: list[Future[Any]], timeout: float) -> set[Future[Any]]:
+        if not self._queue:
+            return set()
+        self.clock.advance_to(self._queue[0][0])
+        done = set()
+        while self._queue and self._queue[0][0] <= self.clock():
+            end, _, future, outcome = heapq.heappop(self._queue)
+            future.set_result(outcome)
+            self.last_end = max(self.last_end, end)
+            done.add(future)
+        return done
+
+    def kill(self, future: Future[Any]) -> None:
+        """Simulated trials end on their own."""
+
+    def over_memory(self) -> list[Future[Any]]:
+        return []
+
+    def release(self) -> None:
+        """Nothing to release."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+# -- a recorded task as a surrogate ------------------------------------------------
+
+
+class ReplayedTask:
+    """Loss and duration of any configuration, from a task's recorded matrix."""
+
+    def __init__(
+        self,
+        name: str,
+        space: ConfigurationSpace,
+        rows: list[tuple[dict[str, Any], float, float]],
+        trial_seconds: float,
+        seed: int = 0,
+    ) -> None:
+        self.name = name
+        self.space = space
+        X = np.array([_vector(space, c) for c, _, _ in rows])
+        losses = np.array([loss for _, loss, _ in rows])
+        log_times = np.log([max(t, 1e-3) for _, _, t in rows])
+        self.loss_model = RandomForestRegressor(100, random_state=seed).fit(X, losses)
+        self.time_model = RandomForestRegressor(100, random_state=seed).fit(
+            X, log_times
+        )
+        self.scale = trial_seconds / float(np.exp(np.median(log_times)))
+        self.best_recorded = float(losses.min())
+
+    def trial(
+        self, config: dict[str, Any], seed: int, budget: Any, deadline: Any
+    ) -> tuple[SimulatedOutcome, float]:
+        x = _vector(self.space, config)[None, :]
+        loss = float(self.loss_model.predict(x)[0])
+        duration = float(np.exp(self.time_model.predict(x)[0])) * self.scale
+        return SimulatedOutcome(loss), duration
+
+
+def _vector(space: ConfigurationSpace, config: dict[str, Any]) -> np.ndarray:
+    """The configuration as ConfigSpace's array; inactive values as -1."""
+    values = repair_config(config, space)
+    array = Configuration(space, values=values).get_array()
+    return np.nan_to_num(array, nan=-1.0)
+
+
+def replayed_tasks(
+    build_dir: Path, n_tasks: int, trial_seconds: float
+) -> list[ReplayedTask]:
+    """The classification tasks with the most recorded evaluations."""
+    matrix = [r for r in read_jsonl(build_dir, "matrix") if r.get("status") == "ok"]
+    searches = {r["task"]: r for r in read_jsonl(build_dir, "search")}
+    configs = {
+        f"task:{name}": r["best"][0]["config"]
+        for name, r in searches.items()
+        if r.get("best")
+    }
+    space = build_space(reference_properties("binary"), select_models("binary"), seed=0)
+    defaults = family_defaults(space)
+    by_task: dict[str, list[tuple[dict[str, Any], float, float]]] = {}
+    for record in matrix:
+        task = searches.get(record["task"])
+        if task is None or group_of(task["type"]) != "classification":
+            continue
+        candidate = record["candidate"]
+        if candidate.startswith(DEFAULT_PREFIX):
+            config = defaults.get(candidate[len(DEFAULT_PREFIX) :])
+        else:
+            stored = configs.get(candidate)
+            config = None if stored is None else repair_config(stored, space)
+        if config is not None:
+            by_task.setdefault(record["task"], []).append(
+                (config, float(record["loss"]), float(record["fit_time"]))
+            )
+    names = sorted(by_task, key=lambda t: (-len(by_task[t]), t))[:n_tasks]
+    return [ReplayedTask(t, space, by_task[t], trial_seconds) for t in names]
+
+
+# -- one simulated search ---------------------------------------------------------
+
+
+def simulate(
+    task: ReplayedTask, n_workers: int, n_trials: int, optimiser: str, seed: int = 0
+) -> dict[str, Any]:
+    """Run the real driver on the simulated cluster; return what it measured."""
+    clock = VirtualClock()
+    executor = SimulatedExecutor(n_workers, clock)
+    if optimiser == "smac":
+        proposer: Any = SMACOptimizer(task.space, seed=seed, n_workers=n_workers)
+    else:
+        proposer = RandomProposer(task.space, seed)
+    settings = SearchSettings(
+        deadline=Deadline.starting_now(None, clock=clock),
+        max_trials=n_trials,
+        per_trial_limit=None,
+        crash_loss=1.0,
+    )
+    start_virtual, start_real = clock(), time.perf_counter()
+    try:
+        records = run_search(proposer, executor, task.trial, {}, settings)
+    finally:
+        proposer.close()
+    real = time.perf_counter() - start_real
+    virtual = executor.last_end - start_virtual
+    ordered = sorted(records, key=lambda r: r.started + r.duration)
+    best = np.minimum.accumulate([r.loss for r in ordered])
+    ends = [r.started + r.duration for r in ordered]
+    return {
+        "task": task.name,
+        "workers": n_workers,
+        "trials": len(records),
+        "optimiser": optimiser,
+        "utilisation": executor.busy_seconds / (n_workers * virtual),
+        "driver_s_per_trial": real / len(records),
+        "virtual_seconds": virtual,
+        "best_loss": float(best[-1]),
+        "best_recorded_loss": task.best_recorded,
+        "best_by_trial": [round(float(v), 6) for v in best],
+        "best_by_time": [
+            [round(t, 2), round(float(v), 6)] for t, v in zip(ends, best, strict=True)
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[100])
+    parser.add_argument("--trials", type=int, default=1000)
+    parser.add_argument("--tasks", type=int, default=3)
+    parser.add_argument("--trial-seconds", type=float, default=30.0)
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs_file = args.out / RUNS_FILE
+    done = (
+        {
+            (r["task"], r["workers"], r["trials"], r["optimiser"]): r
+            for r in map(json.loads, runs_file.read_text().splitlines())
+        }
+        if runs_file.exists()
+        else {}
+    )
+    tasks = replayed_tasks(args.build_dir, args.tasks, args.trial_seconds)
+    for workers in args.workers:
+        results = []
+        for task in tasks:
+            for optimiser in ("smac", "random"):
+                key = (task.name, workers, args.trials, optimiser)
+                if key not in done:
+                    done[key] = simulate(task, workers, args.trials, optimiser)
+                    with runs_file.open("a") as handle:
+                        handle.write(json.dumps(done[key]) + "\n")
+                results.append(done[key])
+        print(summary_line(workers, args.trials, results))
+    return 0
+
+
+def summary_line(workers: int, trials: int, results: list[dict[str, Any]]) -> str:
+    smac = [r for r in results if r["optimiser"] == "smac"]
+    random = [r for r in results if r["optimiser"] == "random"]
+    return (
+        f"workers={workers} trials={trials} "
+        f"utilisation={np.mean([r['utilisation'] for r in smac]):.2f} "
+        f"driver_s_per_trial={np.mean([r['driver_s_per_trial'] for r in smac]):.3f} "
+        f"best_loss_smac={np.mean([r['best_loss'] for r in smac]):.5f} "
+        f"best_loss_random={np.mean([r['best_loss'] for r in random]):.5f}"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
