@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 from ConfigSpace import Configuration, ConfigurationSpace
-from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
 
 from automl.limits import Deadline
