@@ -53,7 +53,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
     "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
     "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
-    "multi_fidelity": ["boolean", StrOptions({"auto", "hyperband"})],
+    "multi_fidelity": ["boolean", StrOptions({"auto", "hyperband", "iterations"})],
     "meta_learning": ["boolean", str, os.PathLike],
     "dask_address": [str, None],
     "stacking": ["boolean", StrOptions({"auto"})],

@@ -60,11 +60,14 @@ _PARAMETERS = """
         See ``memory_plan_``. ``fit`` raises ``MemoryError`` only when one
         worker on a 1,000-row sample does not fit. Large tables are held as
         float32 where that loses nothing that matters.
-    multi_fidelity : bool, "auto" or "hyperband", default="auto"
+    multi_fidelity : bool, "auto", "hyperband" or "iterations", default="auto"
         True: successive halving over the fraction of training rows each
         trial sees (eta=3, budgets down to 1/27, at least 2,000 rows);
         "hyperband": Hyperband's brackets over the same budgets (the last one
-        all on full budgets); False: every trial on all rows. "auto": full
+        all on full budgets); "iterations": successive halving over the
+        boosting rounds, trees or epochs of the families that have them
+        (eta=4, down to 1/16; the others get that share of the rows); False:
+        every trial on all rows. "auto": full
         budgets, and from 6,000 training rows a switch to successive halving
         when the first trials show that fewer than 20 more full-budget trials
         would fit in the time left. Only full-budget trials compete for the

@@ -15,7 +15,7 @@ import traceback
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import joblib
 import numpy as np
@@ -26,7 +26,7 @@ from automl.metrics import Metric, score_predictions
 from automl.resampling import Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
 from automl.space.memory import bytes_per_value, estimate_memory_mb
-from automl.space.registry import import_plugins
+from automl.space.registry import MODELS, import_plugins
 
 
 @dataclass
@@ -56,6 +56,8 @@ class TrialSettings:
     #: Modules of families added with ``register_model``, imported by the
     #: workers before they build a pipeline (see ``automl.space.registry``).
     plugins: tuple[str, ...] = ()
+    #: What a trial's budget is a fraction of (see :func:`budgeted`).
+    budget_unit: Literal["rows", "iterations"] = "rows"
     #: Folder (on the workers' file system) where full-budget trials keep
     #: their fold models (one for a holdout), for the ensemble to use
     #: instead of refitting them; None: not kept.
@@ -166,15 +168,16 @@ def _evaluate(
     kept = _FoldModels(settings.models_dir)
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
-        hopeless = _memory_check(config, trial_data, settings, budget)
-        if hopeless:
-            return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
         if budget is not None and budget < 1:
             kept = _FoldModels(None)  # only full-budget trials join the ensemble
+        config, row_budget = budgeted(config, budget, settings.budget_unit)
+        hopeless = _memory_check(config, trial_data, settings, row_budget)
+        if hopeless:
+            return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             predictions = _cross_validate(
-                config, trial_data, settings, seed, deadline, budget, kept
+                config, trial_data, settings, seed, deadline, row_budget, kept
             )
         y_valid = trial_data.y[validation_indices(trial_data.splits)]
         loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
@@ -244,6 +247,27 @@ class _FoldModels:
             with contextlib.suppress(OSError):
                 os.remove(path)
         self.files = ()
+
+
+def budgeted(
+    config: dict[str, Any], budget: float | None, unit: str
+) -> tuple[dict[str, Any], float | None]:
+    """The configuration and the row fraction of a trial at ``budget``.
+
+    With ``unit="iterations"`` a family with an iteration hyperparameter
+    (``ModelComponent.fidelity``: boosting rounds, trees, epochs) fits that
+    share of its iterations on all rows; a family without one, and every
+    family with ``unit="rows"``, fits on that share of the rows.
+    """
+    if budget is None or budget >= 1:
+        return config, None
+    family = str(config.get("model"))
+    component = MODELS.get(family)
+    if unit == "iterations" and component is not None and component.fidelity:
+        key = f"model:{family}:{component.fidelity}"
+        if key in config:
+            return {**config, key: max(1, round(float(config[key]) * budget))}, None
+    return config, budget
 
 
 def _memory_check(
@@ -344,9 +368,10 @@ def refit(
     nested subsample a trial at that budget saw.
     """
     trial_data = _load_trial_data(data) if isinstance(data, str) else data
+    config, row_budget = budgeted(config, budget, settings.budget_unit)
     rows = None
-    if budget is not None and budget < 1.0:
-        rows = subsample(np.arange(len(trial_data.y)), budget, seed)
+    if row_budget is not None and row_budget < 1.0:
+        rows = subsample(np.arange(len(trial_data.y)), row_budget, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit_pipeline(config, trial_data, rows, settings, seed, deadline)

@@ -34,6 +34,8 @@ ENSEMBLE_SHARE = 0.25
 #: final model's estimate (see :class:`ReservePolicy`).
 RESERVE_BASE_S = 1.0
 RESERVE_BASE_SHARE = 0.01
+#: Lowest budget of ``multi_fidelity="iterations"``: three rungs with eta = 4.
+ITERATION_MIN_BUDGET = 1 / 16
 #: Below this many rows a trial uses a single thread.
 SMALL_DATA_ROWS = 5_000
 
@@ -135,7 +137,7 @@ class FitPlan:
         Seconds a trial may run.
     per_trial_memory_mb : float or None
         Resident MiB a trial's worker may use.
-    multi_fidelity : bool, "auto" or "hyperband"
+    multi_fidelity : bool, "auto", "hyperband" or "iterations"
         The budgets rule; see :meth:`fidelity`.
     reserve : ReservePolicy
     """
@@ -158,12 +160,18 @@ class FitPlan:
     def fidelity(self, n_train: int) -> Fidelity:
         """The trials' budgets for ``n_train`` training rows.
 
-        ``multi_fidelity=True`` is successive halving, ``"hyperband"``
-        Hyperband, False full budgets; ``"auto"`` is full budgets on small
+        ``multi_fidelity=True`` is successive halving over the rows,
+        ``"iterations"`` over the iterations of the families that have them
+        (eta = 4, down to 1/16, as auto-sklearn 2.0), ``"hyperband"``
+        Hyperband over the rows, False full budgets; ``"auto"`` is full budgets on small
         tables, and from ``MULTI_FIDELITY_MIN_ROWS`` training rows full
         budgets that switch to halving if they prove too dear (see
         :class:`~automl.search.fidelity.HalvingWhenDear`).
         """
+        if self.multi_fidelity == "iterations":
+            return Fidelity(
+                "successive_halving", ITERATION_MIN_BUDGET, unit="iterations", eta=4
+            )
         min_budget = choose_min_budget(self.multi_fidelity, n_train)
         if min_budget is None:
             return FULL

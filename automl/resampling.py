@@ -118,8 +118,8 @@ def choose_min_budget(multi_fidelity: bool | str, n_train: int) -> float | None:
     Small data (fewer than ``MULTI_FIDELITY_MIN_ROWS`` training rows) uses
     full budgets only with ``"auto"``: a full trial is already cheap there.
     """
-    if multi_fidelity is False:
-        return None
+    if multi_fidelity is False or multi_fidelity == "iterations":
+        return None  # no rung cuts rows
     if multi_fidelity == "auto" and n_train < MULTI_FIDELITY_MIN_ROWS:
         return None
     lowest = max(MIN_BUDGET_FRACTION, MIN_ROWS_PER_BUDGET / max(1, n_train))

@@ -248,6 +248,7 @@ class _Run:
             memory_reserved_mb=WORKER_BASE_MB + self.plan.memory.data_mb,
             plugins=tuple(PLUGIN_MODULES),
             models_dir=self._models_dir(),
+            budget_unit=self.fidelity.unit,
         )
         self.pool = CandidatePool(directory=self.workdir / "predictions")
         self.data_ref = self.executor.share(self.data, self.workdir)
@@ -284,7 +285,11 @@ class _Run:
             "metric": self.plan.metric.name,
             "resampling": self.plan.resampling,
             "seed": self.plan.seed,
-            "fidelity": [self.fidelity.schedule, self.fidelity.min_budget],
+            "fidelity": [
+                self.fidelity.schedule,
+                self.fidelity.min_budget,
+                self.fidelity.unit,
+            ],
             "include": self.plan.include,
             "exclude": self.plan.exclude,
         }

@@ -433,6 +433,14 @@ class AutoMLHyperband(AutoML):
 
 
 @dataclass
+class AutoMLIterations(AutoML):
+    """Ours with successive halving over boosting rounds, trees and epochs."""
+
+    name: str = "automl_iterations"
+    options: ClassVar[dict[str, Any]] = {"multi_fidelity": "iterations"}
+
+
+@dataclass
 class AutoMLNoSelectionCheck(AutoML):
     """Ours without the held-out check of ensemble selection on small tables."""
 
@@ -609,6 +617,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_full_budget": AutoMLFullBudget,
     "automl_halving": AutoMLHalving,
     "automl_hyperband": AutoMLHyperband,
+    "automl_iterations": AutoMLIterations,
     "automl_no_selection_check": AutoMLNoSelectionCheck,
     "automl_no_calibration": AutoMLNoCalibration,
     "automl_no_guard": AutoMLNoGuard,

@@ -105,6 +105,12 @@ def test_budgets_follow_multi_fidelity_and_the_table_size() -> None:
         assert chosen.fidelity(40_000) == Fidelity(schedule, 2_000 / 40_000)
     full = plan_fit(params(multi_fidelity=False), table(50_000), ROOMY)
     assert full.fidelity(40_000) == FULL
+    iterations = plan_fit(params(multi_fidelity="iterations"), table(2_000), ROOMY)
+    assert iterations.fidelity(1_600) == Fidelity(
+        "successive_halving", 1 / 16, unit="iterations", eta=4
+    )
+    # No rung cuts rows: the memory plan counts every row.
+    assert iterations.memory.n_rows == 2_000
 
 
 def test_metric_and_task_come_from_the_parameters() -> None:

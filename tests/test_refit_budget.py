@@ -56,3 +56,15 @@ def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:
             budget=budget,
         )
         assert model[-1].estimator_.n_samples_fit_ == rows
+
+
+def test_iteration_budgets_cut_the_iterations_of_the_families_that_have_them() -> None:
+    from automl.evaluation import budgeted
+
+    booster = {"model": "lightgbm", "model:lightgbm:n_estimators": 100.0}
+    config, rows = budgeted(booster, 0.25, "iterations")
+    assert (config["model:lightgbm:n_estimators"], rows) == (25, None)
+    assert budgeted(booster, 0.25, "rows") == (booster, 0.25)
+    linear = {"model": "linear", "model:linear:C": 1.0}
+    assert budgeted(linear, 0.25, "iterations") == (linear, 0.25)  # no iterations
+    assert budgeted(booster, 1.0, "iterations") == (booster, None)

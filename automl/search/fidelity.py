@@ -46,11 +46,18 @@ class Fidelity:
         ``"auto"`` is :class:`HalvingWhenDear`: full budgets, then successive
         halving if full-budget trials prove too dear.
     min_budget : float or None
-        The lowest row fraction (None with ``"full"``).
+        The lowest budget fraction (None with ``"full"``).
+    unit : {"rows", "iterations"}, default="rows"
+        What a budget is a fraction of: the training rows, or the iterations
+        of a family that has them (others then get a fraction of the rows).
+    eta : int, default=3
+        Successive halving keeps the best ``1 / eta`` of each rung.
     """
 
     schedule: Schedule
     min_budget: float | None = None
+    unit: Literal["rows", "iterations"] = "rows"
+    eta: int = 3
 
     def __post_init__(self) -> None:
         if (self.schedule == "full") != (self.min_budget is None):

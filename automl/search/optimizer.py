@@ -88,9 +88,9 @@ def _no_design_warning(record: logging.LogRecord) -> bool:
 
 def _intensifier(scenario: Scenario, fidelity: Fidelity) -> Any:
     if fidelity.schedule == "successive_halving":
-        return SuccessiveHalving(scenario, eta=ETA)
+        return SuccessiveHalving(scenario, eta=fidelity.eta)
     if fidelity.schedule == "hyperband":
-        return Hyperband(scenario, eta=ETA)
+        return Hyperband(scenario, eta=fidelity.eta)
     return HyperparameterOptimizationFacade.get_intensifier(
         scenario, max_config_calls=1
     )
