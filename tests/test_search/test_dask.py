@@ -7,27 +7,42 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from automl import AutoClassifier
+from automl.limits import TIME_LIMIT_SLACK_S
 
 pytestmark = pytest.mark.slow
 
 
-def _dask(*args: str, log: Path) -> subprocess.Popen:
+def _dask(*args: str, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "dask"), *args],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
 @pytest.fixture()
 def cluster(tmp_path: Path):
+    yield from _cluster(tmp_path, n_workers=2)
+
+
+@pytest.fixture()
+def cluster_of_four(tmp_path: Path):
+    # A task whose worker dies fails at once (KilledWorker) instead of being
+    # rerun elsewhere (the default allows 3 failures): the lost trial shows.
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    yield from _cluster(tmp_path, n_workers=4, env=env)
+
+
+def _cluster(tmp_path: Path, n_workers: int, env: dict[str, str] | None = None):
     scheduler_file = tmp_path / "scheduler.json"
     processes = [
         _dask(
@@ -40,9 +55,10 @@ def cluster(tmp_path: Path):
             "--scheduler-file",
             str(scheduler_file),
             log=tmp_path / "scheduler.log",
+            env=env,
         )
     ]
-    for i in range(2):
+    for i in range(n_workers):
         processes.append(
             _dask(
                 "worker",
@@ -59,7 +75,7 @@ def cluster(tmp_path: Path):
             )
         )
     try:
-        address = _wait_for_workers(scheduler_file, n_workers=2)
+        address = _wait_for_workers(scheduler_file, n_workers=n_workers)
         yield address
     finally:
         for process in processes:
@@ -116,3 +132,40 @@ def test_joblib_dask_backend_sends_the_trials_to_its_cluster(cluster, iris) -> N
         int(t["worker"].rsplit(":", 1)[1]) for t in clf.trials_ if t["worker"]
     }
     assert trial_pids and trial_pids <= worker_pids
+
+
+def test_a_killed_worker_costs_only_its_running_trial(cluster_of_four) -> None:
+    from distributed import Client
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    killed: list[int] = []
+
+    def kill_a_busy_worker() -> None:
+        with Client(cluster_of_four) as client:
+            pids = client.run(os.getpid)
+            deadline = time.time() + 30
+            while time.time() < deadline and not killed:
+                time.sleep(0.5)
+                busy = [w for w, tasks in client.processing().items() if tasks]
+                if len(busy) >= 2 and time.time() > deadline - 22:
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(pids[busy[0]])
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    start = time.monotonic()
+    clf = AutoClassifier(
+        time_limit=40, random_state=0, dask_address=cluster_of_four
+    ).fit(X, y)
+    elapsed = time.monotonic() - start
+    killer.join()
+    assert killed, "no worker was busy to kill"
+    assert elapsed < 40 + TIME_LIMIT_SLACK_S
+    lost = [t for t in clf.trials_ if t["status"] != "ok"]
+    assert len(lost) == 1, [(t["status"], t["error"]) for t in lost]
+    assert "KilledWorker" in lost[0]["error"]
+    assert sum(t["status"] == "ok" for t in clf.trials_) >= 8
+    board = clf.leaderboard()
+    assert (board["status"] == "crashed").sum() == 1
+    assert clf.score(X, y) > 0.9
