@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
@@ -316,10 +317,13 @@ class DaskExecutor:
     """Trials on the workers of an existing Dask distributed cluster.
 
     The driver and SMAC stay in this process; each trial is one Dask task.
-    Data is scattered to every worker once (:meth:`share`). A Dask task cannot
-    be killed while it runs: a trial past its limit is abandoned (its result
-    ignored) and stops at its own deadline; Dask's nanny enforces the workers'
-    memory limits.
+    Data is scattered to every worker once (:meth:`share`). Each trial is
+    placed on a worker thread that is free (a loose restriction: it runs
+    elsewhere if that worker is gone), so that no worker queues trials behind
+    a running one and a worker that dies costs only its running trials. A
+    Dask task cannot be killed while it runs: a trial past its limit is
+    abandoned (its result ignored) and stops at its own deadline; Dask's nanny
+    enforces the workers' memory limits.
 
     Parameters
     ----------
@@ -341,17 +345,30 @@ class DaskExecutor:
         )
         self.n_workers = max(1, sum(self.client.nthreads().values()))
         self._tasks: dict[Future[Any], Any] = {}
+        #: The worker each running trial was placed on (the client's thread
+        #: removes finished ones, hence the lock).
+        self._placed: dict[Future[Any], str] = {}
+        self._lock = threading.Lock()
 
     def share(self, data: Any, workdir: Any) -> Any:
         """Send the trial data to every worker once; trials get a reference."""
         return self.client.scatter(data, broadcast=True)
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
-        task = self.client.submit(fn, pure=False, **kwargs)
+        worker = self._free_worker()
+        placement: dict[str, Any] = {}
+        if worker is not None:
+            placement = {"workers": [worker], "allow_other_workers": True}
+        task = self.client.submit(fn, pure=False, **placement, **kwargs)
         future: Future[Any] = Future()
         self._tasks[future] = task
+        if worker is not None:
+            with self._lock:
+                self._placed[future] = worker
 
         def relay(done: Any) -> None:
+            with self._lock:
+                self._placed.pop(future, None)
             try:
                 future.set_result(done.result())
             except BaseException as exc:
@@ -360,9 +377,20 @@ class DaskExecutor:
         task.add_done_callback(relay)
         return future
 
+    def _free_worker(self) -> str | None:
+        """A worker with a thread no trial of ours is placed on, or None."""
+        with self._lock:
+            used = Counter(self._placed.values())
+        for address, threads in self.client.nthreads().items():
+            if used[address] < threads:
+                return str(address)
+        return None
+
     def kill(self, future: Future[Any]) -> None:
         """Abandon the trial: cancel its task (a running task finishes anyway)."""
         task = self._tasks.pop(future, None)
+        with self._lock:
+            self._placed.pop(future, None)
         if task is not None:
             self.client.cancel(task)
 
