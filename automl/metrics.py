@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn import metrics as skm
 from sklearn.metrics._scorer import _BaseScorer
 
@@ -177,6 +178,44 @@ def _from_scorer(scorer: _BaseScorer) -> Metric:
     func = scorer._score_func
     name = getattr(func, "__name__", "custom_scorer")
     return Metric(name, partial(func, **scorer._kwargs), scorer._sign > 0, needs)
+
+
+def fast_loss(metric: Metric, task: Task) -> Callable[..., float] | None:
+    """A numpy version of a built-in metric's loss, or None.
+
+    Ensemble selection evaluates the loss thousands of times on the same
+    rows; scikit-learn's input checks cost about 2 ms a call, these a few
+    microseconds. They give scikit-learn's values (ROC AUC as the rank
+    statistic with ties counted half; log loss on clipped probabilities;
+    RMSE).
+    """
+    if metric is CLASSIFICATION_METRICS["roc_auc"] and task == "binary":
+        return _fast_binary_auc_loss
+    if metric is CLASSIFICATION_METRICS["log_loss"] and task != "regression":
+        return _fast_log_loss
+    if metric is REGRESSION_METRICS["rmse"] and task == "regression":
+        return _fast_rmse
+    return None
+
+
+def _fast_binary_auc_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    positive = y_true == 1
+    n_pos = int(positive.sum())
+    n_neg = len(y_true) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("ROC AUC needs both classes among the rows.")
+    ranks = rankdata(proba[:, 1])
+    auc = (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return 1.0 - float(auc)
+
+
+def _fast_log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    picked = np.clip(proba[np.arange(len(y_true)), y_true], _EPS, 1 - _EPS)
+    return float(-np.mean(np.log(picked)))
+
+
+def _fast_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y_pred) - y_true) ** 2)))
 
 
 def loss_from_proba(metric: Metric, y_true: np.ndarray, proba: np.ndarray) -> float:

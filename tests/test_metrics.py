@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import make_scorer, roc_auc_score
 
-from automl.metrics import crash_loss, get_metric
+from automl.metrics import crash_loss, fast_loss, get_metric, score_predictions
 
 
 def test_default_metrics_per_task() -> None:
@@ -44,3 +44,38 @@ def test_crash_loss_is_finite_and_worse_than_a_constant() -> None:
     assert crash_loss(get_metric("roc_auc", "binary"), 0.5) == pytest.approx(1.0)
     rmse = crash_loss(get_metric("rmse", "regression"), 10.0)
     assert np.isfinite(rmse) and rmse > 10.0
+
+
+@pytest.mark.parametrize(
+    ("name", "task"),
+    [("roc_auc", "binary"), ("log_loss", "binary"), ("log_loss", "multiclass")],
+)
+def test_fast_losses_equal_scikit_learns(name: str, task: str) -> None:
+    from sklearn.datasets import load_breast_cancer, load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    loader = load_breast_cancer if task == "binary" else load_iris
+    X, y = loader(return_X_y=True)
+    proba = cross_val_predict(
+        LogisticRegression(max_iter=200), X, y, cv=3, method="predict_proba"
+    )
+    rounded = np.round(proba, 2)  # ties, as averaged members often have
+    rounded /= rounded.sum(axis=1, keepdims=True)
+    metric = get_metric(name, task)
+    fast = fast_loss(metric, task)
+    assert fast is not None
+    for p in (proba, rounded):
+        assert fast(y, p) == pytest.approx(
+            score_predictions(metric, y, p, task), rel=1e-9
+        )
+
+
+def test_fast_rmse_equals_scikit_learns() -> None:
+    rng = np.random.default_rng(0)
+    y, pred = rng.normal(size=200), rng.normal(size=200)
+    metric = get_metric("rmse", "regression")
+    assert fast_loss(metric, "regression")(y, pred) == pytest.approx(
+        score_predictions(metric, y, pred, "regression"), rel=1e-12
+    )
+    assert fast_loss(get_metric("accuracy", "binary"), "binary") is None

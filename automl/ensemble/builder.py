@@ -414,9 +414,10 @@ class _Builder:
     def run(self, ranked: list[Candidate], stack: bool | str) -> FittedEnsemble:
         preds = [c.predictions for c in ranked]
         self.losses["best_single"] = self.loss_fn(self.y_valid, preds[0])
+        started = time.time()
         selection = self.select(preds)
-        if len(self.y_valid) <= CHECKED_SELECTION_ROWS and not self.selection_holds(
-            preds
+        if self.should_check_selection(time.time() - started) and not (
+            self.selection_holds(preds)
         ):
             selection = self.select(preds, allowed=[0])
         self.losses["ensemble"] = selection.loss
@@ -481,6 +482,16 @@ class _Builder:
         return EnsembleSelection(
             weights, [idx[i] for i in sub.indices], sub.trajectory, sub.loss
         )
+
+    def should_check_selection(self, selection_seconds: float) -> bool:
+        """Small tables only, and only if the clock affords two more
+        selections (one per half) besides the members."""
+        if len(self.y_valid) > CHECKED_SELECTION_ROWS:
+            return False
+        if self.affords(2 * selection_seconds + MARGIN):
+            return True
+        self.notes.append("selection check skipped: no time")
+        return False
 
     def selection_holds(self, preds: Sequence[np.ndarray]) -> bool:
         """Whether ensemble selection beats the best single model on rows it

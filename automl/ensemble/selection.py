@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from automl.data.types import Task
-from automl.metrics import Metric, score_predictions
+from automl.metrics import Metric, fast_loss, score_predictions
 
 LossFn = Callable[[np.ndarray, np.ndarray], float]
 
@@ -88,6 +88,10 @@ def metric_loss(metric: Metric, task: Task) -> LossFn:
     -------
     callable
     """
+
+    fast = fast_loss(metric, task)
+    if fast is not None:
+        return fast
 
     def loss(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return score_predictions(metric, y_true, y_pred, task)
