@@ -171,8 +171,11 @@ def fit_bag(
 
 
 #: Bytes per second at which kept fold models are read back (joblib, measured
-#: on this project's 2-core machine at 250-900 MB/s; the low end).
+#: on this project's 2-core machine at 250-900 MB/s; the low end), and the
+#: seconds of each file besides (measured at 60 s budgets: 5 to 9 bags of 5
+#: files read in 1.0 to 3.8 s, about 0.08 s a file).
 LOAD_BYTES_PER_SECOND = 200e6
+LOAD_SECONDS_PER_FILE = 0.08
 
 
 def load_bag(files: tuple[str, ...], task: Task, n_classes: int | None) -> BaggedModel:
@@ -186,7 +189,7 @@ def load_seconds(files: tuple[str, ...]) -> float:
         size = sum(os.path.getsize(path) for path in files)
     except OSError:
         return float("inf")
-    return 0.02 * len(files) + size / LOAD_BYTES_PER_SECOND
+    return LOAD_SECONDS_PER_FILE * len(files) + size / LOAD_BYTES_PER_SECOND
 
 
 def fold_share(deadline: float | None, folds_left: int) -> float | None:
