@@ -172,6 +172,9 @@ class System:
         """Other predictors of the same fit, scored beside it (by system name)."""
         return {}
 
+    def prepare(self, run: RunSettings) -> None:
+        """Work before the timed ``fit`` that a user's fit would not do."""
+
     def details(self) -> dict[str, Any]:
         """What the fit reports about itself, kept beside the results row."""
         return {}
@@ -334,32 +337,38 @@ class AutoML(SklearnSystem):
 
         return f"{module_version('automl')}+src.{source_digest(automl.__file__)}"
 
-    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
-        """Fit on the training split."""
-        from automl import AutoClassifier, AutoRegressor
-
-        kind = AutoRegressor if run.task == "regression" else AutoClassifier
+    def prepare(self, run: RunSettings) -> None:
+        """Set the variant's switches, and compile the knowledge base without
+        this dataset (about 2 s, not part of a user's fit)."""
         for target, value in self.switches.items():  # this run's process only
             module_name, attribute = target.rsplit(".", 1)
             module = import_module(module_name)
             if not hasattr(module, attribute):
                 raise AttributeError(f"{self.name}: no switch {target}")
             setattr(module, attribute, value)
-        with tempfile.TemporaryDirectory(prefix="automl-bench-") as folder:
-            params = {
-                "time_limit": run.budget,
-                "metric": run.metric,
-                "random_state": run.seed,
-                "n_jobs": run.n_jobs,
-                **self.options,
-            }
-            # An older automl on PYTHONPATH (the foundation's frozen copy) is
-            # run with the parameters it has.
-            known = kind().get_params()
-            if "meta_learning" in known:
-                params["meta_learning"] = metadata_without(run.dataset, Path(folder))
-            self.model = kind(**{k: v for k, v in params.items() if k in known})
-            self._fit_model(X, y)
+        self._folder = tempfile.TemporaryDirectory(prefix="automl-bench-")
+        self._metadata = metadata_without(run.dataset, Path(self._folder.name))
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:
+        """Fit on the training split."""
+        from automl import AutoClassifier, AutoRegressor
+
+        kind = AutoRegressor if run.task == "regression" else AutoClassifier
+        if not hasattr(self, "_metadata"):
+            self.prepare(run)
+        params = {
+            "time_limit": run.budget,
+            "metric": run.metric,
+            "random_state": run.seed,
+            "n_jobs": run.n_jobs,
+            "meta_learning": self._metadata,
+            **self.options,
+        }
+        # An older automl on PYTHONPATH (the foundation's frozen copy) is run
+        # with the parameters it has.
+        known = kind().get_params()
+        self.model = kind(**{k: v for k, v in params.items() if k in known})
+        self._fit_model(X, y)
 
     def same_fit_variants(self) -> dict[str, System]:
         """``automl/best_single``: the best trial's model alone, from this fit.

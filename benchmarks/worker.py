@@ -81,6 +81,7 @@ def evaluate(
     X_train, X_test, y_train, y_test = load_split(dataset, run.seed)
     result.update(n_train=len(X_train), n_test=len(X_test))
 
+    system.prepare(run)
     start = time.perf_counter()
     system.fit(X_train, y_train, run)
     result["fit_seconds"] = time.perf_counter() - start
