@@ -16,7 +16,9 @@ each kept only when a cross-fitted check on those rows says it helps:
 
 The check: the rows are split in two halves (stratified by class); the
 correction is fitted on each half and scored on the other, and it is kept
-only if that cross-fitted loss beats the uncorrected loss on the same rows.
+only if that cross-fitted loss beats the uncorrected loss on the same halves
+(both averaged over the halves, so that a metric that is not a mean over
+rows, such as ROC AUC, is compared like with like).
 The kept correction is then fitted on all rows.
 """
 
@@ -144,8 +146,7 @@ def _temperature(
         return metric.loss(y[rows], _scaled(oof[rows], temperature))
 
     crossed = [(b, _fit_temperature(oof[a], y[a])) for a, b in (halves, halves[::-1])]
-    both = np.concatenate(halves)
-    before = metric.loss(y[both], _scaled(oof[both], 1.0))
+    before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
     after = _weighted([(len(b), loss(b, t)) for b, t in crossed])
     temperature = _fit_temperature(oof, y)
     if not _helps(before, after):
@@ -187,18 +188,17 @@ def _binary_threshold(
         losses = [_threshold_loss(proba[rows], y[rows], metric, t) for t in candidates]
         return float(candidates[int(np.argmin(losses))])
 
-    both = np.concatenate(halves)
-    before = metric.loss(y[both], np.argmax(proba[both], axis=1))
+    pairs = (halves, halves[::-1])
+    before = _weighted(
+        [(len(b), metric.loss(y[b], np.argmax(proba[b], axis=1))) for _, b in pairs]
+    )
     after = _weighted(
-        [
-            (len(b), _threshold_loss(proba[b], y[b], metric, best(a)))
-            for a, b in (halves, halves[::-1])
-        ]
+        [(len(b), _threshold_loss(proba[b], y[b], metric, best(a))) for a, b in pairs]
     )
     if not _helps(before, after):
         notes.append(f"threshold 0.5 kept (tuned {after:.5g} vs {before:.5g})")
         return None
-    threshold = best(both)
+    threshold = best(np.concatenate(halves))
     notes.append(f"decision threshold {threshold:.3g} ({after:.5g} vs {before:.5g})")
     return threshold
 
