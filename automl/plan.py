@@ -103,13 +103,24 @@ class ReservePolicy:
         if self.time_limit is None:
             return 0.0
         cap = ENSEMBLE_SHARE * self.time_limit
-        needed = reserve_seconds(
-            candidates, n_splits=n_splits, stack=self.stack, refit_full=self.refit_full
-        )
-        if needed > cap:  # the builder will not afford the stack: don't keep its time
+        # What the builder will afford: the stack, else the plain ensemble,
+        # else (a holdout) the members the trials kept, not their refits.
+        options: list[tuple[bool | Literal["auto"], bool]] = [
+            (self.stack, True),
+            (False, True),
+        ]
+        if n_splits == 1:
+            options.append((False, False))
+        for stack, refit in options:
             needed = reserve_seconds(
-                candidates, n_splits=n_splits, stack=False, refit_full=self.refit_full
+                candidates,
+                n_splits=n_splits,
+                stack=stack,
+                refit_full=self.refit_full,
+                refit=refit,
             )
+            if needed <= cap:
+                break
         return RESERVE_BASE_S + RESERVE_BASE_SHARE * self.time_limit + min(needed, cap)
 
 

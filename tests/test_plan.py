@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -148,3 +149,21 @@ def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
     assert policy.seconds(dear, n_splits=5) == pytest.approx(
         base + min(members_only, 0.25 * 60)
     )
+
+
+def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
+    policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
+    base = policy.seconds([], n_splits=1) - reserve_seconds([], n_splits=1)
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"0" * 1000)
+    cheap, dear = (
+        [replace(c, model_files=(str(model),)) for c in _candidates([s] * 4)]
+        for s in (0.5, 40.0)
+    )
+    refits = reserve_seconds(cheap, n_splits=1, stack=False)
+    assert policy.seconds(cheap, n_splits=1) == pytest.approx(base + refits)
+    # Refitting these on all rows would take more than the cap: the members
+    # will be the models the trials kept, and only their reading is kept.
+    kept = reserve_seconds(dear, n_splits=1, stack=False, refit=False)
+    assert reserve_seconds(dear, n_splits=1, stack=False) > 0.25 * 60 > kept
+    assert policy.seconds(dear, n_splits=1) == pytest.approx(base + kept)

@@ -269,6 +269,7 @@ def reserve_seconds(
     n_splits: int,
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
+    refit: bool = True,
 ) -> float:
     """Seconds to keep free at the end of the search for :func:`build_ensemble`.
 
@@ -285,6 +286,10 @@ def reserve_seconds(
         Number of validation splits (1 for a holdout).
     stack, refit_full
         As passed to :func:`build_ensemble`.
+    refit : bool, default=True
+        False: the members are the models their trials kept (read, not
+        refitted), as :func:`build_ensemble` makes them when the refits do not
+        fit in the time left.
 
     Returns
     -------
@@ -296,7 +301,7 @@ def reserve_seconds(
     if not ranked:
         return MARGIN
 
-    full = refit_full or n_splits == 1
+    full = (refit_full or n_splits == 1) and refit
 
     def member(c: Candidate) -> float:
         if full:
