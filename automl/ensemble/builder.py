@@ -393,6 +393,9 @@ class _Builder:
         self.fitted: dict[int, BaggedModel] = {}
         #: Names of the candidates whose bag is their trial's kept fold models.
         self.reused: set[str] = set()
+        #: Members (indices) that are their trial's kept model though the
+        #: others are refitted on all rows (a holdout short of time).
+        self.as_kept: set[int] = set()
         self.stage_seconds: dict[str, float] = {}
         #: What the time plan expected each stage to cost, before inflating.
         self.estimates: dict[str, float] = {}
@@ -554,13 +557,15 @@ class _Builder:
         left = max(0.0, self.remaining())
         if self.full and not self.kfold and all(ranked[i].model_files for i in members):
             # Each holdout trial kept its model (fitted on the training part):
-            # use those rather than drop members for unaffordable refits.
-            self.full = False
+            # refit the heaviest members the clock affords, keep the others'.
+            refits = self.affordable_refits(ranked, members)
+            self.as_kept = set(members) - set(refits)
             self.notes.append(
-                f"refitting {len(members)} members on all rows needs ~{total:.1f} s, "
-                f"{left:.1f} s left: kept the models their trials fitted"
+                f"refitting the {len(members)} members on all rows needs "
+                f"~{total:.1f} s, {left:.1f} s left: refitting {len(refits)}, the "
+                "others are the models their trials fitted"
             )
-            return self.plan_members(ranked, selection)
+            return members
         kept: list[int] = []
         for i in members:
             if self.affords(sum(self.cost(ranked[j]) for j in [*kept, i])):
@@ -579,6 +584,21 @@ class _Builder:
             f"kept the best single model ({predictor})"
         )
         return [0]
+
+    def affordable_refits(
+        self, ranked: list[Candidate], members: list[int]
+    ) -> list[int]:
+        """The heaviest members whose refits, with the reading of the others'
+        kept models, fit in the time left."""
+        refits: list[int] = []
+        for i in members:
+            trying = [*refits, i]
+            seconds = sum(self.cost(ranked[j]) for j in trying) + sum(
+                bag_seconds(ranked[j]) for j in members if j not in trying
+            )
+            if self.affords(seconds):
+                refits.append(i)
+        return refits
 
     def fit_members(
         self, ranked: list[Candidate], members: list[int], preds: list[np.ndarray]
@@ -649,9 +669,10 @@ class _Builder:
         if i in self.fitted:
             return True
         candidate = ranked[i]
+        refit = self.full and i not in self.as_kept
         try:
-            model = self.fit_predictor(candidate, refit_full=self.full)
-            if self.full and self.diverged(model, candidate):
+            model = self.fit_predictor(candidate, refit_full=refit)
+            if refit and self.diverged(model, candidate):
                 self.notes.append(
                     f"{candidate.name}: the refit on all rows did far worse on the "
                     "validation rows than the trial, kept the trial's own fit"
@@ -717,9 +738,11 @@ class _Builder:
         self.final_oof = _blend([c.predictions for c in ranked], selection.weights)
         kind = "ensemble" if len(base) > 1 else "single"
         what = "full refits" if self.full else "k-fold bags" if self.kfold else "models"
+        reused = sum(m.name in self.reused for m in base)
         if not self.full:
-            reused = sum(m.name in self.reused for m in base)
             what += f" ({reused} kept from their trials, {len(base) - reused} refitted)"
+        elif reused:
+            what = f"models ({len(base) - reused} refitted on all rows, {reused} kept)"
         self.notes.append(f"{kind} of {len(base)} {what}")
         guard = self.regression_guard(ranked, selection)
         return FittedEnsemble(

@@ -11,6 +11,8 @@ import pytest
 
 from automl.ensemble import Candidate, CandidatePool, build_ensemble
 from automl.ensemble.bagging import load_bag
+from automl.ensemble.builder import _Builder
+from automl.ensemble.selection import EnsembleSelection
 from automl.evaluation import TrialSettings, evaluate, predict_pipeline
 from automl.metrics import Metric
 from automl.resampling import validation_indices
@@ -105,9 +107,13 @@ def test_holdout_members_are_their_trials_models_when_refits_do_not_fit(
     ensemble = build_ensemble(
         slow, data, holdout_problem.metric, deadline=time.time() + 60
     )
-    assert "kept the models their trials fitted" in ensemble.decision
+    assert "refitting 0, the others are the models their trials fitted" in (
+        ensemble.decision
+    )
     n = len(ensemble.base)
-    assert f"{n} models ({n} kept from their trials, 0 refitted)" in ensemble.decision
+    assert f"({n} kept from their trials, 0 refitted)" in ensemble.decision or (
+        f"models (0 refitted on all rows, {n} kept)" in ensemble.decision
+    )
     assert ensemble.fit_seconds < 30
     member = ensemble.base[0]
     candidate = next(c for c in kept if c.trial_id == member.trial_id)
@@ -192,3 +198,36 @@ def test_the_pool_keeps_the_best_models_within_its_disk_limit(
     assert best.loss == pytest.approx(0.1) and best.model_files
     assert all(c.model_files == () for c in rest)
     assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(best.model_files)
+
+
+def test_a_holdout_refits_the_members_it_affords_and_keeps_the_others(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    data = holdout_problem.data
+    first, second = (_kept_candidate(holdout_problem, tmp_path, i) for i in range(2))
+    # The first "took" an hour: no time to refit it; the second is cheap.
+    ranked = [replace(first, duration=3600.0), second]
+    settings = TrialSettings(metric=holdout_problem.metric, crash_loss=1e6, n_threads=1)
+    builder = _Builder(
+        data,
+        holdout_problem.metric,
+        settings,
+        deadline=time.time() + 60,
+        seed=0,
+        refit_full=False,
+        max_members=None,
+        infer_limit=None,
+        rounds=25,
+    )
+    both = EnsembleSelection(np.array([0.6, 0.4]), [0, 1], [0.0], 0.0)
+    assert builder.plan_members(ranked, both) == [0, 1]
+    assert builder.as_kept == {0}
+    assert "refitting 1, the others" in builder.notes[-1]
+    assert builder.fit_member(ranked, 0) and builder.fit_member(ranked, 1)
+    kept = load_bag(first.model_files, data.task, data.n_classes)
+    np.testing.assert_array_equal(  # the slow member is its trial's own model
+        builder.fitted[0].predict_raw(data.X), kept.predict_raw(data.X)
+    )
+    own = load_bag(second.model_files, data.task, data.n_classes)
+    refit = builder.fitted[1].predict_raw(data.X)
+    assert not np.array_equal(refit, own.predict_raw(data.X))  # refitted on all rows
