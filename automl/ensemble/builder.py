@@ -760,7 +760,7 @@ class _Builder:
             return None
         values = np.column_stack([np.asarray(ranked[i].predictions) for i in weighted])
         weights = selection.weights[weighted]
-        scales = np.sqrt(np.mean((values - self.y_valid[:, None]) ** 2, axis=0))
+        scales = np.array([self.oof_rmse(ranked[i]) for i in weighted])
         clipped = guard_predictions(values, weights, scales, guard)
         plain = self.loss_fn(self.y_valid, values @ weights)
         guarded = self.loss_fn(self.y_valid, clipped @ weights)
@@ -772,12 +772,14 @@ class _Builder:
         )
         return guard if keep else None
 
+    def oof_rmse(self, candidate: Candidate) -> float:
+        """A regression candidate's error scale on its OOF rows."""
+        errors = np.asarray(candidate.predictions) - self.y_valid
+        return float(np.sqrt(np.mean(errors**2)))
+
     def base_member(self, ranked: list[Candidate], i: int, weight: float) -> BaseMember:
         c = ranked[i]
-        scale = None
-        if self.data.task == "regression":
-            errors = np.asarray(c.predictions) - self.y_valid
-            scale = float(np.sqrt(np.mean(errors**2)))
+        scale = self.oof_rmse(c) if self.data.task == "regression" else None
         return BaseMember(
             c.name, c.trial_id, c.family, self.fitted[i], weight, c.config, scale
         )

@@ -111,9 +111,8 @@ class HalvingWhenDear:
     def tell(
         self, proposal: Proposal, loss: float, status: str, seconds: float
     ) -> None:
-        owner = self._full if self._from_full(proposal) else self.current
-        if owner is self.current:
-            owner.tell(proposal, loss, status, seconds)
+        if not self._from_full(proposal):  # else it is only recorded
+            self.current.tell(proposal, loss, status, seconds)
         self._remember(
             proposal.config, proposal.seed, proposal.budget, loss, status, seconds
         )
@@ -167,14 +166,14 @@ class HalvingWhenDear:
         seconds: float,
     ) -> None:
         self._told.append(
-            {
-                "config": config,
-                "seed": seed,
-                "budget": budget,
-                "loss": loss,
-                "status": status,
-                "seconds": seconds,
-            }
+            dict(
+                config=config,
+                seed=seed,
+                budget=budget,
+                loss=loss,
+                status=status,
+                seconds=seconds,
+            )
         )
 
     def _too_dear(self) -> bool:
