@@ -20,6 +20,7 @@ from typing import Any, Literal
 import joblib
 import numpy as np
 import pandas as pd
+import psutil
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.metrics import Metric, score_predictions
@@ -103,6 +104,11 @@ def _reset_peak_memory() -> None:
             f.write("5")
     except OSError:
         pass
+
+
+def _resident_mb() -> float:
+    """Resident MiB of this process now."""
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def _peak_memory_mb() -> float | None:
@@ -287,7 +293,9 @@ def _memory_check(
         bytes_per_value=bytes_per_value(data.X),
         n_predict_rows=max(len(valid) for _, valid in data.splits),
     )
-    needed = model + settings.memory_reserved_mb
+    # The worker may already hold more than the plan's allowance (libraries
+    # differ between machines; allocators keep freed memory).
+    needed = model + max(settings.memory_reserved_mb, _resident_mb())
     if needed <= settings.memory_limit_mb:
         return None
     return (

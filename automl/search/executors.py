@@ -206,13 +206,23 @@ class ProcessExecutor:
         Trials that run at once.
     memory_limit_mb : float or None
         Resident memory one worker may use; see :meth:`over_memory`.
+    idle_limit_mb : float or None
+        Resident memory above which an idle worker is replaced by a fresh
+        process before its next trial (allocators keep what trials freed,
+        and a crept worker would leave its next trial too little).
     """
 
     wait = staticmethod(wait_first)
 
-    def __init__(self, n_workers: int, memory_limit_mb: float | None = None) -> None:
+    def __init__(
+        self,
+        n_workers: int,
+        memory_limit_mb: float | None = None,
+        idle_limit_mb: float | None = None,
+    ) -> None:
         self.n_workers = n_workers
         self.memory_limit_mb = memory_limit_mb
+        self.idle_limit_mb = idle_limit_mb
         with _IDLE_LOCK:
             self._workers = [
                 _IDLE_WORKERS.pop() if _IDLE_WORKERS else _Worker()
@@ -238,8 +248,14 @@ class ProcessExecutor:
     def _free_worker(self) -> _Worker:
         for worker in self._workers:
             if worker.future is None or worker.future.done():
+                if self._crept(worker):
+                    worker.kill()
                 return worker
         raise RuntimeError("all workers are busy; wait for a trial to finish first")
+
+    def _crept(self, worker: _Worker) -> bool:
+        limit = self.idle_limit_mb
+        return limit is not None and worker.rss_mb() > limit
 
     def kill(self, future: Future[Any]) -> None:
         """Stop the trial behind ``future`` by killing its worker (and only it)."""

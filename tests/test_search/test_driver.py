@@ -11,7 +11,7 @@ from automl.search import (
     SMACOptimizer,
     run_search,
 )
-from tests.test_search.trials import faulty, quadratic
+from tests.test_search.trials import faulty, quadratic, worker_pid
 
 
 def _space(default: float = 0.5) -> ConfigurationSpace:
@@ -121,3 +121,17 @@ def _planted_status(x: float) -> str:
     if x > 0.9:
         return "timeout"
     return "memout" if 0.6 < x < 0.65 else "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("idle_limit_mb, replaced", [(1.0, True), (None, False)])
+def test_a_worker_over_its_idle_limit_is_replaced_before_the_next_trial(
+    idle_limit_mb, replaced
+) -> None:
+    executor = ProcessExecutor(1, memory_limit_mb=10_000, idle_limit_mb=idle_limit_mb)
+    try:
+        first = executor.submit(worker_pid).result()
+        second = executor.submit(worker_pid).result()
+    finally:
+        executor.close()
+    assert (first != second) is replaced

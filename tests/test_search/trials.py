@@ -37,3 +37,8 @@ def faulty(config: dict[str, Any], seed: int, budget: Any, deadline: Any) -> Out
         return Outcome(float(hog[0, 0, 0]))
     time.sleep(0.5)
     return Outcome(x)
+
+
+def worker_pid(**_: Any) -> int:
+    """The process id of the worker that ran the trial."""
+    return os.getpid()
