@@ -13,14 +13,15 @@ time), which answer for any configuration of the space, so that SMAC and
 random search are judged on the same landscape. Durations are scaled so that
 their median over the recorded evaluations is ``--trial-seconds``.
 
-The virtual clock runs at real speed while the driver computes (SMAC's
+The virtual clock runs at the driver's CPU time while it computes (SMAC's
 ``ask`` and ``tell``, the loop) and jumps to the next trial's end while the
 driver waits: a slow ``ask`` leaves simulated workers idle exactly as it
 would on a cluster. Reported per run:
 
 * utilisation: busy worker-seconds / (workers × virtual seconds until the
   last trial ended);
-* driver seconds per trial: real seconds of the run / trials;
+* driver seconds per trial: CPU seconds of the driver thread / trials (the
+  simulator's own work taken out);
 * the best loss after every trial, beside random search (uniform samples,
   full budgets) in the same simulation.
 
@@ -63,24 +64,38 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / "metadata" / "build"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "scale"
 RUNS_FILE = "runs.jsonl"
+#: The optimisers compared: ours (bounded proposals), SMAC's own retraining
+#: (``bounded_proposals=False``, the driver before issue 18) and random search.
+OPTIMISERS = ("smac", "smac_unbounded", "random")
+#: Asks per window in the reported mean ask seconds.
+ASK_WINDOW = 250
 
 
 # -- the virtual clock and the simulated cluster ---------------------------------
 
 
 class VirtualClock:
-    """Real time while the driver works; jumps forward while it waits."""
+    """The driver's CPU time while it works; jumps forward while it waits.
+
+    CPU time of the calling (driver) thread, not wall time: other load on the
+    machine that runs the simulation does not slow the simulated driver, and
+    the simulator's own work (computing a trial's outcome) is taken out.
+    """
 
     def __init__(self) -> None:
-        self.offset = 1_000_000.0 - time.perf_counter()
+        self.offset = 1_000_000.0 - time.thread_time()
 
     def __call__(self) -> float:
-        return self.offset + time.perf_counter()
+        return self.offset + time.thread_time()
 
     def advance_to(self, moment: float) -> None:
         now = self()
         if moment > now:
             self.offset += moment - now
+
+    def exclude(self, seconds: float) -> None:
+        """Take work that is not the driver's out of the clock."""
+        self.offset -= seconds
 
 
 @dataclass
@@ -102,6 +117,7 @@ class SimulatedExecutor:
         self.n_workers = n_workers
         self.clock = clock
         self.busy_seconds = 0.0
+        self.simulator_seconds = 0.0
         self.last_end = clock()
         self._queue: list[tuple[float, int, Future[Any], Any]] = []
         self._count = 0
@@ -110,7 +126,11 @@ class SimulatedExecutor:
         return data
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
+        started = time.thread_time()
         outcome, duration = fn(**kwargs)
+        spent = time.thread_time() - started
+        self.clock.exclude(spent)
+        self.simulator_seconds += spent
         future: Future[Any] = Future()
         end = self.clock() + duration
         heapq.heappush(self._queue, (end, self._count, future, outcome))
@@ -226,22 +246,28 @@ def simulate(
     """Run the real driver on the simulated cluster; return what it measured."""
     clock = VirtualClock()
     executor = SimulatedExecutor(n_workers, clock)
-    if optimiser == "smac":
-        proposer: Any = SMACOptimizer(task.space, seed=seed, n_workers=n_workers)
+    if optimiser == "random":
+        proposer: Any = RandomProposer(task.space, seed)
     else:
-        proposer = RandomProposer(task.space, seed)
+        proposer = SMACOptimizer(
+            task.space,
+            seed=seed,
+            n_workers=n_workers,
+            bounded_proposals=optimiser == "smac",
+        )
+    ask_seconds = _time_asks(proposer)
     settings = SearchSettings(
         deadline=Deadline.starting_now(None, clock=clock),
         max_trials=n_trials,
         per_trial_limit=None,
         crash_loss=1.0,
     )
-    start_virtual, start_real = clock(), time.perf_counter()
+    start_virtual, start_cpu = clock(), time.thread_time()
     try:
         records = run_search(proposer, executor, task.trial, {}, settings)
     finally:
         proposer.close()
-    real = time.perf_counter() - start_real
+    driver_cpu = time.thread_time() - start_cpu - executor.simulator_seconds
     virtual = executor.last_end - start_virtual
     ordered = sorted(records, key=lambda r: r.started + r.duration)
     best = np.minimum.accumulate([r.loss for r in ordered])
@@ -252,8 +278,9 @@ def simulate(
         "trials": len(records),
         "optimiser": optimiser,
         "utilisation": executor.busy_seconds / (n_workers * virtual),
-        "driver_s_per_trial": real / len(records),
+        "driver_s_per_trial": driver_cpu / len(records),
         "virtual_seconds": virtual,
+        "ask_s_by_window": _window_means(ask_seconds, ASK_WINDOW),
         "best_loss": float(best[-1]),
         "best_recorded_loss": task.best_recorded,
         "best_by_trial": [round(float(v), 6) for v in best],
@@ -263,12 +290,38 @@ def simulate(
     }
 
 
+def _time_asks(proposer: Any) -> list[float]:
+    """Wrap ``proposer.ask`` to record the CPU seconds of each call."""
+    seconds: list[float] = []
+    ask = proposer.ask
+
+    def timed_ask() -> Any:
+        started = time.thread_time()
+        proposal = ask()
+        seconds.append(time.thread_time() - started)
+        return proposal
+
+    proposer.ask = timed_ask
+    return seconds
+
+
+def _window_means(values: list[float], window: int) -> list[float]:
+    """Means of consecutive windows of ``window`` values."""
+    return [
+        round(float(np.mean(values[i : i + window])), 5)
+        for i in range(0, len(values), window)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[100])
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--tasks", type=int, default=3)
     parser.add_argument("--trial-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--optimisers", nargs="+", choices=OPTIMISERS, default=list(OPTIMISERS)
+    )
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
@@ -286,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     for workers in args.workers:
         results = []
         for task in tasks:
-            for optimiser in ("smac", "random"):
+            for optimiser in args.optimisers:
                 key = (task.name, workers, args.trials, optimiser)
                 if key not in done:
                     done[key] = simulate(task, workers, args.trials, optimiser)
@@ -298,15 +351,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def summary_line(workers: int, trials: int, results: list[dict[str, Any]]) -> str:
-    smac = [r for r in results if r["optimiser"] == "smac"]
-    random = [r for r in results if r["optimiser"] == "random"]
-    return (
+    """One line per number of workers: ours first, then the others compared."""
+
+    def mean(optimiser: str, key: str) -> float:
+        values = [r[key] for r in results if r["optimiser"] == optimiser]
+        return float(np.mean(values)) if values else float("nan")
+
+    line = (
         f"workers={workers} trials={trials} "
-        f"utilisation={np.mean([r['utilisation'] for r in smac]):.2f} "
-        f"driver_s_per_trial={np.mean([r['driver_s_per_trial'] for r in smac]):.3f} "
-        f"best_loss_smac={np.mean([r['best_loss'] for r in smac]):.5f} "
-        f"best_loss_random={np.mean([r['best_loss'] for r in random]):.5f}"
+        f"utilisation={mean('smac', 'utilisation'):.2f} "
+        f"driver_s_per_trial={mean('smac', 'driver_s_per_trial'):.3f} "
+        f"best_loss_smac={mean('smac', 'best_loss'):.5f} "
+        f"best_loss_random={mean('random', 'best_loss'):.5f}"
     )
+    if any(r["optimiser"] == "smac_unbounded" for r in results):
+        line += (
+            f" unbounded: utilisation={mean('smac_unbounded', 'utilisation'):.2f} "
+            f"driver_s_per_trial={mean('smac_unbounded', 'driver_s_per_trial'):.3f} "
+            f"best_loss={mean('smac_unbounded', 'best_loss'):.5f}"
+        )
+    return line
 
 
 if __name__ == "__main__":

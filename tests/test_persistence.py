@@ -25,7 +25,7 @@ BUDGET = {
     "time_limit": 30,
     "max_trials": 3,
     "n_jobs": 1,
-    "include": ["lightgbm", "linear", "extra_trees"],
+    "include": ["lightgbm", "linear"],
 }
 
 

@@ -225,7 +225,7 @@ def test_variant_rows_share_the_fit_and_keep_their_own_scores() -> None:
 @pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
 def test_best_single_variant_is_the_best_trial_of_the_same_fit() -> None:
     class FewTrials(AutoML):
-        options: ClassVar[dict[str, Any]] = {"max_trials": 6, "meta_learning": False}
+        options: ClassVar[dict[str, Any]] = {"max_trials": 3, "meta_learning": False}
 
     frame = binary_frame(n=300)
     X, y = frame.drop(columns="label"), frame["label"]

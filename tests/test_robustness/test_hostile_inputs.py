@@ -523,7 +523,7 @@ def test_malformed_containers_are_rejected_clearly(X: Any) -> None:
 # A fit takes seconds, so a failing example is reported as drawn, not shrunk
 # (shrinking would take many minutes); the drawn tables are small anyway.
 @settings(
-    max_examples=8, phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON
+    max_examples=5, phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON
 )
 @given(
     case=cases(min_rows=2, max_rows=30, valid_y=True), family=st.sampled_from(FAMILIES)

@@ -63,7 +63,6 @@ def check_installed(wheel: Path, python: str, workdir: Path) -> dict[str, object
     venv = workdir / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    _run([*pip, "--upgrade", "pip"])
     _run([*pip, str(wheel)])
     scratch = workdir / "scratch"
     scratch.mkdir()
