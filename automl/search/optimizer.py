@@ -9,6 +9,7 @@ dicts out, fresh ``Configuration`` objects for warm-start configurations,
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import tempfile
@@ -72,6 +73,16 @@ class _KeepingUpConfigSelector(_BatchedConfigSelector):
         self._min_retrain_after = self._retrain_after
         self._rows_rng = np.random.default_rng(0)
 
+    def __iter__(self) -> Iterator[Configuration]:
+        # SMAC's loop tests each challenger against the list of processed
+        # configurations (linear in the observations); the list it makes on
+        # its first step is swapped for one with a set of the vectors.
+        configs = super().__iter__()
+        first = next(configs)
+        self._processed_configs = _ConfigList(self._processed_configs)
+        yield first
+        yield from configs
+
     def _collect_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         X, Y, X_configs = super()._collect_data()
         if X.shape[0] == 0:
@@ -97,7 +108,7 @@ _CONFIGSPACE_EQ = Configuration.__eq__
 
 def _vector_eq(self: Configuration, other: Any) -> bool:
     if isinstance(other, Configuration) and self.config_space is other.config_space:
-        return bool(np.array_equal(self.get_array(), other.get_array(), equal_nan=True))
+        return _key(self) == _key(other)
     return _CONFIGSPACE_EQ(self, other)
 
 
@@ -124,6 +135,33 @@ def _vector_equality() -> Iterator[None]:
             _EQUALITY_DEPTH -= 1
             if _EQUALITY_DEPTH == 0:
                 Configuration.__eq__ = _CONFIGSPACE_EQ  # type: ignore[method-assign]
+
+
+class _ConfigList(list[Configuration]):
+    """A list of configurations of one space whose ``in`` is a set lookup."""
+
+    def __init__(self, configs: list[Configuration]) -> None:
+        super().__init__(configs)
+        self._vectors = {_key(c) for c in configs}
+
+    def append(self, config: Configuration) -> None:
+        super().append(config)
+        self._vectors.add(_key(config))
+
+    def __contains__(self, config: object) -> bool:
+        return isinstance(config, Configuration) and _key(config) in self._vectors
+
+
+def _key(config: Configuration) -> bytes:
+    """The configuration's vector as bytes, inactive values (NaN) as -1."""
+    vector = config.get_array()
+    return np.where(np.isnan(vector), -1.0, vector).tobytes()
+
+
+def _running_configs(runhistory: Any) -> list[Configuration]:
+    """``RunHistory.get_running_configs`` in linear time (SMAC's is quadratic)."""
+    unique = {_key(t.config): t.config for t in runhistory._running_trials}
+    return list(unique.values())
 
 
 def _best_and_sampled(
@@ -329,6 +367,9 @@ class SMACOptimizer:
             scenario, list(self._warm), n_workers, fidelity, bounded_proposals
         )
         self._equality = _vector_equality if bounded_proposals else nullcontext
+        if bounded_proposals:
+            history = self._smac.runhistory
+            history.get_running_configs = functools.partial(_running_configs, history)
 
     def tell_known(
         self,
