@@ -26,7 +26,8 @@ would on a cluster. Reported per run:
   full budgets) in the same simulation.
 
 Each (task, workers, optimiser) appends one JSON line to ``<out>/runs.jsonl``
-(resumable); the run ends with one line per number of workers, e.g.
+(resumable); ``--report`` writes ``<out>/report.md`` and ``<out>/scale.png``
+from it. The run ends with one line per number of workers, e.g.
 (one line, wrapped here)::
 
     workers=100 trials=1000 utilisation=0.93 driver_s_per_trial=0.12
@@ -324,9 +325,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--report", action="store_true", help="write report.md and scale.png only"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runs_file = args.out / RUNS_FILE
+    if args.report:
+        runs = [json.loads(line) for line in runs_file.read_text().splitlines()]
+        write_report(runs, args.out)
+        return 0
     done = (
         {
             (r["task"], r["workers"], r["trials"], r["optimiser"]): r
@@ -371,6 +379,63 @@ def summary_line(workers: int, trials: int, results: list[dict[str, Any]]) -> st
             f"best_loss={mean('smac_unbounded', 'best_loss'):.5f}"
         )
     return line
+
+
+def write_report(runs: list[dict[str, Any]], out: Path) -> None:
+    """``report.md``: one row per (workers, optimiser); ``scale.png``: curves."""
+    rows = [
+        "| workers | optimiser | tasks | trials | utilisation | driver s/trial "
+        "| ask s, first 250 | ask s, last 250 | best loss (mean) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["workers"], run["optimiser"]), []).append(run)
+    for (workers, optimiser), group in sorted(groups.items()):
+        asks = [r["ask_s_by_window"] for r in group if r.get("ask_s_by_window")]
+        rows.append(
+            f"| {workers} | {optimiser} | {len(group)} | {group[0]['trials']} "
+            f"| {np.mean([r['utilisation'] for r in group]):.3f} "
+            f"| {np.mean([r['driver_s_per_trial'] for r in group]):.4f} "
+            f"| {np.mean([a[0] for a in asks]):.4f} "
+            f"| {np.mean([a[-1] for a in asks]):.4f} "
+            f"| {np.mean([r['best_loss'] for r in group]):.5f} |"
+        )
+    (out / "report.md").write_text("\n".join(rows) + "\n")
+    _plot(runs, out / "scale.png")
+
+
+def _plot(runs: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task = runs[0]["task"]
+    title = f"{task}, 100 workers"
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    for run in runs:
+        if run["task"] == task and run["workers"] == 100:
+            axes[0].plot(run["best_by_trial"], label=run["optimiser"])
+            minutes, loss = zip(*run["best_by_time"], strict=True)
+            axes[1].plot(np.array(minutes) / 60, loss, label=run["optimiser"])
+    for optimiser in OPTIMISERS:
+        by_workers: dict[int, list[float]] = {}
+        for run in runs:
+            if run["optimiser"] == optimiser:
+                by_workers.setdefault(run["workers"], []).append(run["utilisation"])
+        workers = sorted(by_workers)
+        means = [np.mean(by_workers[w]) for w in workers]
+        axes[2].plot(workers, means, marker="o", label=optimiser)
+    axes[0].set(xlabel="trials", ylabel="best loss", title=title)
+    axes[1].set(xlabel="virtual minutes", ylabel="best loss", title=title)
+    axes[2].set(xlabel="workers", ylabel="utilisation", xscale="log", ylim=(0, 1.02))
+    axes[2].set_title("worker utilisation (mean over tasks)")
+    for ax in axes:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -210,14 +210,24 @@ def _quiet_smac_logger() -> None:
     if smac_logger.level == logging.NOTSET:
         smac_logger.setLevel(logging.WARNING)
     selector = logging.getLogger("smac.main.config_selector")
-    if _no_design_warning not in selector.filters:
-        selector.addFilter(_no_design_warning)
+    if _expected_warnings not in selector.filters:
+        selector.addFilter(_expected_warnings)
 
 
-def _no_design_warning(record: logging.LogRecord) -> bool:
-    """Drop SMAC's warning for an empty initial design: an optimiser started
-    after others (the halving of the auto policy) is told its results instead."""
-    return "No initial configurations were sampled" not in record.getMessage()
+#: SMAC warnings that describe our normal operation, dropped: an empty initial
+#: design (an optimiser started after others, the halving of the auto policy,
+#: is told their results instead), and a batch of proposals topped up with
+#: random configurations (with many workers, the acquisition's challengers
+#: run out before ``retrain_after`` new ones; SMAC then samples at random).
+_EXPECTED_WARNINGS = (
+    "No initial configurations were sampled",
+    "Did not find enough configurations from the acquisition function",
+)
+
+
+def _expected_warnings(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not any(expected in message for expected in _EXPECTED_WARNINGS)
 
 
 def _intensifier(scenario: Scenario, fidelity: Fidelity) -> Any:
