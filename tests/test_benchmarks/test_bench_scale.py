@@ -68,5 +68,5 @@ def test_summary_line_and_report(task, tmp_path) -> None:
     assert "best_loss_smac=" in line and "best_loss_random=" in line
     write_report(json.loads(json.dumps(runs)), tmp_path)
     report = (tmp_path / "report.md").read_text().splitlines()
-    assert len(report) == 2 + 3  # header, rule, one row per optimiser
+    assert len(report) == 2 + 3  # header, rule, one row per run
     assert (tmp_path / "scale.png").stat().st_size > 10_000
