@@ -19,7 +19,8 @@ driver waits: a slow ``ask`` leaves simulated workers idle exactly as it
 would on a cluster. Reported per run:
 
 * utilisation: busy worker-seconds / (workers × virtual seconds until the
-  last trial ended);
+  last trial ended); also until the last trial started (without the end of
+  the run, when the last trials finish and none are left to start);
 * driver seconds per trial: CPU seconds of the driver thread / trials (the
   simulator's own work taken out);
 * the best loss after every trial, beside random search (uniform samples,
@@ -57,6 +58,7 @@ from automl.metalearning.metadata import (
     read_jsonl,
     reference_properties,
 )
+from automl.plan import DEFAULT_TRIAL_SHARE
 from automl.search import SearchSettings, SMACOptimizer, run_search
 from automl.space import build_space, family_defaults, repair_config, select_models
 from benchmarks.metalearning import RandomProposer
@@ -114,9 +116,12 @@ class SimulatedExecutor:
     clock to the next finish.
     """
 
-    def __init__(self, n_workers: int, clock: VirtualClock) -> None:
+    def __init__(
+        self, n_workers: int, clock: VirtualClock, timeout_loss: float = 1.0
+    ) -> None:
         self.n_workers = n_workers
         self.clock = clock
+        self.timeout_loss = timeout_loss
         self.busy_seconds = 0.0
         self.simulator_seconds = 0.0
         self.last_end = clock()
@@ -134,6 +139,11 @@ class SimulatedExecutor:
         self.simulator_seconds += spent
         future: Future[Any] = Future()
         end = self.clock() + duration
+        deadline = kwargs.get("deadline")
+        if deadline is not None and end > deadline:  # cut as a real trial is
+            duration = max(0.0, deadline - self.clock())
+            end = deadline
+            outcome = SimulatedOutcome(self.timeout_loss, "timeout", "cut")
         heapq.heappush(self._queue, (end, self._count, future, outcome))
         self._count += 1
         self.busy_seconds += duration
@@ -189,6 +199,7 @@ class ReplayedTask:
         )
         self.scale = trial_seconds / float(np.exp(np.median(log_times)))
         self.best_recorded = float(losses.min())
+        self.worst_recorded = float(losses.max())
 
     def trial(
         self, config: dict[str, Any], seed: int, budget: Any, deadline: Any
@@ -242,11 +253,22 @@ def replayed_tasks(
 
 
 def simulate(
-    task: ReplayedTask, n_workers: int, n_trials: int, optimiser: str, seed: int = 0
+    task: ReplayedTask,
+    n_workers: int,
+    n_trials: int | None,
+    optimiser: str,
+    seed: int = 0,
+    time_limit: float | None = None,
 ) -> dict[str, Any]:
-    """Run the real driver on the simulated cluster; return what it measured."""
+    """Run the real driver on the simulated cluster; return what it measured.
+
+    With ``time_limit`` (virtual seconds) the search ends as a fit does: at
+    its deadline, each trial limited to ``DEFAULT_TRIAL_SHARE`` of it, and a
+    trial still running at its deadline is cut there (a timeout, at the
+    task's worst recorded loss).
+    """
     clock = VirtualClock()
-    executor = SimulatedExecutor(n_workers, clock)
+    executor = SimulatedExecutor(n_workers, clock, timeout_loss=task.worst_recorded)
     if optimiser == "random":
         proposer: Any = RandomProposer(task.space, seed)
     else:
@@ -257,11 +279,12 @@ def simulate(
             bounded_proposals=optimiser == "smac",
         )
     ask_seconds = _time_asks(proposer)
+    per_trial = None if time_limit is None else DEFAULT_TRIAL_SHARE * time_limit
     settings = SearchSettings(
-        deadline=Deadline.starting_now(None, clock=clock),
+        deadline=Deadline.starting_now(time_limit, clock=clock),
         max_trials=n_trials,
-        per_trial_limit=None,
-        crash_loss=1.0,
+        per_trial_limit=per_trial,
+        crash_loss=task.worst_recorded,
     )
     start_virtual, start_cpu = clock(), time.thread_time()
     try:
@@ -276,9 +299,15 @@ def simulate(
     return {
         "task": task.name,
         "workers": n_workers,
+        "requested_trials": n_trials,
+        "time_limit": time_limit,
         "trials": len(records),
+        "timeouts": sum(r.status == "timeout" for r in records),
         "optimiser": optimiser,
         "utilisation": executor.busy_seconds / (n_workers * virtual),
+        "utilisation_until_last_start": _utilisation_until_last_start(
+            records, n_workers
+        ),
         "driver_s_per_trial": driver_cpu / len(records),
         "virtual_seconds": virtual,
         "ask_s_by_window": _window_means(ask_seconds, ASK_WINDOW),
@@ -289,6 +318,16 @@ def simulate(
             [round(t, 2), round(float(v), 6)] for t, v in zip(ends, best, strict=True)
         ],
     }
+
+
+def _utilisation_until_last_start(records: list[Any], n_workers: int) -> float:
+    """Utilisation while the driver was still starting trials: without the
+    end of the run, when the last trials finish and none are left to start."""
+    last_start = max(r.started for r in records)
+    if last_start <= 0:
+        return float("nan")
+    busy = sum(min(r.started + r.duration, last_start) - r.started for r in records)
+    return busy / (n_workers * last_start)
 
 
 def _time_asks(proposer: Any) -> list[float]:
@@ -321,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=2)
     parser.add_argument("--trial-seconds", type=float, default=30.0)
     parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="virtual seconds: end as a fit does, at a deadline (not --trials)",
+    )
+    parser.add_argument(
         "--optimisers",
         nargs="+",
         choices=OPTIMISERS,
@@ -339,11 +384,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = [json.loads(line) for line in runs_file.read_text().splitlines()]
         write_report(runs, args.out)
         return 0
+    trials = None if args.time_limit is not None else args.trials
     done = (
-        {
-            (r["task"], r["workers"], r["trials"], r["optimiser"]): r
-            for r in map(json.loads, runs_file.read_text().splitlines())
-        }
+        {_run_key(r): r for r in map(json.loads, runs_file.read_text().splitlines())}
         if runs_file.exists()
         else {}
     )
@@ -352,14 +395,27 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for task in tasks:
             for optimiser in args.optimisers:
-                key = (task.name, workers, args.trials, optimiser)
+                key = (task.name, workers, optimiser, trials, args.time_limit)
                 if key not in done:
-                    done[key] = simulate(task, workers, args.trials, optimiser)
+                    done[key] = simulate(
+                        task, workers, trials, optimiser, time_limit=args.time_limit
+                    )
                     with runs_file.open("a") as handle:
                         handle.write(json.dumps(done[key]) + "\n")
                 results.append(done[key])
-        print(summary_line(workers, args.trials, results))
+        print(summary_line(workers, results[0]["trials"], results))
     return 0
+
+
+def _run_key(run: dict[str, Any]) -> tuple[Any, ...]:
+    trials = run.get("requested_trials", run["trials"])
+    return (
+        run["task"],
+        run["workers"],
+        run["optimiser"],
+        trials,
+        run.get("time_limit"),
+    )
 
 
 def summary_line(workers: int, trials: int, results: list[dict[str, Any]]) -> str:
@@ -388,15 +444,17 @@ def summary_line(workers: int, trials: int, results: list[dict[str, Any]]) -> st
 def write_report(runs: list[dict[str, Any]], out: Path) -> None:
     """``report.md``: one row per run; ``scale.png``: curves and utilisation."""
     rows = [
-        "| workers | task | optimiser | trials | utilisation | driver s/trial "
+        "| workers | task | optimiser | trials | utilisation "
+        "| until last start | driver s/trial "
         "| ask s, first 250 | ask s, last 250 | virtual s | best loss |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in sorted(runs, key=lambda r: (r["workers"], r["task"], r["optimiser"])):
         asks = run["ask_s_by_window"]
         rows.append(
             f"| {run['workers']} | {run['task']} | {run['optimiser']} "
             f"| {run['trials']} | {run['utilisation']:.3f} "
+            f"| {run.get('utilisation_until_last_start', float('nan')):.3f} "
             f"| {run['driver_s_per_trial']:.4f} | {asks[0]:.4f} | {asks[-1]:.4f} "
             f"| {run['virtual_seconds']:.0f} | {run['best_loss']:.5f} |"
         )

@@ -51,6 +51,7 @@ def test_a_simulated_search_keeps_its_workers_busy(task, optimiser) -> None:
     assert result["trials"] == 40
     # 40 trials of about 10 s on 4 workers: most of the time all are busy
     assert 0.5 < result["utilisation"] <= 1.0 + 1e-9
+    assert 0.5 < result["utilisation_until_last_start"] <= 1.0 + 1e-9
     assert result["virtual_seconds"] >= 40 * 1.0 / 4
     best = np.array(result["best_by_trial"])
     assert (np.diff(best) <= 0).all()
@@ -70,3 +71,12 @@ def test_summary_line_and_report(task, tmp_path) -> None:
     report = (tmp_path / "report.md").read_text().splitlines()
     assert len(report) == 2 + 3  # header, rule, one row per run
     assert (tmp_path / "scale.png").stat().st_size > 10_000
+
+
+def test_with_a_time_limit_the_search_ends_at_its_deadline_as_a_fit_does(task):
+    result = simulate(task, 4, None, "random", time_limit=120.0)
+    assert result["requested_trials"] is None and result["trials"] > 4
+    assert result["virtual_seconds"] <= 120.0 + 1.0
+    # trials are cut at the deadline, so the workers are busy to the end
+    assert result["utilisation"] > 0.9
+    assert 0 <= result["timeouts"] <= 4 + result["trials"] // 2
