@@ -379,7 +379,8 @@ class SMACOptimizer:
         self._equality = _vector_equality if bounded_proposals else nullcontext
         if bounded_proposals:
             history = self._smac.runhistory
-            history.get_running_configs = functools.partial(_running_configs, history)
+            running = functools.partial(_running_configs, history)
+            history.get_running_configs = running  # type: ignore[method-assign]
 
     def tell_known(
         self,
