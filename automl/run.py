@@ -245,7 +245,7 @@ class _Run:
             crash_loss=crash_loss(self.plan.metric, fallback_loss),
             n_threads=self.plan.threads_per_trial,
             memory_limit_mb=self.plan.per_trial_memory_mb,
-            memory_reserved_mb=self._memory_reserved_mb,
+            memory_reserved_mb=WORKER_BASE_MB + self.plan.memory.data_mb,
             plugins=tuple(PLUGIN_MODULES),
             models_dir=self._models_dir(),
             budget_unit=self.fidelity.unit,
@@ -269,19 +269,12 @@ class _Run:
     def _make_executor(self) -> Executor:
         if self.options.dask_cluster is not None:
             return DaskExecutor(self.options.dask_cluster)
-        limit = self.plan.per_trial_memory_mb
+        memory, limit = self.plan.memory, self.plan.per_trial_memory_mb
         if limit is None:
-            return ProcessExecutor(self.plan.memory.n_workers)
+            return ProcessExecutor(memory.n_workers)
         # A fresh worker when an idle one has crept into half its trials' room.
-        working = limit - self._memory_reserved_mb
-        return ProcessExecutor(
-            self.plan.memory.n_workers, limit, idle_limit_mb=limit - working / 2
-        )
-
-    @property
-    def _memory_reserved_mb(self) -> float:
-        """What a worker holds before a trial's model: the process and its data."""
-        return WORKER_BASE_MB + self.plan.memory.data_mb
+        idle_limit = limit - memory.working_mb / 2
+        return ProcessExecutor(memory.n_workers, limit, idle_limit_mb=idle_limit)
 
     @property
     def fidelity(self) -> Fidelity:
