@@ -50,6 +50,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "include": [list, tuple, None],
     "exclude": [list, tuple, None],
     "resampling": [StrOptions({"auto", "holdout", "cv"})],
+    "cv_repeats": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
     "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
     "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
@@ -88,6 +89,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         include: list[str] | tuple[str, ...] | None = None,
         exclude: list[str] | tuple[str, ...] | None = None,
         resampling: str = "auto",
+        cv_repeats: int | Literal["auto"] = "auto",
         per_trial_time_limit: float | None = None,
         per_trial_memory_limit: float | None = None,
         memory_limit: float | None = None,
@@ -110,6 +112,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.include = include
         self.exclude = exclude
         self.resampling = resampling
+        self.cv_repeats = cv_repeats
         self.per_trial_time_limit = per_trial_time_limit
         self.per_trial_memory_limit = per_trial_memory_limit
         self.memory_limit = memory_limit
@@ -216,10 +219,9 @@ class BaseAuto(FittedReports, BaseEstimator):
         )
 
     def _planned_params(self) -> dict[str, Any]:
-        """The parameters, with the resampling of a resumed trial log."""
+        """The parameters, with the validation of a resumed trial log."""
         params = self.get_params()
-        logged = _resume.logged_resampling(self.output_dir, self.resampling)
-        return params if logged is None else {**params, "resampling": logged}
+        return {**params, **_resume.logged_auto_settings(self.output_dir, params)}
 
     def _dask_cluster(self) -> Any:
         """``dask_address``, else the client of joblib's active Dask backend."""
@@ -247,6 +249,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.task_ = plan.task
         self.metric_ = plan.metric
         self.resampling_ = plan.resampling
+        self.cv_repeats_ = plan.cv_repeats
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
         self.memory_plan_ = memory

@@ -18,7 +18,6 @@ from ConfigSpace import ConfigurationSpace
 from automl._version import __version__
 from automl.ensemble import Candidate, CandidatePool
 from automl.evaluation import TrialData
-from automl.resampling import Resampling
 from automl.search import TrialRecord, is_full_budget_success
 from automl.search.trial_log import (
     LOG_NAME,
@@ -33,26 +32,28 @@ from automl.space import repair_config, space_hash
 logger = logging.getLogger("automl")
 
 
-def logged_resampling(
-    output_dir: str | os.PathLike[str] | None, resampling: str
-) -> Resampling | None:
-    """The resampling a logged fit used, when ``resampling="auto"`` may adopt it.
+def logged_auto_settings(
+    output_dir: str | os.PathLike[str] | None, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The resampling and k-fold repeats of a logged fit, for the parameters
+    left at "auto" (empty without a log).
 
-    ``"auto"`` depends on ``time_limit``; a resumed fit with another time
-    limit keeps the resampling of its trials so that their losses compare.
+    "auto" depends on ``time_limit``; a resumed fit with another time limit
+    keeps the validation of its trials so that their losses compare.
     """
-    if output_dir is None or resampling != "auto":
-        return None
-    if not (Path(output_dir) / LOG_NAME).exists():
-        return None
+    if output_dir is None or not (Path(output_dir) / LOG_NAME).exists():
+        return {}
     try:
         header, _ = read_trial_log(output_dir)
     except ValueError:  # reported when the log is opened
-        return None
-    found = header.settings.get("resampling")
-    if found == "holdout" or found == "cv":
-        return found
-    return None
+        return {}
+    logged = header.settings
+    adopted: dict[str, Any] = {}
+    if params["resampling"] == "auto" and logged.get("resampling") in ("holdout", "cv"):
+        adopted["resampling"] = logged["resampling"]
+    if params["cv_repeats"] == "auto" and isinstance(logged.get("cv_repeats"), int):
+        adopted["cv_repeats"] = logged["cv_repeats"]
+    return adopted
 
 
 def open_trial_log(

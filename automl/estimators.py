@@ -40,6 +40,12 @@ _PARAMETERS = """
         How trials are validated. "auto" uses 5-fold cross-validation for up to
         1,000 rows, and up to 5,000 rows when ``time_limit`` is 30 s or more;
         a stratified 80/20 holdout otherwise.
+    cv_repeats : int or "auto", default="auto"
+        Times k-fold cross-validation is repeated with new folds: each row's
+        out-of-fold prediction is the mean over the repeats, and each model of
+        the ensemble a bag of repeats × 5 fold models. "auto" repeats on small
+        tables when the time limit affords it (1,000 rows at 60 s on 2 cores:
+        2; at most 3) and not without a time limit; ignored with a holdout.
     per_trial_time_limit : float or None, default=None
         Seconds one trial may take; None means a quarter of ``time_limit``
         (at least 5 s). Boosters and tree ensembles stop adding iterations at
@@ -168,6 +174,8 @@ _ATTRIBUTES = """
         The metric used.
     task_ : {{"binary", "multiclass", "regression"}}
     resampling_ : {{"holdout", "cv"}}
+    cv_repeats_ : int
+        Times k-fold was repeated (1 with a holdout).
     typer_ : automl.data.FeatureTyper
         Column typing learned from the training data.
     fallback_ : estimator

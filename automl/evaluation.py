@@ -24,7 +24,7 @@ import psutil
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.metrics import Metric, score_predictions
-from automl.resampling import Split, subsample, validation_indices
+from automl.resampling import OutOfFold, Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
 from automl.space.memory import bytes_per_value, estimate_memory_mb
 from automl.space.registry import MODELS, import_plugins
@@ -83,6 +83,7 @@ class TrialResult:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     peak_memory_mb: float | None = None
     model_files: tuple[str, ...] = ()
+    model_save_seconds: float = 0.0
 
 
 #: Data files from this size on are memory-mapped by the workers rather than
@@ -191,7 +192,12 @@ def _evaluate(
             raise ValueError(f"the metric returned a non-finite loss ({loss})")
         loss = min(loss, settings.crash_loss)
         return TrialResult(
-            loss, "ok", time.time() - start, predictions, model_files=kept.files
+            loss,
+            "ok",
+            time.time() - start,
+            predictions,
+            model_files=kept.files,
+            model_save_seconds=kept.save_seconds,
         )
     except Exception as exc:  # a failed trial is data, not an error
         kept.remove()
@@ -212,23 +218,18 @@ def _cross_validate(
     budget: float | None,
     kept: _FoldModels,
 ) -> np.ndarray:
-    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``;
-    each fold model is handed to ``kept`` once it has predicted."""
-    order = validation_indices(data.splits)
-    position = np.empty(len(data.y), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    out: np.ndarray | None = None
+    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``
+    (averaged over repeats); each fold model is handed to ``kept`` once it
+    has predicted."""
+    oof = OutOfFold(data.splits)
     for k, (train, valid) in enumerate(data.splits):
         fold_deadline = _fold_deadline(deadline, folds_left=len(data.splits) - k)
         rows = subsample(train, budget, seed=k)
         pipeline = fit_pipeline(config, data, rows, settings, seed, fold_deadline)
         pred = predict_pipeline(pipeline, data.X.iloc[valid], data.task, data.n_classes)
-        if out is None:
-            out = np.empty((len(order), *pred.shape[1:]), dtype=np.float64)
-        out[position[valid]] = pred
+        oof.add(valid, pred)
         kept.add(pipeline)
-    assert out is not None
-    return out
+    return oof.predictions()
 
 
 class _FoldModels:
@@ -238,13 +239,17 @@ class _FoldModels:
     def __init__(self, directory: str | None) -> None:
         self.directory = directory
         self.files: tuple[str, ...] = ()
+        #: Seconds the writes took: reading them back takes about as long.
+        self.save_seconds = 0.0
         self._stem = uuid.uuid4().hex
 
     def add(self, model: Any) -> None:
         if self.directory is None:
             return
         path = os.path.join(self.directory, f"{self._stem}_{len(self.files)}.joblib")
+        start = time.perf_counter()
         joblib.dump(model, path)
+        self.save_seconds += time.perf_counter() - start
         self.files += (path,)
 
     def remove(self) -> None:

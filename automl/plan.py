@@ -20,7 +20,12 @@ from automl.data.types import DatasetProperties, Task
 from automl.ensemble import reserve_seconds
 from automl.memory import SUBSAMPLE_NOTE, MemoryPlan, plan_fit_memory
 from automl.metrics import Metric, get_metric
-from automl.resampling import Resampling, choose_min_budget, choose_resampling
+from automl.resampling import (
+    Resampling,
+    choose_cv_repeats,
+    choose_min_budget,
+    choose_resampling,
+)
 from automl.search.fidelity import FULL, Fidelity
 from automl.space import select_models
 
@@ -134,6 +139,8 @@ class FitPlan:
     metric : Metric
     seed : int
     resampling : {"holdout", "cv"}
+    cv_repeats : int
+        Repetitions of k-fold (1 for a holdout).
     memory : MemoryPlan
         Workers, rows and the families left out under the memory limit.
     models : tuple of str
@@ -157,6 +164,7 @@ class FitPlan:
     metric: Metric
     seed: int
     resampling: Resampling
+    cv_repeats: int
     memory: MemoryPlan
     models: tuple[str, ...]
     include: list[str] | None
@@ -219,12 +227,20 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     n_cores = _cores(params["n_jobs"], machine.cores)
     memory = _memory_plan(params, table, machine, selected, n_cores)
     n_workers = 1 if machine.dask else memory.n_workers
+    resampling = choose_resampling(
+        params["resampling"], memory.n_rows, params["time_limit"]
+    )
     return FitPlan(
         task=task,
         metric=get_metric(params["metric"], task),
         seed=seed_of(params),
-        resampling=choose_resampling(
-            params["resampling"], memory.n_rows, params["time_limit"]
+        resampling=resampling,
+        cv_repeats=choose_cv_repeats(
+            params["cv_repeats"],
+            resampling,
+            memory.n_rows,
+            params["time_limit"],
+            n_cores,
         ),
         memory=memory,
         models=tuple(m for m in selected if m not in memory.skipped),

@@ -82,7 +82,7 @@ def prepare(
         X_typed = X_typed.iloc[rows].reset_index(drop=True)
         y = y[rows]
         properties = _properties(typer, X_typed, task, n_classes)
-    splits = make_splits(plan.resampling, y, task, plan.seed)
+    splits = make_splits(plan.resampling, y, task, plan.seed, plan.cv_repeats)
     data = TrialData(X_typed, y, task, typer.columns_, properties, splits, n_classes)
     return Prepared(typer, plan, data)
 

@@ -288,6 +288,7 @@ class _Run:
             "task": self.data.task,
             "metric": self.plan.metric.name,
             "resampling": self.plan.resampling,
+            "cv_repeats": self.plan.cv_repeats,
             "seed": self.plan.seed,
             "fidelity": [
                 self.fidelity.schedule,

@@ -489,6 +489,14 @@ class AutoMLNoStrongDefaults(AutoML):
 
 
 @dataclass
+class AutoMLNoRepeats(AutoML):
+    """Ours with k-fold never repeated (``cv_repeats="auto"`` capped at 1)."""
+
+    name: str = "automl_no_repeats"
+    switches: ClassVar[dict[str, Any]] = {"automl.resampling.MAX_CV_REPEATS": 1}
+
+
+@dataclass
 class AutoMLNoGeneratedFeatures(AutoML):
     """Ours without ``feature_generator`` in the space."""
 
@@ -631,6 +639,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_calibration": AutoMLNoCalibration,
     "automl_no_guard": AutoMLNoGuard,
     "automl_no_strong_defaults": AutoMLNoStrongDefaults,
+    "automl_no_repeats": AutoMLNoRepeats,
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,

@@ -12,7 +12,14 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 collect_ignore = ["toy_family.py"]
 
 #: Parameters that make a fit take a few seconds: what the tests call a "test budget".
-TEST_BUDGET = {"time_limit": 60, "max_trials": 3, "n_jobs": 1, "random_state": 0}
+#: One k-fold: repeats multiply a trial's time (their own tests ask for them).
+TEST_BUDGET = {
+    "time_limit": 60,
+    "max_trials": 3,
+    "n_jobs": 1,
+    "random_state": 0,
+    "cv_repeats": 1,
+}
 
 
 @pytest.fixture(scope="session")

@@ -312,3 +312,14 @@ def test_a_threshold_for_a_multiclass_target_is_refused(iris) -> None:
     clf = AutoClassifier(**TEST_BUDGET, decision_threshold=0.3)
     with pytest.raises(ValueError, match="for binary targets; this one is multiclass"):
         clf.fit(X, y)
+
+
+def test_repeated_cv_gives_bags_of_every_repeats_fold_models(breast_cancer) -> None:
+    X, y = breast_cancer
+    budget = {**TEST_BUDGET, "max_trials": 2, "include": ["lightgbm", "linear"]}
+    clf = AutoClassifier(**{**budget, "cv_repeats": 2}).fit(X, y)
+    assert clf.cv_repeats_ == 2
+    assert [t["status"] for t in clf.trials_] == ["ok", "ok"]
+    assert {m["predictor"] for m in clf.model_.members} == {"bag of 10"}
+    assert "k-fold repeated 2 times" in clf.summary()
+    assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.95

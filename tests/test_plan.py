@@ -61,6 +61,15 @@ def test_resampling_follows_rows_and_time_limit() -> None:
     assert forced.resampling == "holdout"
 
 
+def test_k_fold_is_repeated_on_small_tables_the_time_limit_affords() -> None:
+    two_cores = Machine(cores=2, memory_limit_mb=64_000)
+    assert plan_fit(params(time_limit=60), table(1_000), two_cores).cv_repeats == 2
+    assert plan_fit(params(time_limit=60), table(4_000), two_cores).cv_repeats == 1
+    assert plan_fit(params(), table(50_000), two_cores).cv_repeats == 1  # holdout
+    given = plan_fit(params(cv_repeats=1), table(300), two_cores)
+    assert given.cv_repeats == 1
+
+
 def test_workers_threads_and_trial_limits() -> None:
     plan = plan_fit(params(n_jobs=4, time_limit=100), table(50_000), ROOMY)
     assert plan.n_cores == 4

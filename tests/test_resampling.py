@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 
 from automl.resampling import (
+    MAX_CV_REPEATS,
+    OutOfFold,
+    choose_cv_repeats,
     choose_min_budget,
     choose_resampling,
     make_splits,
@@ -53,3 +56,44 @@ def test_subsamples_are_nested_and_sized_by_budget() -> None:
     third, full = subsample(train, 1 / 3, seed=0), subsample(train, 1.0, seed=0)
     assert len(third) == 100 and set(third) <= set(full) == set(train)
     assert set(subsample(train, 1 / 9, seed=0)) <= set(third)
+
+
+def test_repeated_cv_validates_every_row_once_per_repeat_with_new_folds() -> None:
+    y = np.array([0] * 40 + [1] * 10)
+    splits = make_splits("cv", y, "binary", seed=0, n_repeats=2)
+    assert len(splits) == 10
+    np.testing.assert_array_equal(validation_indices(splits), np.arange(50))
+    counts = np.bincount(np.concatenate([valid for _, valid in splits]))
+    assert counts.tolist() == [2] * 50
+    first = {tuple(valid) for _, valid in splits[:5]}
+    assert first.isdisjoint({tuple(valid) for _, valid in splits[5:]})
+    # one repeat is exactly the plain k-fold
+    plain = make_splits("cv", y, "binary", seed=0)
+    for (a, b), (c, d) in zip(plain, make_splits("cv", y, "binary", 0, 1), strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_out_of_fold_predictions_are_the_mean_over_repeats() -> None:
+    y = np.arange(30) % 3
+    splits = make_splits("cv", y, "multiclass", seed=0, n_repeats=3)
+    rng = np.random.RandomState(0)
+    per_split = [rng.rand(len(valid), 3) for _, valid in splits]
+    oof = OutOfFold(splits)
+    for (_, valid), pred in zip(splits, per_split, strict=True):
+        oof.add(valid, pred)
+    expected = np.zeros((30, 3))
+    for (_, valid), pred in zip(splits, per_split, strict=True):
+        expected[valid] += pred / 3
+    np.testing.assert_allclose(oof.predictions(), expected)
+
+
+def test_auto_repeats_small_tables_by_the_time_each_row_gets() -> None:
+    assert choose_cv_repeats("auto", "cv", 1_000, 60, n_cores=2) == 2
+    assert choose_cv_repeats("auto", "cv", 300, 60, n_cores=2) == MAX_CV_REPEATS
+    assert choose_cv_repeats("auto", "cv", 3_000, 60, n_cores=2) == 1
+    assert choose_cv_repeats("auto", "cv", 3_000, 300, n_cores=2) == 3
+    assert choose_cv_repeats("auto", "cv", 300, None, n_cores=2) == 1
+    assert choose_cv_repeats("auto", "holdout", 300, 600, n_cores=2) == 1
+    assert choose_cv_repeats(4, "cv", 50_000, 10, n_cores=1) == 4
+    assert choose_cv_repeats(4, "holdout", 500, 60, n_cores=1) == 1

@@ -30,7 +30,7 @@ import pandas as pd
 
 from automl.data.types import Task
 from automl.evaluation import TrialData, TrialSettings, fit_pipeline, predict_pipeline
-from automl.resampling import validation_indices
+from automl.resampling import OutOfFold
 
 
 class BagTimeoutError(TimeoutError):
@@ -150,11 +150,8 @@ def fit_bag(
             model = fit_pipeline(config, data, None, settings, seed, deadline)
         bagged = BaggedModel([model], data.task, data.n_classes)
         return Bag(bagged, None, np.arange(0), time.time() - start)
-    rows = validation_indices(data.splits)
-    position = np.empty(len(data.y), dtype=np.int64)
-    position[rows] = np.arange(len(rows))
+    oof = OutOfFold(data.splits)
     models: list[Any] = []
-    oof: np.ndarray | None = None
     for k, (train, valid) in enumerate(data.splits):
         _check_time(deadline, f"fold {k + 1} of {len(data.splits)}")
         fold_deadline = fold_share(deadline, folds_left=len(data.splits) - k)
@@ -162,20 +159,19 @@ def fit_bag(
             warnings.simplefilter("ignore")
             model = fit_pipeline(config, data, train, settings, seed, fold_deadline)
         pred = predict_pipeline(model, data.X.iloc[valid], data.task, data.n_classes)
-        if oof is None:
-            oof = np.empty((len(rows), *pred.shape[1:]), dtype=np.float64)
-        oof[position[valid]] = pred
+        oof.add(valid, pred)
         models.append(model)
     bagged = BaggedModel(models, data.task, data.n_classes)
-    return Bag(bagged, oof, rows, time.time() - start)
+    return Bag(bagged, oof.predictions(), oof.rows, time.time() - start)
 
 
-#: Bytes per second at which kept fold models are read back (joblib, measured
-#: on this project's 2-core machine at 250-900 MB/s; the low end), and the
-#: seconds of each file besides (measured at 60 s budgets: 5 to 9 bags of 5
-#: files read in 1.0 to 3.8 s, about 0.08 s a file).
-LOAD_BYTES_PER_SECOND = 200e6
-LOAD_SECONDS_PER_FILE = 0.08
+#: Reading a kept fold model back takes about as long as its trial took to
+#: write it (measured over the families on breast cancer: reading took 0.5 to
+#: 2.3 times the write, forests and linear models less, CatBoost more; the
+#: writes ran beside another worker, so they are the slower measure), plus a
+#: small cost a file.
+LOAD_SECONDS_PER_SAVE_SECOND = 1.0
+LOAD_SECONDS_PER_FILE = 0.01
 
 
 def load_bag(files: tuple[str, ...], task: Task, n_classes: int | None) -> BaggedModel:
@@ -183,13 +179,13 @@ def load_bag(files: tuple[str, ...], task: Task, n_classes: int | None) -> Bagge
     return BaggedModel([joblib.load(path) for path in files], task, n_classes)
 
 
-def load_seconds(files: tuple[str, ...]) -> float:
-    """Estimated seconds for :func:`load_bag` (inf if a file is gone)."""
-    try:
-        size = sum(os.path.getsize(path) for path in files)
-    except OSError:
+def load_seconds(files: tuple[str, ...], save_seconds: float) -> float:
+    """Estimated seconds for :func:`load_bag` of ``files`` that took
+    ``save_seconds`` to write (inf if a file is gone)."""
+    if not all(os.path.exists(path) for path in files):
         return float("inf")
-    return LOAD_SECONDS_PER_FILE * len(files) + size / LOAD_BYTES_PER_SECOND
+    per_file = LOAD_SECONDS_PER_FILE * len(files)
+    return per_file + LOAD_SECONDS_PER_SAVE_SECOND * save_seconds
 
 
 def fold_share(deadline: float | None, folds_left: int) -> float | None:

@@ -75,7 +75,7 @@ from automl.ensemble.selection import (
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
 from automl.evaluation import TrialData, TrialSettings
 from automl.metrics import Metric
-from automl.resampling import halves_of, validation_indices
+from automl.resampling import N_FOLDS, halves_of, validation_indices
 
 logger = logging.getLogger("automl")
 
@@ -133,6 +133,8 @@ class Candidate:
     model_files : tuple of str
         The trial's own fold models (joblib files, one per split), which make
         it a bag without refitting; empty if they were not kept.
+    model_save_seconds : float
+        Seconds the trial took to write them (to estimate reading them).
     """
 
     config: dict[str, Any]
@@ -142,6 +144,7 @@ class Candidate:
     trial_id: int | None = None
     duration: float | None = None
     model_files: tuple[str, ...] = ()
+    model_save_seconds: float = 0.0
 
     @property
     def family(self) -> str:
@@ -170,6 +173,7 @@ class Candidate:
             trial_id=int(record.trial_id),
             duration=float(record.duration),
             model_files=tuple(getattr(record.outcome, "model_files", ())),
+            model_save_seconds=getattr(record.outcome, "model_save_seconds", 0.0),
         )
 
 
@@ -313,7 +317,7 @@ def reserve_seconds(
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]
-        total += 0.8 * sum(_duration(c) for c in bases)
+        total += 0.8 * sum(_duration(c) for c in bases) / _repeats(n_splits)
         total += 2 * stacker_estimate([_duration(c) for c in bases])
         total += sum(member(c) for c in extra)
     return RESERVE_SAFETY * total + MARGIN
@@ -322,12 +326,20 @@ def reserve_seconds(
 def bag_seconds(candidate: Candidate) -> float:
     """Estimated seconds to make ``candidate`` a bag: read its kept fold
     models, or refit them (about its trial's duration)."""
-    kept = load_seconds(candidate.model_files) if candidate.model_files else np.inf
+    kept = np.inf
+    if candidate.model_files:
+        kept = load_seconds(candidate.model_files, candidate.model_save_seconds)
     return float(min(kept, _duration(candidate)))
 
 
 def _duration(candidate: Candidate) -> float:
     return candidate.duration if candidate.duration is not None else 1.0
+
+
+def _repeats(n_splits: int) -> int:
+    """Repeats of k-fold in ``n_splits`` splits: the stacking check refits its
+    bases on one k-fold, a 1/repeats share of their trials' work."""
+    return max(1, n_splits // N_FOLDS)
 
 
 def has_diverged(refit_loss: float, trial_loss: float) -> bool:
@@ -848,6 +860,7 @@ class _Builder:
         self.estimates["stack"] = final_cost
         if check:
             check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
+            check_cost /= _repeats(len(self.data.splits))
             self.estimates["stacking_check"] = check_cost + stacker_cost
             if not self.affords(check_cost + stacker_cost + final_cost):
                 self.notes.append("no stacking: no time for the stacking check")

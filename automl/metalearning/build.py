@@ -107,6 +107,7 @@ FIT_PARAMS: dict[str, Any] = {
     "per_trial_time_limit": None,
     "per_trial_memory_limit": None,
     "multi_fidelity": False,  # tasks are small; only full budgets are comparable
+    "cv_repeats": 1,  # the matrix compares configurations on the same folds
     "stacking": False,
     "refit_full": False,
 }

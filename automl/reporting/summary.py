@@ -126,7 +126,7 @@ def summary_text(estimator: Any) -> str:
         f"  best validation  {_best_line(estimator)}",
         f"  time used        {_time_line(estimator)}",
         f"  trials           {_trials_line(estimator.trials_)}",
-        f"  resampling       {estimator.resampling_}",
+        f"  resampling       {_resampling_line(estimator)}",
         f"  final model      {_members_line(members)}",
     ]
     calibration = _calibration_line(getattr(estimator, "ensemble_info_", {}))
@@ -211,3 +211,9 @@ def _members_line(members: list[Member]) -> str:
         ", ..." if len(members) > 5 else ""
     )
     return f"ensemble of {len(members)} members: {shown}"
+
+
+def _resampling_line(estimator: Any) -> str:
+    repeats = getattr(estimator, "cv_repeats_", 1)
+    repeated = f", k-fold repeated {repeats} times" if repeats > 1 else ""
+    return f"{estimator.resampling_}{repeated}"

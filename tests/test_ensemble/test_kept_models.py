@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from automl.ensemble import Candidate, CandidatePool, build_ensemble
-from automl.ensemble.bagging import load_bag
+from automl.ensemble.bagging import load_bag, load_seconds
 from automl.ensemble.builder import _Builder
 from automl.ensemble.selection import EnsembleSelection
 from automl.evaluation import TrialSettings, evaluate, predict_pipeline
@@ -51,6 +51,7 @@ def _kept_candidate(problem: Problem, tmp_path: Path, trial_id: int) -> Candidat
         trial_id=trial_id,
         duration=result.fit_time,
         model_files=result.model_files,
+        model_save_seconds=result.model_save_seconds,
     )
 
 
@@ -63,6 +64,10 @@ def test_a_full_budget_trial_keeps_the_fold_models_it_was_scored_with(
     result = evaluate(config, data=data, settings=settings, seed=0, deadline=None)
     assert result.status == "ok", result.error
     assert len(result.model_files) == len(data.splits)
+    # reading them back is estimated from the time their writes took
+    assert 0 < result.model_save_seconds < result.fit_time
+    estimate = load_seconds(result.model_files, result.model_save_seconds)
+    assert estimate > result.model_save_seconds
     assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(result.model_files)
     bag = load_bag(result.model_files, data.task, data.n_classes)
     # Each kept fold model gives exactly the trial's predictions of its fold.

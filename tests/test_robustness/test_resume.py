@@ -17,6 +17,7 @@ import pytest
 from ConfigSpace import ConfigurationSpace, Float
 
 from automl import AutoClassifier
+from automl._resume import logged_auto_settings
 from automl.limits import Deadline
 from automl.search import SearchSettings, SerialExecutor, SMACOptimizer, run_search
 from automl.search.driver import TrialRecord
@@ -260,6 +261,16 @@ def test_the_log_is_checked_and_locked(tmp_path: Path) -> None:
     (tmp_path / LOG_NAME).write_text("not a log\n")
     with pytest.raises(ValueError, match="is not a trial log"):
         TrialLog(tmp_path, _header())
+
+
+def test_a_resumed_fit_keeps_the_logged_validation_where_auto(tmp_path: Path) -> None:
+    auto = {"resampling": "auto", "cv_repeats": "auto"}
+    assert logged_auto_settings(tmp_path, auto) == {}  # no log yet
+    with TrialLog(tmp_path, _header(resampling="cv", cv_repeats=2)):
+        pass
+    assert logged_auto_settings(tmp_path, auto) == {"resampling": "cv", "cv_repeats": 2}
+    given = {"resampling": "holdout", "cv_repeats": 1}
+    assert logged_auto_settings(tmp_path, given) == {}  # the user's choice stands
 
 
 # -- the driver with prior trials -------------------------------------------------
