@@ -109,20 +109,21 @@ class ReservePolicy:
             return 0.0
         cap = ENSEMBLE_SHARE * self.time_limit
         # What the builder will afford: the stack, else the plain ensemble,
-        # else (a holdout) the members the trials kept, not their refits.
-        options: list[tuple[bool | Literal["auto"], bool]] = [
-            (self.stack, True),
-            (False, True),
+        # else (a holdout) the best member refitted on all rows and the
+        # others as their trials kept them, else only the kept models.
+        options: list[tuple[bool | Literal["auto"], int | None]] = [
+            (self.stack, None),
+            (False, None),
         ]
         if n_splits == 1:
-            options.append((False, False))
-        for stack, refit in options:
+            options += [(False, 1), (False, 0)]
+        for stack, n_refits in options:
             needed = reserve_seconds(
                 candidates,
                 n_splits=n_splits,
                 stack=stack,
                 refit_full=self.refit_full,
-                refit=refit,
+                n_refits=n_refits,
             )
             if needed <= cap:
                 break

@@ -165,14 +165,21 @@ def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
     base = policy.seconds([], n_splits=1) - reserve_seconds([], n_splits=1)
     model = tmp_path / "model.joblib"
     model.write_bytes(b"0" * 1000)
-    cheap, dear = (
-        [replace(c, model_files=(str(model),)) for c in _candidates([s] * 4)]
-        for s in (0.5, 40.0)
+    cheap, middling, dear = (
+        [
+            replace(c, model_files=(str(model),), model_save_seconds=0.01)
+            for c in _candidates([s] * 4)
+        ]
+        for s in (0.5, 5.0, 40.0)
     )
     refits = reserve_seconds(cheap, n_splits=1, stack=False)
     assert policy.seconds(cheap, n_splits=1) == pytest.approx(base + refits)
-    # Refitting these on all rows would take more than the cap: the members
-    # will be the models the trials kept, and only their reading is kept.
-    kept = reserve_seconds(dear, n_splits=1, stack=False, refit=False)
-    assert reserve_seconds(dear, n_splits=1, stack=False) > 0.25 * 60 > kept
+    # Refitting all of these would take more than the cap, the best alone not:
+    # its refit is kept time for, the others will be the models their trials kept.
+    best_refit = reserve_seconds(middling, n_splits=1, stack=False, n_refits=1)
+    assert reserve_seconds(middling, n_splits=1, stack=False) > 0.25 * 60 > best_refit
+    assert policy.seconds(middling, n_splits=1) == pytest.approx(base + best_refit)
+    # Not even the best one's refit fits: only the reading of the kept models.
+    kept = reserve_seconds(dear, n_splits=1, stack=False, n_refits=0)
+    assert reserve_seconds(dear, n_splits=1, stack=False, n_refits=1) > 0.25 * 60
     assert policy.seconds(dear, n_splits=1) == pytest.approx(base + kept)

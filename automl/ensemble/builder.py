@@ -273,7 +273,7 @@ def reserve_seconds(
     n_splits: int,
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
-    refit: bool = True,
+    n_refits: int | None = None,
 ) -> float:
     """Seconds to keep free at the end of the search for :func:`build_ensemble`.
 
@@ -290,10 +290,11 @@ def reserve_seconds(
         Number of validation splits (1 for a holdout).
     stack, refit_full
         As passed to :func:`build_ensemble`.
-    refit : bool, default=True
-        False: the members are the models their trials kept (read, not
-        refitted), as :func:`build_ensemble` makes them when the refits do not
-        fit in the time left.
+    n_refits : int or None, default=None
+        With full refits (a holdout, or ``refit_full``): how many of the best
+        members are refitted on all rows, the others being the models their
+        trials kept (read, not refitted), as :func:`build_ensemble` makes
+        them when not every refit fits in the time left; None: all of them.
 
     Returns
     -------
@@ -305,15 +306,16 @@ def reserve_seconds(
     if not ranked:
         return MARGIN
 
-    full = (refit_full or n_splits == 1) and refit
+    full = refit_full or n_splits == 1
+    refitted = TYPICAL_MEMBERS if n_refits is None else n_refits
 
-    def member(c: Candidate) -> float:
-        if full:
+    def member(c: Candidate, rank: int = 0) -> float:
+        if full and rank < refitted:
             return _duration(c) / max(1, n_splits - 1)
         return bag_seconds(c)
 
     members = ranked[:TYPICAL_MEMBERS]
-    total = sum(member(c) for c in members)
+    total = sum(member(c, rank) for rank, c in enumerate(members))
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]

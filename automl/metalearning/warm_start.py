@@ -32,10 +32,12 @@ logger = logging.getLogger(__name__)
 
 #: Prior tasks whose best configuration joins the initial design.
 N_NEIGHBOURS = 5
-#: Families whose default configuration every fit evaluates early, after the
-#: first :data:`STRONG_DEFAULTS_AFTER` warm-start configurations.
+#: Families whose default configuration every fit on a small table (up to
+#: :data:`STRONG_DEFAULTS_MAX_ROWS` rows) evaluates early, after the first
+#: :data:`STRONG_DEFAULTS_AFTER` warm-start configurations.
 STRONG_DEFAULTS = ("random_forest", "extra_trees", "linear")
 STRONG_DEFAULTS_AFTER = 4
+STRONG_DEFAULTS_MAX_ROWS = 5_000
 
 #: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task`` or
 #: ``default``.
@@ -76,9 +78,9 @@ def initial_design(
         The portfolio's members with the best configuration of each of the
         ``N_NEIGHBOURS`` nearest prior tasks of the same kind interleaved
         (one after each of the first members: a task close to this one is
-        worth trying early), the defaults of :data:`STRONG_DEFAULTS` after
-        the first four, then family defaults if fewer configurations than
-        families came out.
+        worth trying early), on small tables the defaults of
+        :data:`STRONG_DEFAULTS` after the first four, then family defaults if
+        fewer configurations than families came out.
     """
     defaults = family_defaults(space)
     seeds: list[Seed] = []
@@ -89,18 +91,22 @@ def initial_design(
             _portfolio(space, metadata, members, defaults),
             _nearest(space, metadata, X, y, task, columns),
         )
-    seeds = _with_strong_defaults(_unique(seeds), defaults)
+    seeds = with_strong_defaults(_unique(seeds), defaults, n_rows=len(y))
     if len(seeds) < len(defaults):
         seeds = _unique(seeds + [("default", c) for c in defaults.values()])
     return seeds
 
 
-def _with_strong_defaults(
-    seeds: list[Seed], defaults: dict[str, dict[str, Any]]
+def with_strong_defaults(
+    seeds: list[Seed], defaults: dict[str, dict[str, Any]], n_rows: int
 ) -> list[Seed]:
-    """The defaults of :data:`STRONG_DEFAULTS` among the first seeds: strong
-    and cheap on small tables (a default random forest beat every AutoML
-    system on one), so every fit evaluates them and the ensemble has them."""
+    """The defaults of :data:`STRONG_DEFAULTS` among the first seeds on a
+    table of up to :data:`STRONG_DEFAULTS_MAX_ROWS` rows: strong and cheap on
+    small tables (a default random forest beat every AutoML system on one), so
+    every fit there evaluates them and the ensemble has them. On large tables
+    they cost several trials' time and rarely win: ``seeds`` unchanged."""
+    if n_rows > STRONG_DEFAULTS_MAX_ROWS:
+        return seeds
     strong = [("default", defaults[f]) for f in STRONG_DEFAULTS if f in defaults]
     head, tail = seeds[:STRONG_DEFAULTS_AFTER], seeds[STRONG_DEFAULTS_AFTER:]
     return _unique(head + strong + tail)

@@ -20,7 +20,12 @@ from automl.metalearning.metadata import (
     compile_metadata,
     load_metadata,
 )
-from automl.metalearning.warm_start import STRONG_DEFAULTS, initial_design
+from automl.metalearning.warm_start import (
+    STRONG_DEFAULTS,
+    STRONG_DEFAULTS_MAX_ROWS,
+    initial_design,
+    with_strong_defaults,
+)
 from automl.space import build_space, select_models
 from tests.test_benchmarks.conftest import binary_frame, regression_frame, write_index
 
@@ -177,7 +182,7 @@ def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
     design = initial_design(space, metadata, data.X, data.y, "binary", data.columns)
     origins = [origin for origin, _ in design]
     assert origins[:2] == ["portfolio", "nearest-task"]  # tried early, not last
-    # The strong simple defaults are always among the first configurations.
+    # The strong simple defaults are among the first configurations.
     early = {c["model"] for o, c in design[:7] if o == "default"} | {
         c["model"] for _, c in design[:4]
     }
@@ -188,6 +193,16 @@ def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
     assert rates == {0.05}  # only the binary task; the regression one is not near
     keys = [json.dumps(c, sort_keys=True) for _, c in design]
     assert len(keys) == len(set(keys))
+
+
+def test_strong_defaults_come_early_on_small_tables_only() -> None:
+    defaults = {f: {"model": f} for f in ("lightgbm", *STRONG_DEFAULTS)}
+    seeds = [("portfolio", {"model": "lightgbm", "rate": i}) for i in range(6)]
+    small = with_strong_defaults(seeds, defaults, n_rows=STRONG_DEFAULTS_MAX_ROWS)
+    assert small[:4] == seeds[:4] and small[7:] == seeds[4:]
+    assert [c["model"] for _, c in small[4:7]] == list(STRONG_DEFAULTS)
+    large = with_strong_defaults(seeds, defaults, n_rows=STRONG_DEFAULTS_MAX_ROWS + 1)
+    assert large == seeds
 
 
 def test_stale_configurations_are_repaired_or_dropped(built: Path) -> None:
