@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import report
+from benchmarks.compare_runs import side_by_side
 from benchmarks.report import build_report, is_tie, load_results, summarise
 from benchmarks.run import RESULT_COLUMNS, append_row
 
@@ -201,3 +202,15 @@ def test_every_system_is_counted_against_autogluon_best_v150(tmp_path: Path) -> 
     assert systems.loc["automl", "W/T/L vs autogluon_best_v150"] == "1/0/1"
     assert systems.loc["lightgbm", "W/T/L vs autogluon_best_v150"] == "0/0/2"
     assert list(systems.index[:2]) == ["automl", "autogluon_best_v150"]
+
+
+def test_two_runs_compare_dataset_by_dataset(tmp_path: Path) -> None:
+    before = load_results(write_results(tmp_path / "before"))
+    after = before.copy()
+    # ours improves on "bin" (AUC up) and loses on "reg" (RMSE up)
+    ours = after["system"] == "automl"
+    after.loc[ours, "score"] = after.loc[ours, "score"] + [0.05, -3.0]
+    table = side_by_side(before, after, "automl", "automl", peer="lightgbm")
+    assert table["outcome"].to_dict() == {"bin": "win", "reg": "loss"}
+    assert table["before_vs_peer"].to_dict() == {"bin": "win", "reg": "win"}
+    assert table["after_vs_peer"].to_dict() == {"bin": "win", "reg": "loss"}
