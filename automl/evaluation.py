@@ -239,7 +239,7 @@ class _FoldModels:
     def __init__(self, directory: str | None) -> None:
         self.directory = directory
         self.files: tuple[str, ...] = ()
-        #: Seconds the writes took: reading them back takes about as long.
+        #: Seconds the writes took: the estimate of reading them back.
         self.save_seconds = 0.0
         self._stem = uuid.uuid4().hex
 
