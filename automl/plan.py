@@ -102,6 +102,9 @@ class ReservePolicy:
     time_limit: float | None
     stack: bool | Literal["auto"]
     refit_full: bool
+    #: How many times faster a refit on all rows runs than its trial: the
+    #: final model's fits run alone, with every core.
+    refit_speedup: float = 1.0
 
     def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
         """The reserve for these ensemble candidates and ``n_splits`` splits."""
@@ -124,6 +127,7 @@ class ReservePolicy:
                 stack=stack,
                 refit_full=self.refit_full,
                 n_refits=n_refits,
+                refit_speedup=self.refit_speedup,
             )
             if needed <= cap:
                 break
@@ -228,6 +232,9 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     n_cores = _cores(params["n_jobs"], machine.cores)
     memory = _memory_plan(params, table, machine, selected, n_cores)
     n_workers = 1 if machine.dask else memory.n_workers
+    threads_per_trial = (
+        1 if machine.dask else threads_per_model(memory.n_rows, n_cores, n_workers)
+    )
     resampling = choose_resampling(
         params["resampling"], memory.n_rows, params["time_limit"]
     )
@@ -248,14 +255,16 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
         include=_sorted(params["include"]),
         exclude=_sorted(params["exclude"]),
         n_cores=n_cores,
-        threads_per_trial=1
-        if machine.dask
-        else threads_per_model(memory.n_rows, n_cores, n_workers),
+        threads_per_trial=threads_per_trial,
         per_trial_time_limit=_per_trial_time_limit(params),
         per_trial_memory_mb=_per_trial_memory_mb(params, memory),
         multi_fidelity=params["multi_fidelity"],
         reserve=ReservePolicy(
-            params["time_limit"], params["stacking"], params["refit_full"]
+            params["time_limit"],
+            params["stacking"],
+            params["refit_full"],
+            refit_speedup=threads_per_model(memory.n_rows, n_cores, n_workers=1)
+            / threads_per_trial,
         ),
     )
 

@@ -444,6 +444,7 @@ class _Run:
                 self.plan.metric,
                 deadline=None if at is None else at - 0.5,
                 n_threads=self.plan.ensemble_threads,
+                trial_threads=self.plan.threads_per_trial,
                 seed=self.plan.seed,
                 stack=self.plan.reserve.stack,
                 refit_full=self.plan.reserve.refit_full,

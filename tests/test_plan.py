@@ -160,6 +160,18 @@ def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
     )
 
 
+def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:
+    two_cores = Machine(cores=2, memory_limit_mb=64_000)
+    plan = plan_fit(params(time_limit=100), table(50_000), two_cores)
+    assert (plan.memory.n_workers, plan.threads_per_trial) == (2, 1)
+    assert plan.ensemble_threads == 2
+    assert plan.reserve.refit_speedup == 2.0
+    candidates = _candidates([4.0] * 4)
+    alone = reserve_seconds(candidates, n_splits=1, stack=False, refit_speedup=2.0)
+    beside = reserve_seconds(candidates, n_splits=1, stack=False)
+    assert alone < beside
+
+
 def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
     policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
     base = policy.seconds([], n_splits=1) - reserve_seconds([], n_splits=1)

@@ -184,6 +184,7 @@ def build_ensemble(
     *,
     deadline: float | None = None,
     n_threads: int = 1,
+    trial_threads: int = 1,
     seed: int = 0,
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
@@ -206,6 +207,9 @@ def build_ensemble(
         ``time.time()`` by which the ensemble must be fitted.
     n_threads : int, default=1
         Threads per model fit.
+    trial_threads : int, default=1
+        Threads the trials' models had: a refit on all rows with ``n_threads``
+        is estimated that many times faster than its trial.
     seed : int, default=0
         Seed of the stackers and of the check's inner splits.
     stack : bool or "auto", default="auto"
@@ -253,6 +257,7 @@ def build_ensemble(
         deadline=deadline,
         seed=seed,
         refit_full=refit_full,
+        refit_speedup=n_threads / trial_threads,
         max_members=max_members,
         infer_limit=infer_limit,
         rounds=rounds,
@@ -274,6 +279,7 @@ def reserve_seconds(
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
     n_refits: int | None = None,
+    refit_speedup: float = 1.0,
 ) -> float:
     """Seconds to keep free at the end of the search for :func:`build_ensemble`.
 
@@ -295,6 +301,8 @@ def reserve_seconds(
         members are refitted on all rows, the others being the models their
         trials kept (read, not refitted), as :func:`build_ensemble` makes
         them when not every refit fits in the time left; None: all of them.
+    refit_speedup : float, default=1.0
+        How many times faster a full refit runs than its trial (more threads).
 
     Returns
     -------
@@ -311,7 +319,7 @@ def reserve_seconds(
 
     def member(c: Candidate, rank: int = 0) -> float:
         if full and rank < refitted:
-            return _duration(c) / max(1, n_splits - 1)
+            return _duration(c) / max(1, n_splits - 1) / refit_speedup
         return bag_seconds(c)
 
     members = ranked[:TYPICAL_MEMBERS]
@@ -384,8 +392,10 @@ class _Builder:
         infer_limit: float | None,
         rounds: int,
         decision_threshold: float | str | None = "auto",
+        refit_speedup: float = 1.0,
     ) -> None:
         self.start = time.time()
+        self.refit_speedup = refit_speedup
         self.data = data
         self.metric = metric
         self.decision_threshold = decision_threshold
@@ -430,7 +440,8 @@ class _Builder:
         if not self.full:
             return bag_seconds(candidate)
         n_train = float(np.mean([len(train) for train, _ in self.data.splits]))
-        return _duration(candidate) / len(self.data.splits) * len(self.data.y) / n_train
+        one_fit = _duration(candidate) / len(self.data.splits) / self.refit_speedup
+        return one_fit * len(self.data.y) / n_train
 
     def member_deadline(self) -> float | None:
         return None if self.deadline is None else self.deadline - MARGIN
