@@ -56,8 +56,11 @@ def side_by_side(
             "before": scores(before, before_system),
             "after": scores(after, after_system),
         }
-    ).dropna(how="any", subset=["after"])
-    table = table[table.index.isin(before["dataset"])]
+    )
+    # the datasets both systems ran (a failed run stays, as a loss)
+    ran = set(before.loc[before["system"] == before_system, "dataset"])
+    ran &= set(after.loc[after["system"] == after_system, "dataset"])
+    table = table[table.index.isin(ran)]
     table["metric"] = after.drop_duplicates("dataset").set_index("dataset")["metric"]
     columns = {"outcome": ("after", "before")}
     if peer is not None:

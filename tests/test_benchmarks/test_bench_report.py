@@ -212,5 +212,8 @@ def test_two_runs_compare_dataset_by_dataset(tmp_path: Path) -> None:
     after.loc[ours, "score"] = after.loc[ours, "score"] + [0.05, -3.0]
     table = side_by_side(before, after, "automl", "automl", peer="lightgbm")
     assert table["outcome"].to_dict() == {"bin": "win", "reg": "loss"}
+    # only the datasets both systems ran
+    partial = before[~((before["system"] == "lightgbm") & (before["dataset"] == "reg"))]
+    assert list(side_by_side(partial, after, "lightgbm", "automl").index) == ["bin"]
     assert table["before_vs_peer"].to_dict() == {"bin": "win", "reg": "win"}
     assert table["after_vs_peer"].to_dict() == {"bin": "win", "reg": "loss"}
