@@ -105,6 +105,8 @@ class ReservePolicy:
     #: How many times faster a refit on all rows runs than its trial: the
     #: final model's fits run alone, with every core.
     refit_speedup: float = 1.0
+    #: Repeats of k-fold (see :func:`~automl.resampling.choose_cv_repeats`).
+    cv_repeats: int = 1
 
     def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
         """The reserve for these ensemble candidates and ``n_splits`` splits."""
@@ -128,6 +130,7 @@ class ReservePolicy:
                 refit_full=self.refit_full,
                 n_refits=n_refits,
                 refit_speedup=self.refit_speedup,
+                cv_repeats=self.cv_repeats,
             )
             if needed <= cap:
                 break
@@ -156,6 +159,8 @@ class FitPlan:
         Cores the fit may use (``n_jobs`` resolved).
     threads_per_trial : int
         Threads of one trial's model.
+    ensemble_threads : int
+        Threads of the ensemble's fits, which run alone in this process.
     per_trial_time_limit : float or None
         Seconds a trial may run.
     per_trial_memory_mb : float or None
@@ -176,6 +181,7 @@ class FitPlan:
     exclude: list[str] | None
     n_cores: int
     threads_per_trial: int
+    ensemble_threads: int
     per_trial_time_limit: float | None
     per_trial_memory_mb: float | None
     multi_fidelity: bool | str
@@ -202,11 +208,6 @@ class FitPlan:
         if self.multi_fidelity is True:
             return Fidelity("successive_halving", min_budget)
         return Fidelity(self.multi_fidelity, min_budget)  # type: ignore[arg-type]
-
-    @property
-    def ensemble_threads(self) -> int:
-        """Threads of the ensemble's fits, which run alone in this process."""
-        return threads_per_model(self.memory.n_rows, self.n_cores, n_workers=1)
 
 
 def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPlan:
@@ -235,27 +236,26 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     threads_per_trial = (
         1 if machine.dask else threads_per_model(memory.n_rows, n_cores, n_workers)
     )
+    ensemble_threads = threads_per_model(memory.n_rows, n_cores, n_workers=1)
     resampling = choose_resampling(
         params["resampling"], memory.n_rows, params["time_limit"]
+    )
+    cv_repeats = choose_cv_repeats(
+        params["cv_repeats"], resampling, memory.n_rows, params["time_limit"], n_cores
     )
     return FitPlan(
         task=task,
         metric=get_metric(params["metric"], task),
         seed=seed_of(params),
         resampling=resampling,
-        cv_repeats=choose_cv_repeats(
-            params["cv_repeats"],
-            resampling,
-            memory.n_rows,
-            params["time_limit"],
-            n_cores,
-        ),
+        cv_repeats=cv_repeats,
         memory=memory,
         models=tuple(m for m in selected if m not in memory.skipped),
         include=_sorted(params["include"]),
         exclude=_sorted(params["exclude"]),
         n_cores=n_cores,
         threads_per_trial=threads_per_trial,
+        ensemble_threads=ensemble_threads,
         per_trial_time_limit=_per_trial_time_limit(params),
         per_trial_memory_mb=_per_trial_memory_mb(params, memory),
         multi_fidelity=params["multi_fidelity"],
@@ -263,8 +263,8 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
             params["time_limit"],
             params["stacking"],
             params["refit_full"],
-            refit_speedup=threads_per_model(memory.n_rows, n_cores, n_workers=1)
-            / threads_per_trial,
+            refit_speedup=ensemble_threads / threads_per_trial,
+            cv_repeats=cv_repeats,
         ),
     )
 

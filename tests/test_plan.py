@@ -147,7 +147,7 @@ def _candidates(durations: list[float]) -> list[Candidate]:
 
 
 def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
-    policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
+    policy = plan_fit(params(time_limit=60, cv_repeats=1), table(1_000), ROOMY).reserve
     base = policy.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
     cheap, dear = _candidates([0.5] * 4), _candidates([20.0] * 4)
     with_stack = reserve_seconds(cheap, n_splits=5, stack="auto")
@@ -158,6 +158,15 @@ def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
     assert policy.seconds(dear, n_splits=5) == pytest.approx(
         base + min(members_only, 0.25 * 60)
     )
+
+
+def test_the_stacking_check_is_estimated_on_one_of_the_repeated_k_folds() -> None:
+    plan = plan_fit(params(time_limit=60, cv_repeats=2), table(1_000), ROOMY)
+    assert plan.reserve.cv_repeats == 2
+    candidates = _candidates([2.0] * 4)
+    once = reserve_seconds(candidates, n_splits=10, stack="auto")
+    repeated = reserve_seconds(candidates, n_splits=10, stack="auto", cv_repeats=2)
+    assert repeated < once
 
 
 def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:

@@ -75,7 +75,7 @@ from automl.ensemble.selection import (
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
 from automl.evaluation import TrialData, TrialSettings
 from automl.metrics import Metric
-from automl.resampling import N_FOLDS, halves_of, validation_indices
+from automl.resampling import halves_of, validation_indices
 
 logger = logging.getLogger("automl")
 
@@ -184,7 +184,8 @@ def build_ensemble(
     *,
     deadline: float | None = None,
     n_threads: int = 1,
-    trial_threads: int = 1,
+    refit_speedup: float = 1.0,
+    cv_repeats: int = 1,
     seed: int = 0,
     stack: bool | Literal["auto"] = "auto",
     refit_full: bool = False,
@@ -207,9 +208,12 @@ def build_ensemble(
         ``time.time()`` by which the ensemble must be fitted.
     n_threads : int, default=1
         Threads per model fit.
-    trial_threads : int, default=1
-        Threads the trials' models had: a refit on all rows with ``n_threads``
-        is estimated that many times faster than its trial.
+    refit_speedup : float, default=1.0
+        How many times faster a refit on all rows runs than its trial (the
+        ensemble's fits have more threads than a trial's).
+    cv_repeats : int, default=1
+        Repeats of k-fold in ``data.splits``: the stacking check refits its
+        bases on one k-fold, a ``1 / cv_repeats`` share of their trials' work.
     seed : int, default=0
         Seed of the stackers and of the check's inner splits.
     stack : bool or "auto", default="auto"
@@ -257,7 +261,8 @@ def build_ensemble(
         deadline=deadline,
         seed=seed,
         refit_full=refit_full,
-        refit_speedup=n_threads / trial_threads,
+        refit_speedup=refit_speedup,
+        cv_repeats=cv_repeats,
         max_members=max_members,
         infer_limit=infer_limit,
         rounds=rounds,
@@ -280,6 +285,7 @@ def reserve_seconds(
     refit_full: bool = False,
     n_refits: int | None = None,
     refit_speedup: float = 1.0,
+    cv_repeats: int = 1,
 ) -> float:
     """Seconds to keep free at the end of the search for :func:`build_ensemble`.
 
@@ -301,8 +307,8 @@ def reserve_seconds(
         members are refitted on all rows, the others being the models their
         trials kept (read, not refitted), as :func:`build_ensemble` makes
         them when not every refit fits in the time left; None: all of them.
-    refit_speedup : float, default=1.0
-        How many times faster a full refit runs than its trial (more threads).
+    refit_speedup, cv_repeats
+        As passed to :func:`build_ensemble`.
 
     Returns
     -------
@@ -327,7 +333,7 @@ def reserve_seconds(
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]
-        total += 0.8 * sum(_duration(c) for c in bases) / _repeats(n_splits)
+        total += 0.8 * sum(_duration(c) for c in bases) / cv_repeats
         total += 2 * stacker_estimate([_duration(c) for c in bases])
         total += sum(member(c) for c in extra)
     return RESERVE_SAFETY * total + MARGIN
@@ -344,12 +350,6 @@ def bag_seconds(candidate: Candidate) -> float:
 
 def _duration(candidate: Candidate) -> float:
     return candidate.duration if candidate.duration is not None else 1.0
-
-
-def _repeats(n_splits: int) -> int:
-    """Repeats of k-fold in ``n_splits`` splits: the stacking check refits its
-    bases on one k-fold, a 1/repeats share of their trials' work."""
-    return max(1, n_splits // N_FOLDS)
 
 
 def has_diverged(refit_loss: float, trial_loss: float) -> bool:
@@ -393,9 +393,11 @@ class _Builder:
         rounds: int,
         decision_threshold: float | str | None = "auto",
         refit_speedup: float = 1.0,
+        cv_repeats: int = 1,
     ) -> None:
         self.start = time.time()
         self.refit_speedup = refit_speedup
+        self.cv_repeats = cv_repeats
         self.data = data
         self.metric = metric
         self.decision_threshold = decision_threshold
@@ -873,7 +875,7 @@ class _Builder:
         self.estimates["stack"] = final_cost
         if check:
             check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
-            check_cost /= _repeats(len(self.data.splits))
+            check_cost /= self.cv_repeats
             self.estimates["stacking_check"] = check_cost + stacker_cost
             if not self.affords(check_cost + stacker_cost + final_cost):
                 self.notes.append("no stacking: no time for the stacking check")
