@@ -53,7 +53,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from automl.limits import Deadline
 from automl.metalearning.metadata import (
-    DEFAULT_PREFIX,
+    candidate_config,
     group_of,
     read_jsonl,
     reference_properties,
@@ -236,11 +236,7 @@ def replayed_tasks(
         if task is None or group_of(task["type"]) != "classification":
             continue
         candidate = record["candidate"]
-        if candidate.startswith(DEFAULT_PREFIX):
-            config = defaults.get(candidate[len(DEFAULT_PREFIX) :])
-        else:
-            stored = configs.get(candidate)
-            config = None if stored is None else repair_config(stored, space)
+        config = candidate_config(candidate, configs.get(candidate), space, defaults)
         if config is not None:
             by_task.setdefault(record["task"], []).append(
                 (config, float(record["loss"]), float(record["fit_time"]))

@@ -53,8 +53,8 @@ from automl.memory import default_memory_limit_mb
 from automl.metalearning.corpus import CorpusDataset, read_corpus, training_rows
 from automl.metalearning.metadata import (
     BUILD_DIR,
-    DEFAULT_PREFIX,
     METADATA_FILE,
+    candidate_config,
     read_jsonl,
 )
 from automl.plan import Machine
@@ -235,7 +235,7 @@ def evaluate_candidates(
     """Step 2 on one task: the loss of every candidate configuration."""
     from automl.evaluation import TrialSettings, evaluate
     from automl.metrics import crash_loss
-    from automl.space import build_space, family_defaults, repair_config, select_models
+    from automl.space import build_space, family_defaults, select_models
 
     prepared = _prepared(spec, MATRIX_ROWS)
     data, metric = prepared.data, prepared.plan.metric
@@ -246,10 +246,7 @@ def evaluate_candidates(
         metric=metric, crash_loss=crash_loss(metric, 1.0), n_threads=1
     )
     for candidate_id, values in candidates.items():
-        if candidate_id.startswith(DEFAULT_PREFIX):
-            config = defaults.get(candidate_id[len(DEFAULT_PREFIX) :])
-        else:
-            config = repair_config(values, space)
+        config = candidate_config(candidate_id, values, space, defaults)
         if config is None:
             yield {"task": spec.name, "candidate": candidate_id, "status": "invalid"}
             continue

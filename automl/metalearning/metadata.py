@@ -16,8 +16,10 @@ which a fit reads through :func:`load_metadata`. Its fields:
     One entry per task: name, type (binary, multiclass, regression),
     meta-features, and its best configurations, best first.
 ``candidates``
-    Candidate id -> configuration; ``default:<family>`` ids have no stored
-    configuration (a fit uses the family's default in its own space).
+    Candidate id -> configuration; ``default:<family>`` and
+    ``generated:<family>`` ids have no stored configuration (a fit uses the
+    family's default in its own space, the latter with generated features;
+    see :func:`candidate_config`).
 ``portfolio``
     For ``classification`` and ``regression``: the candidate ids in order,
     and the held-out regret curve that chose their number; and under
@@ -32,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,12 +57,17 @@ from automl.metalearning.portfolio import (
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.resources.abc import Traversable
 
+    from ConfigSpace import ConfigurationSpace
+
 #: Folder of the builder's append-only records, inside its output folder.
 BUILD_DIR = "build"
 #: File name of a compiled knowledge base.
 METADATA_FILE = "metadata.json"
 FORMAT = 1
+#: Candidate ids: a family's default, the same with generated features, and
+#: the best configuration of a corpus task.
 DEFAULT_PREFIX = "default:"
+GENERATED_PREFIX = "generated:"
 TASK_PREFIX = "task:"
 GROUPS = {"binary": "classification", "multiclass": "classification"}
 #: Time limits (seconds) a portfolio is selected for, on ``REFERENCE_CORES``.
@@ -142,21 +149,62 @@ def candidate_configs(
     models: Iterable[str] | None = None,
     group: str | None = None,
 ) -> dict[str, Any]:
-    """Candidate id -> configuration: each family's default, some tasks' best.
+    """Candidate id -> configuration: each family's default (with generated
+    features too, for the families that take them), some tasks' best.
 
     With ``group`` (see :func:`group_of`), only that group's tasks contribute:
     a portfolio is chosen per group, so other candidates are never needed.
+    The defaults' configurations are None: they depend on the task's space
+    (see :func:`candidate_config`).
     """
     from automl.space import MODELS
 
-    families = MODELS if models is None else models
+    families = list(MODELS if models is None else models)
     candidates: dict[str, Any] = {f"{DEFAULT_PREFIX}{m}": None for m in families}
+    for m in families:
+        if MODELS[m].generated_features:
+            candidates[f"{GENERATED_PREFIX}{m}"] = None
     for record in searches:
         if group is not None and group_of(record["type"]) != group:
             continue
         if record.get("best") and is_candidate_source(record["task"]):
             candidates[f"{TASK_PREFIX}{record['task']}"] = record["best"][0]["config"]
     return candidates
+
+
+def candidate_config(
+    candidate: str,
+    stored: Mapping[str, Any] | None,
+    space: ConfigurationSpace,
+    defaults: Mapping[str, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """A candidate's configuration in a task's ``space``.
+
+    Parameters
+    ----------
+    candidate : str
+        The candidate's id (see :func:`candidate_configs`).
+    stored : mapping or None
+        Its stored configuration (None for the defaults).
+    space : ConfigurationSpace
+        The task's space.
+    defaults : mapping
+        ``family_defaults(space)``.
+
+    Returns
+    -------
+    dict or None
+        None where the candidate does not fit ``space`` (a family left out, a
+        categorical encoder on an all-numeric table, nothing to combine).
+    """
+    from automl.space import repair_config, with_generated_features
+
+    if candidate.startswith(DEFAULT_PREFIX):
+        return defaults.get(candidate[len(DEFAULT_PREFIX) :])
+    if candidate.startswith(GENERATED_PREFIX):
+        default = defaults.get(candidate[len(GENERATED_PREFIX) :])
+        return None if default is None else with_generated_features(default, space)
+    return None if stored is None else repair_config(stored, space)
 
 
 def _ok_values(
@@ -278,7 +326,7 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
     candidates = {
         c: config
         for c, config in candidate_configs(searches).items()
-        if c in evaluated or not c.startswith(DEFAULT_PREFIX)
+        if c in evaluated or c.startswith(TASK_PREFIX)
     }
     n_train = {task: float(f["n_rows"]) for task, f in features.items()}
     portfolio = {
@@ -315,7 +363,7 @@ def _group_tasks_and_candidates(
     usable = [
         c
         for c in candidates
-        if c.startswith(DEFAULT_PREFIX) or c[len(TASK_PREFIX) :] in names
+        if not c.startswith(TASK_PREFIX) or c[len(TASK_PREFIX) :] in names
     ]
     return names, usable
 

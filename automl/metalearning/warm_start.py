@@ -19,8 +19,8 @@ from ConfigSpace import ConfigurationSpace
 
 from automl.data.types import FeatureColumns, Task
 from automl.metalearning.metadata import (
-    DEFAULT_PREFIX,
     REFERENCE_CORES,
+    candidate_config,
     group_of,
     portfolio_members,
     reference_space_hash,
@@ -139,10 +139,8 @@ def _portfolio(
 ) -> list[Seed]:
     seeds = []
     for member in members:
-        if member.startswith(DEFAULT_PREFIX):
-            config = defaults.get(member[len(DEFAULT_PREFIX) :])
-        else:
-            config = repair_config(metadata["candidates"][member], space)
+        stored = metadata["candidates"].get(member)
+        config = candidate_config(member, stored, space, defaults)
         if config is not None:  # None: a family excluded here, or stale values
             seeds.append(("portfolio", config))
     return seeds

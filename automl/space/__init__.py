@@ -11,6 +11,7 @@ from automl.space.build import (
     family_defaults,
     repair_config,
     space_hash,
+    with_generated_features,
 )
 from automl.space.components.base import BuildContext
 from automl.space.pipeline import ModelClassifier, ModelRegressor, build_pipeline
@@ -39,4 +40,5 @@ __all__ = [
     "select_models",
     "space_hash",
     "unregister_model",
+    "with_generated_features",
 ]

@@ -297,6 +297,31 @@ def space_hash(cs: ConfigurationSpace) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def with_generated_features(
+    config: Mapping[str, Any], cs: ConfigurationSpace
+) -> dict[str, Any] | None:
+    """``config`` with the default feature generation (``combine``).
+
+    Parameters
+    ----------
+    config : mapping
+        A plain configuration dict of ``cs``.
+    cs : ConfigurationSpace
+        The space; it offers ``feature_generator`` only for the families that
+        take generated features, on tables with columns to combine.
+
+    Returns
+    -------
+    dict or None
+        The repaired dict, or None where ``cs`` offers no feature generation
+        for ``config``'s family.
+    """
+    repaired = repair_config({**config, "feature_generator": "combine"}, cs)
+    if repaired is None or repaired.get("feature_generator") != "combine":
+        return None
+    return repaired
+
+
 def repair_config(
     values: Mapping[str, Any], cs: ConfigurationSpace
 ) -> dict[str, Any] | None:

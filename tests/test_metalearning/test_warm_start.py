@@ -94,6 +94,10 @@ def test_builder_fills_the_matrix_and_compiles_a_portfolio(built: Path) -> None:
     ]
     pairs = {(r["task"], r["candidate"]) for r in matrix}
     assert len(pairs) == len(matrix)  # nothing evaluated twice
+    generated = [r for r in matrix if r["candidate"] == "generated:lightgbm"]
+    assert {r["task"] for r in generated} == {t["name"] for t in metadata["tasks"]}
+    assert all(r["status"] == "ok" for r in generated)
+    assert "generated:lightgbm" in metadata["candidates"]
     for group in ("classification", "regression"):
         members = metadata["portfolio"][group]["members"]
         assert members and set(members) <= set(metadata["candidates"])

@@ -19,6 +19,7 @@ from automl.space import (
     repair_config,
     select_models,
     space_hash,
+    with_generated_features,
 )
 from tests.test_space.datasets import make_dataset
 
@@ -158,6 +159,22 @@ def test_family_defaults_cover_every_family(task: str) -> None:
     assert list(defaults) == select_models(task)
     assert defaults["random_forest"]["categorical_encoder"] == "ordinal"
     assert defaults["catboost"]["categorical_encoder"] == "native"
+
+
+def test_generated_features_join_the_defaults_of_the_families_that_take_them() -> None:
+    data = make_dataset("binary", categorical=True, missing=True)
+    cs = build_space(data.properties, select_models("binary"))
+    defaults = family_defaults(cs)
+    generated = with_generated_features(defaults["lightgbm"], cs)
+    assert generated is not None and generated["feature_generator"] == "combine"
+    assert {k: v for k, v in generated.items() if "feature_generator" not in k} == {
+        k: v for k, v in defaults["lightgbm"].items() if "feature_generator" not in k
+    }
+    Configuration(cs, values=generated).check_valid_configuration()
+    assert with_generated_features(defaults["linear"], cs) is None
+    one_column = dataclasses.replace(data.properties, n_numeric=1, n_categorical=0)
+    bare = build_space(one_column, select_models("binary"))  # nothing to combine
+    assert with_generated_features(family_defaults(bare)["lightgbm"], bare) is None
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
