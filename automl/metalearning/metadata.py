@@ -246,7 +246,9 @@ def _portfolio(
     times = _ok_values(matrix, list(losses.index), candidates, "fit_time")
     portfolio = _select(losses, times)
     sizes = np.array([n_train.get(t, MATRIX_ROWS) for t in losses.index])
-    at_size = times.mul([trial_seconds_at_size(1.0, n) for n in sizes], axis=0)
+    scales = [trial_seconds_at_size(1.0, n) for n in sizes]
+    at_size = times.mul(scales, axis=0)
+    portfolio["median_trial_scale"] = float(np.median(scales))
     portfolio["by_time_limit"] = {
         str(limit): _select(
             losses.where(at_size <= TRIAL_SHARE * limit),
@@ -282,18 +284,31 @@ def _select(
 
 
 def portfolio_members(
-    metadata: dict[str, Any], group: str, time_limit: float | None, n_cores: int
+    metadata: dict[str, Any],
+    group: str,
+    time_limit: float | None,
+    n_cores: int,
+    n_rows: int | None = None,
 ) -> list[str]:
-    """The portfolio for a fit: the one selected for the largest time limit
-    the fit's ``time_limit`` on ``n_cores`` reaches (scaled to
-    :data:`REFERENCE_CORES`), the smallest if it reaches none, the one without
-    a limit when ``time_limit`` is None or the knowledge base has none."""
+    """The portfolio for a fit.
+
+    The one selected for the largest time limit the fit reaches (the
+    smallest if it reaches none; the one without a limit when ``time_limit``
+    is None or the knowledge base has none). A fit's reach is ``time_limit``
+    scaled to :data:`REFERENCE_CORES` by ``n_cores``, and by its trials' cost
+    at ``n_rows`` against the group's typical task
+    (:func:`trial_seconds_at_size`): a table whose trials take three times
+    longer reaches a third as far.
+    """
     portfolio = metadata["portfolio"].get(group, {})
     by_limit = portfolio.get("by_time_limit", {})
     if time_limit is None or not by_limit:
         return list(portfolio.get("members", []))
     limits = sorted(by_limit, key=float)
     reach = time_limit * n_cores / REFERENCE_CORES
+    typical = portfolio.get("median_trial_scale")
+    if n_rows is not None and typical:
+        reach *= typical / trial_seconds_at_size(1.0, n_rows)
     chosen = max((k for k in limits if float(k) <= reach), key=float, default=limits[0])
     return list(by_limit[chosen]["members"])
 

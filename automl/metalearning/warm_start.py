@@ -67,7 +67,8 @@ def initial_design(
     X, y, task, columns
         The typed training table and encoded target, for the meta-features.
     time_limit : float or None, default=None
-        The fit's time limit, which picks the portfolio selected for it
+        The fit's time limit, which with ``n_cores`` and the table's rows
+        picks the portfolio selected for it
         (:func:`~automl.metalearning.metadata.portfolio_members`).
     n_cores : int, default=2
         Cores the fit's trials run on.
@@ -86,7 +87,9 @@ def initial_design(
     seeds: list[Seed] = []
     if metadata is not None:
         _warn_if_stale(metadata)
-        members = portfolio_members(metadata, group_of(task), time_limit, n_cores)
+        members = portfolio_members(
+            metadata, group_of(task), time_limit, n_cores, n_rows=len(y)
+        )
         seeds += _interleave(
             _portfolio(space, metadata, members, defaults),
             _nearest(space, metadata, X, y, task, columns),

@@ -109,6 +109,18 @@ def test_portfolio_for_a_fit_follows_its_time_limit_and_cores() -> None:
     assert portfolio_members(older, "regression", 60, 2) == ["all"]
 
 
+def test_portfolio_for_a_fit_follows_the_cost_of_its_rows() -> None:
+    by_limit = {
+        limit: {"members": [f"m{limit}"]} for limit in ("30", "60", "300", "3600")
+    }
+    group = {"members": ["all"], "by_time_limit": by_limit, "median_trial_scale": 1.0}
+    metadata = {"portfolio": {"binary": group}}
+    assert portfolio_members(metadata, "binary", 60, 2, n_rows=2_000) == ["m60"]
+    # 4,500 rows: five folds on 1.5 times the rows, 60 s reach as far as 40 s.
+    assert portfolio_members(metadata, "binary", 60, 2, n_rows=4_500) == ["m30"]
+    assert portfolio_members(metadata, "binary", 600, 2, n_rows=4_500) == ["m300"]
+
+
 def test_trial_time_at_full_size_scales_the_matrix_time() -> None:
     assert trial_seconds_at_size(2.0, 1_000) == 2.0  # measured at this size
     assert trial_seconds_at_size(2.0, 4_500) == 3.0  # 5 folds on 1.5x rows

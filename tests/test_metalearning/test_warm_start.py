@@ -102,6 +102,7 @@ def test_builder_fills_the_matrix_and_compiles_a_portfolio(built: Path) -> None:
         members = metadata["portfolio"][group]["members"]
         assert members and set(members) <= set(metadata["candidates"])
         assert len(metadata["portfolio"][group]["held_out_regret"]) >= len(members)
+        assert metadata["portfolio"][group]["median_trial_scale"] > 0
         for limited in metadata["portfolio"][group]["by_time_limit"].values():
             assert set(limited["members"]) <= set(metadata["candidates"])
     assert all(
