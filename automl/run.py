@@ -45,7 +45,7 @@ from automl.limits import KILL_GRACE_SECONDS, Deadline
 from automl.memory import WORKER_BASE_MB
 from automl.metalearning.metadata import load_metadata
 from automl.metalearning.warm_start import initial_design
-from automl.metrics import crash_loss, score_predictions
+from automl.metrics import Metric, crash_loss, score_predictions
 from automl.plan import FitPlan
 from automl.reporting import SearchProgress, leaderboard_frame
 from automl.reporting.leaderboard import with_skipped_families
@@ -202,7 +202,7 @@ def run_fit(
     # The one cleanup path, also on an exception or Ctrl-C: callbacks run
     # last-in first-out (stop the workers, then delete their files).
     with ExitStack() as cleanup:
-        run.open(cleanup, _validation_loss_of(fallback, data, plan))
+        run.open(cleanup, constant_loss(data, plan.metric))
         records = run.search()
         search_seconds = run.deadline.elapsed()
         reserved = run.reserve()
@@ -636,8 +636,9 @@ def _with_ensemble_rows(
     return board.reset_index(drop=True)
 
 
-def _validation_loss_of(fallback: Any, data: TrialData, plan: FitPlan) -> float:
-    """The constant baseline's loss on the validation rows (for crash losses)."""
+def constant_loss(data: TrialData, metric: Metric) -> float:
+    """The constant baseline's loss on the validation rows: what a crashed
+    trial's loss is set past (:func:`~automl.metrics.crash_loss`)."""
     rows = validation_indices(data.splits)
     y_valid = data.y[rows]
     if data.task == "regression":
@@ -646,7 +647,7 @@ def _validation_loss_of(fallback: Any, data: TrialData, plan: FitPlan) -> float:
         prior = np.bincount(data.y, minlength=data.n_classes or 0) / len(data.y)
         pred = np.tile(prior, (len(rows), 1))
     try:
-        return score_predictions(plan.metric, y_valid, pred, data.task)
+        return score_predictions(metric, y_valid, pred, data.task)
     except ValueError:
         return 1.0
 

@@ -59,7 +59,7 @@ from automl.metalearning.metadata import (
 )
 from automl.plan import Machine
 from automl.prepare import Prepared, prepare
-from automl.run import RunOptions, run_fit
+from automl.run import RunOptions, constant_loss, run_fit
 from automl.search import available_cores, is_full_budget_success
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,9 @@ def evaluate_candidates(
     space = build_space(data.properties, models=models, seed=SEED)
     defaults = family_defaults(space)
     settings = TrialSettings(
-        metric=metric, crash_loss=crash_loss(metric, 1.0), n_threads=1
+        metric=metric,
+        crash_loss=crash_loss(metric, constant_loss(data, metric)),
+        n_threads=1,
     )
     for candidate_id, values in candidates.items():
         config = candidate_config(candidate_id, values, space, defaults)
