@@ -274,7 +274,7 @@ def build_ensemble(
 #: Typical number of distinct members of a 25-round selection, for the reserve.
 TYPICAL_MEMBERS = 4
 #: The reserve is decided before the search ends: more slack than :data:`SAFETY`.
-RESERVE_SAFETY = 1.6
+RESERVE_SAFETY = 1.25
 
 
 def reserve_seconds(
