@@ -39,7 +39,7 @@ and the size of the knowledge base the warm arm saw (prior tasks, portfolio
 members). A re-run skips the runs that are there (failed runs are retried).
 
 The report (``<out>/report.md``, written after a run or with ``--report``)
-gives per budget, over the tasks where all three arms finished: the mean
+gives per budget, over the tasks where every arm run at it finished: the mean
 normalised test score of each arm (per task ``(score - worst) / (best -
 worst)``, 1 for every arm when the best and worst tie), the mean rank,
 wins/ties/losses of warm against cold and against random (ties as in
@@ -330,9 +330,11 @@ def _progress_line(record: dict[str, Any]) -> str:
 
 
 def score_table(runs: Sequence[dict[str, Any]], budget: float) -> pd.DataFrame:
-    """Test scores turned higher-is-better, one row per task where every arm has one.
+    """Test scores turned higher-is-better, one row per task where every arm
+    run at ``budget`` has one.
 
-    Columns: ``type``, ``metric`` and one per arm; the last record of a
+    Columns: ``type``, ``metric`` and one per arm run at ``budget`` (e.g.
+    ``--arms warm,cold`` leaves out ``random``); the last record of a
     (task, arm) counts.
     """
     rows: dict[str, dict[str, Any]] = {}
@@ -342,8 +344,13 @@ def score_table(runs: Sequence[dict[str, Any]], budget: float) -> pd.DataFrame:
         row = rows.setdefault(r["task"], {"type": r["type"], "metric": r["metric"]})
         row[r["arm"]] = higher_is_better(r["metric"], r["test_score"])
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame = frame.reindex(columns=["type", "metric", *ARMS])
-    return frame.dropna(subset=list(ARMS))
+    frame = frame.reindex(columns=["type", "metric", *ARMS]).dropna(axis=1, how="all")
+    return frame.dropna(subset=arms_of(frame))
+
+
+def arms_of(frame: pd.DataFrame) -> list[str]:
+    """The arms among ``frame``'s columns, in :data:`ARMS` order."""
+    return [arm for arm in ARMS if arm in frame.columns]
 
 
 def normalised_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -352,7 +359,7 @@ def normalised_scores(scores: pd.DataFrame) -> pd.DataFrame:
     When the best and the worst arm tie (``benchmarks.report.is_tie``), every
     arm gets 1.
     """
-    arms = scores[list(ARMS)].astype(float)
+    arms = scores[arms_of(scores)].astype(float)
     best, worst = arms.max(axis=1), arms.min(axis=1)
     tied = [
         is_tie(w, b, m) for w, b, m in zip(worst, best, scores["metric"], strict=True)
@@ -402,8 +409,9 @@ def mean_regret(
         if r["budget"] == budget and r["task"] in curves and "error" not in r:
             curves[r["task"]][r["arm"]] = r["curve"]
     per_task = [normalised_regret(curves[t], times) for t in tasks]
+    arms = [arm for arm in ARMS if all(arm in p for p in per_task)]
     return pd.DataFrame(
-        {arm: np.mean([p[arm] for p in per_task], axis=0) for arm in ARMS},
+        {arm: np.mean([p[arm] for p in per_task], axis=0) for arm in arms},
         index=pd.Index(times, name="seconds"),
     )
 
@@ -416,7 +424,7 @@ def plot_anytime(regret: pd.DataFrame, n_tasks: int, budget: float, path: Path) 
     figure = Figure(figsize=(6.4, 4.0))
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
-    for arm in ARMS:
+    for arm in regret.columns:
         ax.plot(regret.index, regret[arm], label=arm, drawstyle="steps-post")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
@@ -434,9 +442,10 @@ def budget_section(runs: Sequence[dict[str, Any]], budget: float, out: Path) -> 
     tasks = list(scores.index)
     title = f"## Budget {budget:g} s"
     if not tasks:
-        return f"{title}\n\nNo task has a test score from all three arms yet.\n"
+        return f"{title}\n\nNo task has a test score from every arm yet.\n"
+    arms = arms_of(scores)
     normal = normalised_scores(scores).mean()
-    ranks = rank_table(scores[list(ARMS)].astype(float)).mean()
+    ranks = rank_table(scores[arms].astype(float)).mean()
     trials = (
         pd.DataFrame(
             [
@@ -454,7 +463,7 @@ def budget_section(runs: Sequence[dict[str, Any]], budget: float, out: Path) -> 
     rows = [
         [arm, f"{normal[arm]:.3f}", f"{ranks[arm]:.2f}", f"{trials[arm]:.1f}"]
         + [f"{v:.3f}" for v in at[arm]]
-        for arm in ARMS
+        for arm in arms
     ]
     plot = f"anytime-{budget:g}s.png"
     times = np.geomspace(budget / 100, budget, 80)
@@ -465,12 +474,12 @@ def budget_section(runs: Sequence[dict[str, Any]], budget: float, out: Path) -> 
     lines = [
         title,
         "",
-        f"{len(tasks)} tasks with all three arms ({types}).",
+        f"{len(tasks)} tasks with every arm ({', '.join(arms)}; {types}).",
         "",
         markdown_table(header, rows),
         "",
     ]
-    for other in ("cold", "random"):
+    for other in [arm for arm in ("cold", "random") if arm in arms]:
         wins, ties, losses = wins_ties_losses(scores, "warm", other)
         lines.append(f"- warm vs {other}: {wins} wins, {ties} ties, {losses} losses")
     lines += ["", f"![anytime {budget:g} s]({plot})", "", _task_table(runs, budget)]

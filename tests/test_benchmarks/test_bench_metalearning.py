@@ -112,10 +112,13 @@ def test_report_has_the_summary_and_a_png_per_budget(tmp_path: Path) -> None:
     assert len(read_runs(tmp_path / RUNS_FILE)) == len(synthetic_runs())
     text = write_report(tmp_path).read_text()
     assert "## Budget 10 s" in text and "## Budget 60 s" in text
-    assert "3 tasks with all three arms (2 binary, 1 regression)" in text
+    assert "3 tasks with every arm (warm, cold, random; 2 binary, 1 regression)" in text
     assert "warm vs cold: 2 wins, 1 ties, 0 losses" in text
     assert "| warm | 1.000 | 1.67 |" in text  # normalised 1, 1, 1; ranks 1, 1.5, 2.5
-    assert "No task has a test score from all three arms yet." in text  # 60 s
+    # 60 s ran only warm and cold (``--arms warm,cold``): compared on their own.
+    assert "1 tasks with every arm (warm, cold; 1 binary)" in text
+    assert "warm vs cold: 0 wins, 1 ties, 0 losses" in text
+    assert "warm vs random" not in text.split("## Budget 60 s")[1]
     assert (tmp_path / "anytime-10s.png").read_bytes()[:4] == b"\x89PNG"
 
 
