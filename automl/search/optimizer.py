@@ -298,6 +298,7 @@ def _acquisition_maximizer(scenario: Scenario) -> LocalAndSortedRandomSearch:
     maximizer = HyperparameterOptimizationFacade.get_acquisition_maximizer(
         scenario, challengers=1000, local_search_iterations=5
     )
+    # The maximizer builds its local search itself: swap in the ordered one.
     maximizer._local_search.__class__ = _OrderedLocalSearch
     return maximizer
 
