@@ -35,7 +35,7 @@ from pathlib import Path
 
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.suites import SUITES, select
-from benchmarks.systems import IMPORT_NAME, PEER_ENV, PEERS, SYSTEMS
+from benchmarks.systems import IMPORT_NAME, PEER_ENV, PEERS, SYSTEMS, base_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
@@ -344,7 +344,14 @@ def worker_spec(run: Run, n_jobs: int) -> dict:
     }
 
 
-def execute(run: Run, python: str, timeout: float, n_jobs: int, logs: Path) -> dict:
+def execute(
+    run: Run,
+    python: str,
+    timeout: float,
+    n_jobs: int,
+    logs: Path,
+    tree: Path | None = None,
+) -> dict:
     """Run one worker process and return its results row.
 
     Parameters
@@ -359,6 +366,9 @@ def execute(run: Run, python: str, timeout: float, n_jobs: int, logs: Path) -> d
         Cores given to the system.
     logs : Path
         Folder of the worker's log files.
+    tree : Path, optional
+        A source tree whose ``automl`` package the worker imports instead of
+        this one's (see :func:`worker_environment`).
 
     Returns
     -------
@@ -371,7 +381,7 @@ def execute(run: Run, python: str, timeout: float, n_jobs: int, logs: Path) -> d
         result_file = Path(scratch) / "result.json"
         spec_file.write_text(json.dumps(worker_spec(run, n_jobs)))
         command = [python, "-m", "benchmarks.worker", str(spec_file), str(result_file)]
-        env = worker_environment()
+        env = worker_environment(tree, Path(scratch))
         start = time.monotonic()
         log_file = logs / f"{run.label}.log"
         with log_file.open("w") as log:
@@ -402,7 +412,9 @@ def last_line(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def worker_environment() -> dict[str, str]:
+def worker_environment(
+    tree: Path | None = None, scratch: Path | None = None
+) -> dict[str, str]:
     """Return the worker's environment: this one, with the repo on the path.
 
     The repository comes after an existing ``PYTHONPATH``, so that a frozen
@@ -410,11 +422,25 @@ def worker_environment() -> dict[str, str]:
     benchmarked. The worker runs in a scratch folder, so that files a system
     writes into its working directory (catboost_info, logs, models) are
     thrown away.
+
+    With ``tree`` (another checkout, e.g. the commit before a change), the
+    worker imports that tree's ``automl`` package (with its knowledge base)
+    and this repository's ``benchmarks``: a folder in ``scratch`` holding only
+    a link to the tree's package comes first on the path. Before and after
+    then run in one benchmark run, under the same harness.
     """
     path = os.environ.get("PYTHONPATH", "")
+    entries = [path] if path else []
+    if tree is not None:
+        if scratch is None:
+            raise ValueError("a tree needs a scratch folder for its package link")
+        package = scratch / "tree"
+        package.mkdir(exist_ok=True)
+        (package / "automl").symlink_to(tree.resolve() / "automl")
+        entries.insert(0, str(package))
     return {
         **os.environ,
-        "PYTHONPATH": (path + os.pathsep if path else "") + str(ROOT),
+        "PYTHONPATH": os.pathsep.join([*entries, str(ROOT)]),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -506,6 +532,7 @@ def run_benchmark(
     retry_failed: bool = False,
     pythons: dict[str, str] | None = None,
     echo: Callable[[str], None] | None = None,
+    trees: dict[str, Path] | None = None,
 ) -> list[dict]:
     """Run every (dataset, seed, system) not finished yet, one row per run.
 
@@ -515,7 +542,9 @@ def run_benchmark(
         The datasets.
     systems : sequence of str
         Names from ``benchmarks.systems.SYSTEMS``. A peer whose environment is
-        missing is skipped with a notice, not recorded as a failure.
+        missing is skipped with a notice, not recorded as a failure. One of
+        ours named ``<system>@<label>`` runs with the ``automl`` package of
+        ``trees[label]``.
     budget : float
         Time budget in seconds given to every system.
     seeds : sequence of int
@@ -532,6 +561,8 @@ def run_benchmark(
         Interpreter paths of peers, by system.
     echo : callable, optional
         Receives one progress line per run.
+    trees : dict, optional
+        Source trees by label, for systems named ``<system>@<label>``.
 
     Returns
     -------
@@ -539,9 +570,12 @@ def run_benchmark(
         The rows written by this call.
     """
     echo = echo or (lambda line: None)
-    unknown = [s for s in systems if s not in SYSTEMS]
+    trees = trees or {}
+    unknown = [s for s in systems if base_name(s) not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown systems {unknown}; choose from {sorted(SYSTEMS)}")
+    for system in systems:
+        _check_tree(system, trees)
     n_jobs = n_jobs or os.cpu_count() or 1
     datasets = list({d.name: d for d in datasets}.values())
     systems = list(dict.fromkeys(systems))
@@ -561,7 +595,12 @@ def run_benchmark(
     rows = []
     for number, item in enumerate(todo, 1):
         row = execute(
-            item, interpreters[item.system], timeout, n_jobs, path.parent / "logs"
+            item,
+            interpreters[item.system],
+            timeout,
+            n_jobs,
+            path.parent / "logs",
+            tree=_tree_of(item.system, trees),
         )
         append_details(path.parent / DETAILS_FILE, row)
         for written in (row, *variant_rows(row)):
@@ -576,6 +615,26 @@ def run_benchmark(
     return rows
 
 
+def _check_tree(system: str, trees: dict[str, Path]) -> None:
+    if "@" not in system:
+        return
+    base, label = system.split("@", 1)
+    if base in PEERS:
+        raise ValueError(
+            f"{system}: only our own systems run from another tree; {base} is a peer"
+        )
+    if label not in trees:
+        raise ValueError(
+            f"{system}: no tree labelled {label!r}; pass --tree {label}=<checkout>"
+        )
+    if not (trees[label] / "automl" / "__init__.py").is_file():
+        raise ValueError(f"{system}: {trees[label]} has no automl package")
+
+
+def _tree_of(system: str, trees: dict[str, Path]) -> Path | None:
+    return trees[system.split("@", 1)[1]] if "@" in system else None
+
+
 def _interpreters(
     systems: Sequence[str],
     pythons: dict[str, str] | None,
@@ -583,7 +642,7 @@ def _interpreters(
 ) -> dict[str, str]:
     interpreters = {}
     for system in systems:
-        if system not in PEERS:
+        if base_name(system) not in PEERS:
             interpreters[system] = (pythons or {}).get(system) or sys.executable
             continue
         python = peer_python(system, pythons)
@@ -658,6 +717,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="AutoGluon's interpreter (default: benchmarks/.venv-autogluon/bin/python)",
     )
     parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="a checkout whose automl package runs as <system>@LABEL, e.g. "
+        "--tree 67328fa=../bench-baseline --systems automl,automl@67328fa",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="list the planned runs and exit"
     )
     return parser.parse_args(argv)
@@ -702,8 +769,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         retry_failed=args.retry_failed,
         pythons=pythons,
         echo=lambda line: print(line, flush=True),
+        trees=_trees(args.tree),
     )
     return 0
+
+
+def _trees(specs: Sequence[str]) -> dict[str, Path]:
+    trees = {}
+    for spec in specs:
+        label, sep, folder = spec.partition("=")
+        if not sep or not label or not folder:
+            raise SystemExit(f"--tree {spec}: expected LABEL=PATH")
+        trees[label] = Path(folder)
+    return trees
 
 
 if __name__ == "__main__":

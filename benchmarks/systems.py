@@ -655,6 +655,12 @@ BASELINES = ("lightgbm", "random_forest")
 IMPORT_NAME = {"flaml": "flaml", "autogluon": "autogluon.tabular"}  # by PEER_ENV
 
 
+def base_name(system: str) -> str:
+    """The system behind a run's name: ``automl@67328fa`` is ``automl`` run
+    with the package of another source tree (``benchmarks.run --tree``)."""
+    return system.split("@", 1)[0]
+
+
 def make_system(name: str) -> System:
     """Build an unfitted system by name.
 

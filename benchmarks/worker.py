@@ -22,7 +22,7 @@ import pandas as pd
 
 from benchmarks.datasets import DatasetSpec, load_split
 from benchmarks.metrics import align_proba, classification_metrics, regression_metrics
-from benchmarks.systems import RunSettings, System, make_system
+from benchmarks.systems import RunSettings, System, base_name, make_system
 
 MESSAGE_CHARS = 500
 
@@ -74,7 +74,7 @@ def evaluate(
         n_jobs=int(spec["n_jobs"]),
         dataset=dataset.name,
     )
-    system = make_system(spec["system"])
+    system = make_system(base_name(spec["system"]))
     result["version"] = system.version()
     if checkpoint is not None:
         checkpoint({**result, "status": "running"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -152,6 +154,36 @@ def test_autogluon_presets_run_in_autogluon_environment(
 def test_unknown_system_is_refused(tiny_datasets: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown systems"):
         run_benchmark(read_index(tiny_datasets), ["nope"], 1, [0], tmp_path)
+
+
+def test_a_system_runs_with_the_package_of_another_tree(
+    tiny_datasets: Path, tmp_path: Path
+) -> None:
+    tree = tmp_path / "before"
+    (tree / "automl").mkdir(parents=True)
+    (tree / "automl" / "__init__.py").write_text("")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    where = subprocess.run(
+        [sys.executable, "-c", "import automl, benchmarks; print(automl.__file__)"],
+        env=runner.worker_environment(tree, scratch),
+        cwd=scratch,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(where).resolve() == (tree / "automl" / "__init__.py").resolve()
+    # The tree's package is only swapped in: the runner's own benchmarks run it.
+    specs = read_index(tiny_datasets)[:1]
+    trees = {"here": Path(runner.ROOT)}
+    rows = run_benchmark(
+        specs, ["constant@here"], 1, [0], tmp_path / "out", trees=trees
+    )
+    assert [(r["system"], r["status"]) for r in rows] == [("constant@here", "ok")]
+    with pytest.raises(ValueError, match="--tree other="):
+        run_benchmark(specs, ["constant@other"], 1, [0], tmp_path / "out", trees=trees)
+    with pytest.raises(ValueError, match="peer"):
+        run_benchmark(specs, ["flaml@here"], 1, [0], tmp_path / "out", trees=trees)
 
 
 def test_command_line(
