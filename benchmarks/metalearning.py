@@ -4,6 +4,7 @@ From the repository root, once the metadata builder has written its search,
 features (and matrix) records under ``metadata/build``::
 
     python -m benchmarks.metalearning --budget 30 --budget 120
+    python -m benchmarks.metalearning --budget 60 --sample 40 --arms warm,cold
     python -m benchmarks.metalearning --report
 
 For every held-out task (each task with a search record and meta-features in
@@ -136,6 +137,20 @@ class RandomSearchRegressor(_RandomSearch, AutoRegressor):
 
 
 # -- running the arms --------------------------------------------------------------
+
+
+def stratified_sample(specs: Sequence[DatasetSpec], n: int) -> list[DatasetSpec]:
+    """About ``n`` of ``specs``, each task type in proportion, evenly spread
+    over its tasks' row counts (smallest and largest included)."""
+    by_type: dict[str, list[DatasetSpec]] = {}
+    for spec in sorted(specs, key=lambda s: (s.n_rows, s.name)):
+        by_type.setdefault(spec.task, []).append(spec)
+    sample = []
+    for group in by_type.values():
+        k = min(len(group), max(1, round(n * len(group) / len(specs))))
+        picks = np.unique(np.linspace(0, len(group) - 1, k).round().astype(int))
+        sample += [group[i] for i in picks]
+    return sample
 
 
 def held_out_tasks(build_dir: Path) -> set[str]:
@@ -530,6 +545,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--build-dir", default=str(DEFAULT_BUILD_DIR))
     parser.add_argument("--tasks", default="", help="comma-separated held-out tasks")
     parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="hold out about this many tasks, stratified by type and rows",
+    )
+    parser.add_argument(
         "--budget", type=float, action="append", help="seconds (repeatable; 30)"
     )
     parser.add_argument("--include", default="", help="comma-separated families")
@@ -547,6 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         missing = wanted - {s.name for s in specs}
         if missing:
             raise SystemExit(f"not in the corpus {args.datasets}: {sorted(missing)}")
+        if args.sample:
+            specs = stratified_sample(specs, args.sample)
         if not specs:
             raise SystemExit(
                 f"no task has both search and features records in {build_dir}: "

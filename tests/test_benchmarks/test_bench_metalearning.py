@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from automl.metalearning.build import main as build
+from benchmarks.datasets import DatasetSpec
 from benchmarks.metalearning import (
     RUNS_FILE,
     anytime_curve,
@@ -19,6 +20,7 @@ from benchmarks.metalearning import (
     normalised_scores,
     read_runs,
     score_table,
+    stratified_sample,
     wins_ties_losses,
     write_report,
 )
@@ -102,6 +104,20 @@ def test_anytime_curve_keeps_full_budget_improvements_in_finish_order() -> None:
         trial(2.0, 0.3, budget=1.0),
     ]
     assert anytime_curve(trials) == [[1.0, 0.5], [3.0, 0.3], [5.0, 0.1]]
+
+
+def test_a_sample_keeps_the_task_types_in_proportion_and_spans_the_sizes() -> None:
+    specs = [
+        DatasetSpec(f"{task}-{rows}", "", task, "y", n_rows=rows)
+        for task, count in (("binary", 20), ("regression", 10))
+        for rows in range(100, 100 * (count + 1), 100)
+    ]
+    sample = stratified_sample(specs, 6)
+    binary = [s.n_rows for s in sample if s.task == "binary"]
+    regression = [s.n_rows for s in sample if s.task == "regression"]
+    assert len(binary) == 4 and len(regression) == 2
+    assert (min(binary), max(binary)) == (100, 2_000)
+    assert regression == [100, 1_000]
 
 
 def test_report_has_the_summary_and_a_png_per_budget(tmp_path: Path) -> None:
