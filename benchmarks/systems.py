@@ -303,18 +303,22 @@ class RandomForest(SklearnSystem):
 
 
 def metadata_without(dataset: str, folder: Path) -> str | bool:
-    """The repository's knowledge base with ``dataset`` left out, in ``folder``.
+    """The knowledge base with ``dataset`` left out, in ``folder``.
 
-    The builder searched every corpus dataset's training split; a fit on that
-    dataset would otherwise start from its own best configurations.
+    Compiled from the build records of the checkout the ``automl`` package
+    comes from (another tree's with ``benchmarks.run --tree``). The builder
+    searched every corpus dataset's training split; a fit on that dataset
+    would otherwise start from its own best configurations.
     """
+    import automl
     from automl.metalearning.metadata import (
         BUILD_DIR,
         METADATA_FILE,
         compile_metadata,
     )
 
-    build_dir = Path(__file__).resolve().parents[1] / "metadata" / BUILD_DIR
+    checkout = Path(automl.__file__).resolve().parents[1]
+    build_dir = checkout / "metadata" / BUILD_DIR
     if not build_dir.is_dir():
         return True
     metadata = compile_metadata(build_dir, exclude=[dataset])

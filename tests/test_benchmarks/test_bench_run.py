@@ -17,7 +17,7 @@ from benchmarks import budget_use
 from benchmarks import run as runner
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
-from benchmarks.systems import AutoML, RunSettings
+from benchmarks.systems import AutoML, RunSettings, metadata_without
 from tests.test_benchmarks.conftest import binary_frame
 
 pytestmark = pytest.mark.slow
@@ -184,6 +184,13 @@ def test_a_system_runs_with_the_package_of_another_tree(
         run_benchmark(specs, ["constant@other"], 1, [0], tmp_path / "out", trees=trees)
     with pytest.raises(ValueError, match="peer"):
         run_benchmark(specs, ["flaml@here"], 1, [0], tmp_path / "out", trees=trees)
+
+
+def test_ours_warm_starts_without_the_dataset_it_is_scored_on(tmp_path: Path) -> None:
+    folder = Path(str(metadata_without("adult", tmp_path)))
+    metadata = json.loads((folder / "metadata.json").read_text())
+    names = {task["name"] for task in metadata["tasks"]}
+    assert "adult" not in names and len(names) > 100  # the committed records
 
 
 def test_command_line(
