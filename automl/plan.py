@@ -238,7 +238,7 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     )
     ensemble_threads = threads_per_model(memory.n_rows, n_cores, n_workers=1)
     resampling = choose_resampling(
-        params["resampling"], memory.n_rows, params["time_limit"]
+        params["resampling"], memory.n_rows, params["time_limit"], n_cores
     )
     cv_repeats = choose_cv_repeats(
         params["cv_repeats"], resampling, memory.n_rows, params["time_limit"], n_cores

@@ -16,8 +16,15 @@ from automl.data.types import Task
 Resampling = Literal["holdout", "cv"]
 Split = tuple[np.ndarray, np.ndarray]
 
-#: Up to this many rows, ``resampling="auto"`` cross-validates.
+#: Up to this many rows, ``resampling="auto"`` cross-validates (given
+#: ``CV_MIN_TIME_LIMIT``).
 CV_MAX_ROWS = 5_000
+#: Beyond ``CV_MAX_ROWS``, ``"auto"`` still cross-validates while the time
+#: limit gives each row this many core-seconds or more (5,000 rows at 60 s on
+#: 2 cores: the same number of k-fold trials as there), up to
+#: ``CV_MAX_ROWS_LONG`` rows.
+CV_CORE_SECONDS_PER_ROW = 60 * 2 / CV_MAX_ROWS
+CV_MAX_ROWS_LONG = 100_000
 #: Below this ``time_limit`` (seconds), ``"auto"`` uses a holdout unless data is tiny.
 CV_MIN_TIME_LIMIT = 30.0
 N_FOLDS = 5
@@ -29,20 +36,29 @@ CORE_SECONDS_PER_ROW_REPEAT = 0.06
 
 
 def choose_resampling(
-    resampling: str, n_rows: int, time_limit: float | None
+    resampling: str, n_rows: int, time_limit: float | None, n_cores: int = 2
 ) -> Resampling:
     """Resolve ``resampling="auto"``.
 
-    k-fold CV gives a less noisy estimate and uses every row for validation,
-    which matters most on small data; a holdout is k times cheaper per trial,
-    which matters on large data and short budgets.
+    k-fold CV gives a less noisy estimate, uses every row for validation and
+    makes every ensemble member a bag of fold models; a holdout is k times
+    cheaper per trial. "auto" cross-validates up to 1,000 rows, up to
+    ``CV_MAX_ROWS`` with a time limit of ``CV_MIN_TIME_LIMIT`` or more, and
+    beyond while the limit gives each row ``CV_CORE_SECONDS_PER_ROW`` on
+    ``n_cores`` (about 25,000 rows at 300 s on 2 cores), up to
+    ``CV_MAX_ROWS_LONG``.
     """
     if resampling in ("holdout", "cv"):
         return resampling  # type: ignore[return-value]
-    short = time_limit is not None and time_limit < CV_MIN_TIME_LIMIT
-    if n_rows <= 1_000 or (n_rows <= CV_MAX_ROWS and not short):
+    if n_rows <= 1_000:
         return "cv"
-    return "holdout"
+    if time_limit is None:
+        return "cv" if n_rows <= CV_MAX_ROWS else "holdout"
+    if time_limit < CV_MIN_TIME_LIMIT:
+        return "holdout"
+    affordable = time_limit * n_cores / CV_CORE_SECONDS_PER_ROW
+    limit = max(CV_MAX_ROWS, min(CV_MAX_ROWS_LONG, affordable))
+    return "cv" if n_rows <= limit else "holdout"
 
 
 def choose_cv_repeats(
@@ -58,15 +74,16 @@ def choose_cv_repeats(
     over the repeats and gives every bag repeats × k fold models: less noise for
     ensemble selection to fit, and less variance in the final predictions. It
     costs as many times the time of a trial, so "auto" repeats only where the
-    search stays broad: small tables, by the core-seconds the limit gives each
-    row (1,000 rows at 60 s on 2 cores: 2 repeats; up to ``MAX_CV_REPEATS``).
-    A holdout and fits without a time limit are not repeated.
+    search stays broad: small tables (up to ``CV_MAX_ROWS``), by the
+    core-seconds the limit gives each row (1,000 rows at 60 s on 2 cores: 2
+    repeats; up to ``MAX_CV_REPEATS``). A holdout and fits without a time
+    limit are not repeated.
     """
     if resampling != "cv":
         return 1
     if cv_repeats != "auto":
         return int(cv_repeats)
-    if time_limit is None:
+    if time_limit is None or n_rows > CV_MAX_ROWS:
         return 1
     affordable = time_limit * n_cores / (CORE_SECONDS_PER_ROW_REPEAT * max(1, n_rows))
     return int(min(MAX_CV_REPEATS, max(1, affordable)))

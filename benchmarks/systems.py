@@ -511,6 +511,14 @@ class AutoMLNoGeneratedFeatures(AutoML):
 
 
 @dataclass
+class AutoMLNoLongCV(AutoML):
+    """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
+
+    name: str = "automl_no_long_cv"
+    switches: ClassVar[dict[str, Any]] = {"automl.resampling.CV_MAX_ROWS_LONG": 0}
+
+
+@dataclass
 class AutoMLSingle(AutoML):
     """Ours with the ensemble cut to one member: the best single model (bagged)."""
 
@@ -645,6 +653,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_strong_defaults": AutoMLNoStrongDefaults,
     "automl_no_repeats": AutoMLNoRepeats,
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
+    "automl_no_long_cv": AutoMLNoLongCV,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

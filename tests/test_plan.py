@@ -56,7 +56,9 @@ def test_resampling_follows_rows_and_time_limit() -> None:
     assert plan_fit(params(time_limit=20), table(3_000), ROOMY).resampling == "holdout"
     # on tiny tables a holdout is too noisy, whatever the budget
     assert plan_fit(params(time_limit=20), table(500), ROOMY).resampling == "cv"
-    assert plan_fit(params(), table(50_000), ROOMY).resampling == "holdout"
+    assert plan_fit(params(time_limit=60), table(50_000), ROOMY).resampling == "holdout"
+    # a budget that affords k-fold on more rows gets it
+    assert plan_fit(params(time_limit=300), table(50_000), ROOMY).resampling == "cv"
     forced = plan_fit(params(resampling="holdout"), table(500), ROOMY)
     assert forced.resampling == "holdout"
 
@@ -65,7 +67,7 @@ def test_k_fold_is_repeated_on_small_tables_the_time_limit_affords() -> None:
     two_cores = Machine(cores=2, memory_limit_mb=64_000)
     assert plan_fit(params(time_limit=60), table(1_000), two_cores).cv_repeats == 2
     assert plan_fit(params(time_limit=60), table(4_000), two_cores).cv_repeats == 1
-    assert plan_fit(params(), table(50_000), two_cores).cv_repeats == 1  # holdout
+    assert plan_fit(params(), table(50_000), two_cores).cv_repeats == 1  # large
     given = plan_fit(params(cv_repeats=1), table(300), two_cores)
     assert given.cv_repeats == 1
 

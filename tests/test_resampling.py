@@ -17,8 +17,23 @@ def test_auto_uses_cv_on_small_data_and_holdout_on_large() -> None:
     assert choose_resampling("auto", 500, 60) == "cv"
     assert choose_resampling("auto", 3_000, 60) == "cv"
     assert choose_resampling("auto", 3_000, 10) == "holdout"
-    assert choose_resampling("auto", 50_000, 600) == "holdout"
+    assert choose_resampling("auto", 60_000, 600) == "holdout"
+    assert choose_resampling("auto", 3_000, None) == "cv"
+    assert choose_resampling("auto", 8_000, None) == "holdout"
     assert choose_resampling("holdout", 100, 60) == "holdout"
+
+
+def test_auto_cross_validates_larger_tables_when_the_budget_affords_it() -> None:
+    # 60 s on 2 cores: k-fold up to 5,000 rows, as always.
+    assert choose_resampling("auto", 5_000, 60, n_cores=2) == "cv"
+    assert choose_resampling("auto", 8_000, 60, n_cores=2) == "holdout"
+    # Five times the core-seconds: five times the rows.
+    assert choose_resampling("auto", 20_000, 300, n_cores=2) == "cv"
+    assert choose_resampling("auto", 20_000, 60, n_cores=10) == "cv"
+    assert choose_resampling("auto", 30_000, 300, n_cores=2) == "holdout"
+    # Fewer cores never cross-validate less than the fixed 5,000 rows.
+    assert choose_resampling("auto", 5_000, 60, n_cores=1) == "cv"
+    assert choose_resampling("auto", 200_000, 36_000, n_cores=2) == "holdout"
 
 
 def test_cv_validates_every_row_once_and_stratifies() -> None:

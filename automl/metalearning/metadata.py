@@ -53,6 +53,7 @@ from automl.metalearning.portfolio import (
     normalised_regret,
     relative_cost,
 )
+from automl.resampling import choose_resampling
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.resources.abc import Traversable
@@ -78,9 +79,6 @@ TRIAL_SHARE = 0.25
 #: The matrix evaluates candidates on at most this many rows, 5-fold
 #: cross-validated (``automl.metalearning.build.MATRIX_ROWS``).
 MATRIX_ROWS = 3_000
-#: From this many training rows a fit validates on a holdout, one fit instead
-#: of five (``automl.resampling.CV_MAX_ROWS``).
-CV_MAX_ROWS = 5_000
 
 
 def group_of(task_type: str) -> str:
@@ -219,16 +217,19 @@ def _ok_values(
     return table.reindex(index=tasks, columns=candidates)
 
 
-def trial_seconds_at_size(matrix_seconds: float, n_train: float) -> float:
+def trial_seconds_at_size(
+    matrix_seconds: float, n_train: float, time_limit: float | None = None
+) -> float:
     """Estimated seconds of a matrix evaluation's trial on ``n_train`` rows.
 
     The matrix cross-validated on at most :data:`MATRIX_ROWS` rows; a fit on
-    the whole table cross-validates up to :data:`CV_MAX_ROWS` rows and
-    validates on a holdout beyond (one fit instead of five). The cost is
-    taken as linear in the rows: tree and linear models are about so.
+    the whole table with ``time_limit`` on :data:`REFERENCE_CORES` validates
+    as ``resampling="auto"`` chooses: five folds, or a holdout (one fit). The
+    cost is taken as linear in the rows: tree and linear models are about so.
     """
     measured_rows = min(n_train, MATRIX_ROWS)
-    fits = 5 if n_train <= CV_MAX_ROWS else 1
+    resampling = choose_resampling("auto", int(n_train), time_limit, REFERENCE_CORES)
+    fits = 5 if resampling == "cv" else 1
     return matrix_seconds * (fits * n_train) / (5 * max(measured_rows, 1.0))
 
 
@@ -247,17 +248,18 @@ def _portfolio(
     portfolio = _select(losses, times)
     sizes = np.array([n_train.get(t, MATRIX_ROWS) for t in losses.index])
     scales = [trial_seconds_at_size(1.0, n) for n in sizes]
-    at_size = times.mul(scales, axis=0)
     portfolio["median_trial_scale"] = float(np.median(scales))
-    portfolio["by_time_limit"] = {
-        str(limit): _select(
+    portfolio["by_time_limit"] = {}
+    for limit in PORTFOLIO_TIME_LIMITS:
+        at_size = times.mul(
+            [trial_seconds_at_size(1.0, n, limit) for n in sizes], axis=0
+        )
+        portfolio["by_time_limit"][str(limit)] = _select(
             losses.where(at_size <= TRIAL_SHARE * limit),
             times,
             at_size.to_numpy(),
             limit * REFERENCE_CORES,
         )
-        for limit in PORTFOLIO_TIME_LIMITS
-    }
     return portfolio
 
 
@@ -308,7 +310,7 @@ def portfolio_members(
     reach = time_limit * n_cores / REFERENCE_CORES
     typical = portfolio.get("median_trial_scale")
     if n_rows is not None and typical:
-        reach *= typical / trial_seconds_at_size(1.0, n_rows)
+        reach *= typical / trial_seconds_at_size(1.0, n_rows, reach)
     chosen = max((k for k in limits if float(k) <= reach), key=float, default=limits[0])
     return list(by_limit[chosen]["members"])
 

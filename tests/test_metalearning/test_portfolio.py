@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from automl.metalearning.metadata import portfolio_members, trial_seconds_at_size
 from automl.metalearning.portfolio import (
@@ -125,3 +126,6 @@ def test_trial_time_at_full_size_scales_the_matrix_time() -> None:
     assert trial_seconds_at_size(2.0, 1_000) == 2.0  # measured at this size
     assert trial_seconds_at_size(2.0, 4_500) == 3.0  # 5 folds on 1.5x rows
     assert trial_seconds_at_size(2.0, 30_000) == 4.0  # holdout: 1 fit on 10x rows
+    # 300 s on 2 cores cross-validates 20,000 rows: 5 fits on 6.7x rows.
+    assert trial_seconds_at_size(2.0, 20_000, 300) == pytest.approx(2.0 * 20 / 3)
+    assert trial_seconds_at_size(2.0, 20_000, 60) == pytest.approx(2.0 * 4 / 3)
