@@ -499,10 +499,11 @@ def variant_rows(row: dict) -> list[dict]:
     """Rows of a run's same-fit variants (``automl/best_single``), popped from it.
 
     Each shares the run's fit (its ``fit_seconds``, memory, status) and has
-    its own predictions and metrics.
+    its own predictions and metrics. A variant is named after the run's
+    system (``automl@67328fa/best_single`` for a ``--tree`` run).
     """
     return [
-        {**row, **scores, "system": name}
+        {**row, **scores, "system": f"{row['system']}/{name.split('/', 1)[-1]}"}
         for name, scores in (row.pop("variants", None) or {}).items()
     ]
 

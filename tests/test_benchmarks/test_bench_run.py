@@ -255,6 +255,8 @@ def test_variant_rows_share_the_fit_and_keep_their_own_scores() -> None:
         "roc_auc": 0.9,
         "variants": {"automl/best_single": {"roc_auc": 0.8, "predict_seconds": 0.1}},
     }
+    (variant,) = runner.variant_rows({**row, "system": "automl@67328fa"})
+    assert variant["system"] == "automl@67328fa/best_single"
     (variant,) = runner.variant_rows(row)
     assert "variants" not in row
     assert variant["system"] == "automl/best_single"
