@@ -260,6 +260,12 @@ class Summary:
     systems: pd.DataFrame
 
 
+def before_systems(systems: Sequence[str]) -> list[str]:
+    """Ours from another checkout (``automl@67328fa``, ``benchmarks.run
+    --tree``): a before-and-after run counts every system against them too."""
+    return [s for s in systems if "@" in s and "/" not in s]
+
+
 def summarise(runs: pd.DataFrame, budget: float) -> Summary:
     """Compute the report's tables for one budget.
 
@@ -286,7 +292,9 @@ def summarise(runs: pd.DataFrame, budget: float) -> Summary:
     metrics = runs.groupby("dataset")["metric"].first().reindex(scores.index)
     normalised = normalised_scores(scores)
     ranks = rank_table(scores)
-    baselines = [b for b in BASELINES if b in scores.columns]
+    baselines = [b for b in BASELINES if b in scores.columns] + before_systems(
+        scores.columns
+    )
     wtl = {b: wins_ties_losses(scores, metrics, b) for b in baselines}
     return Summary(
         budget,

@@ -204,6 +204,19 @@ def test_every_system_is_counted_against_autogluon_best_v150(tmp_path: Path) -> 
     assert list(systems.index[:2]) == ["automl", "autogluon_best_v150"]
 
 
+def test_ours_from_another_tree_is_counted_against_too(tmp_path: Path) -> None:
+    path = write_results(tmp_path)
+    for dataset, task, metric, value in [
+        ("bin", "binary", "roc_auc", 0.91),
+        ("reg", "regression", "rmse", 8.5),
+    ]:
+        row = {"dataset": dataset, "task": task, "system": "automl@before"}
+        row.update(version="automl 0.1.0", budget=10, seed=0, n_jobs=2)
+        append_row(path, {**row, "status": "ok", "fit_seconds": 9.0, metric: value})
+    systems = summarise(load_results(path), 10).systems.set_index("system")
+    assert systems.loc["automl", "W/T/L vs automl@before"] == "1/0/1"
+
+
 def test_two_runs_compare_dataset_by_dataset(tmp_path: Path) -> None:
     before = load_results(write_results(tmp_path / "before"))
     after = before.copy()
