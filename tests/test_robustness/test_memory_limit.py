@@ -19,6 +19,8 @@ from automl.memory import WORKER_BASE_MB, plan_memory
 
 pytestmark = pytest.mark.slow
 
+SPIKE_TOLERANCE = 1.03
+
 
 def _linear_sizes(rows: int) -> tuple[float, float, float]:
     """Data 1 KiB a row, predictions 0.1 KiB, a model 4 KiB a row (in MiB)."""
@@ -77,8 +79,12 @@ def test_a_small_memory_limit_downsizes_the_fit_and_trials_stay_under_it() -> No
 
     finished = [t for t in clf.trials_ if t["status"] == "ok"]
     assert finished, clf.leaderboard()[["model", "status", "error"]]
-    for trial in finished:  # measured in the worker: its peak resident memory
-        assert WORKER_BASE_MB / 2 < trial["peak_memory_mb"] <= plan["per_trial_mb"]
+    # Measured in the worker: its peak resident memory. The limit is polled
+    # (MEMORY_POLL_SECONDS) and the estimate ignores small costs, so a spike
+    # between two polls may pass it by a few MiB; a runaway trial would not.
+    for trial in finished:
+        peak = trial["peak_memory_mb"]
+        assert WORKER_BASE_MB / 2 < peak <= SPIKE_TOLERANCE * plan["per_trial_mb"]
     killed = board[board["error"] == "the trial exceeded its memory limit"]
     assert killed.empty, (killed, [t["peak_memory_mb"] for t in finished])
 
