@@ -2,11 +2,11 @@
 earlier run, dataset by dataset: a development check between scoreboards.
 
 ``python -m benchmarks.compare_runs BEFORE AFTER [--before-system automl]
-[--after-system automl] [--peer autogluon_best_v150]``
+[--after-system automl] [--peer autogluon_best_v150] [--metric balanced_accuracy]``
 
 Prints one row per dataset both runs have (the main metric's value in each,
-and win / tie / loss of AFTER against BEFORE, ties as in
-``benchmarks.report``), then the counts; with ``--peer``, also both against
+or that of ``--metric``, and win / tie / loss of AFTER against BEFORE, ties
+as in ``benchmarks.report``), then the counts; with ``--peer``, also both against
 that system of BEFORE. The runs were made at different times, so this is not
 a scoreboard (a claim needs all systems in one run); it says whether a change
 moved ours, and where.
@@ -83,10 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--before-system", default="automl")
     parser.add_argument("--after-system", default="automl")
     parser.add_argument("--peer", default=None)
+    parser.add_argument(
+        "--metric", default=None, help="a results column (default: the main metric)"
+    )
     args = parser.parse_args(argv)
     table = side_by_side(
-        load_results(args.before),
-        load_results(args.after),
+        load_results(args.before, args.metric),
+        load_results(args.after, args.metric),
         args.before_system,
         args.after_system,
         args.peer,

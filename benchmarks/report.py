@@ -69,27 +69,30 @@ REPORT_FILE = "report.md"
 PLOT_FILE = "normalised_scores.png"
 
 
-def load_results(path: str | Path) -> pd.DataFrame:
+def load_results(path: str | Path, metric: str | None = None) -> pd.DataFrame:
     """Read a results file and keep the last row of each run.
 
     Parameters
     ----------
     path : str or Path
         A results CSV file, or the folder holding ``results.csv``.
+    metric : str or None, default=None
+        A results column to score every run on (e.g. ``balanced_accuracy``);
+        None: each task's main metric.
 
     Returns
     -------
     DataFrame
         One row per (dataset, system, seed, budget), with ``metric`` (the
-        task's main metric), ``value`` (its raw value) and ``score`` (higher
-        is better, NaN for a failed run).
+        task's main metric, or ``metric``), ``value`` (its raw value) and
+        ``score`` (higher is better, NaN for a failed run).
     """
     path = Path(path)
     if path.is_dir():
         path = path / "results.csv"
     frame = pd.read_csv(path, converters={"message": str, "version": str})
     frame = frame.drop_duplicates(KEY, keep="last").reset_index(drop=True)
-    frame["metric"] = frame["task"].map(MAIN_METRIC)
+    frame["metric"] = frame["task"].map(MAIN_METRIC) if metric is None else metric
     frame["value"] = [
         row[metric] if row["status"] == "ok" else np.nan
         for metric, (_, row) in zip(frame["metric"], frame.iterrows(), strict=True)

@@ -519,6 +519,34 @@ class AutoMLNoLongCV(AutoML):
 
 
 @dataclass
+class AutoMLBalancedAccuracy(AutoML):
+    """Ours told to optimise balanced accuracy (classification tables only).
+
+    Scored beside ``<name>/argmax``: the same fit predicting the most probable
+    class instead of its tuned decision rule, so the rule's ablation is free
+    of the noise between two fits (``compare_runs --metric balanced_accuracy``).
+    """
+
+    name: str = "automl_balanced_accuracy"
+    options: ClassVar[dict[str, Any]] = {"metric": "balanced_accuracy"}
+
+    def same_fit_variants(self) -> dict[str, System]:
+        """``best_single`` and ``argmax`` of the same fit."""
+        from automl.ensemble.calibration import Calibration
+
+        variants = super().same_fit_variants()
+        ensemble = getattr(self.model, "model_", None)
+        calibration = getattr(ensemble, "calibration", None)
+        if calibration is None:
+            return variants
+        argmax = copy.copy(self.model)
+        argmax.model_ = replace(
+            ensemble, calibration=Calibration(temperature=calibration.temperature)
+        )
+        return variants | {f"{self.name}/argmax": replace(self, model=argmax)}
+
+
+@dataclass
 class AutoMLSingle(AutoML):
     """Ours with the ensemble cut to one member: the best single model (bagged)."""
 
@@ -643,6 +671,7 @@ class AutoGluonBest(AutoGluon):
 
 SYSTEMS: dict[str, type[System]] = {
     "automl": AutoML,
+    "automl_balanced_accuracy": AutoMLBalancedAccuracy,
     "automl_full_budget": AutoMLFullBudget,
     "automl_halving": AutoMLHalving,
     "automl_hyperband": AutoMLHyperband,

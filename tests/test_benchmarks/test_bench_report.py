@@ -230,3 +230,18 @@ def test_two_runs_compare_dataset_by_dataset(tmp_path: Path) -> None:
     assert list(side_by_side(partial, after, "lightgbm", "automl").index) == ["bin"]
     assert table["before_vs_peer"].to_dict() == {"bin": "win", "reg": "win"}
     assert table["after_vs_peer"].to_dict() == {"bin": "win", "reg": "loss"}
+
+
+def test_runs_can_be_scored_on_another_metric_column(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    for system, balanced in [("automl", 0.70), ("argmax", 0.60)]:
+        row = {"dataset": "bin", "task": "binary", "system": system, "budget": 10}
+        row |= {"seed": 0, "status": "ok", "roc_auc": 0.9}
+        append_row(path, row | {"balanced_accuracy": balanced})
+    main = load_results(path).set_index("system")
+    assert main["metric"].eq("roc_auc").all() and main.loc["automl", "score"] == 0.9
+    runs = load_results(path, "balanced_accuracy")
+    assert runs["metric"].eq("balanced_accuracy").all()
+    table = side_by_side(runs, runs, "argmax", "automl")
+    assert table.loc["bin", ["before", "after"]].tolist() == [0.6, 0.7]
+    assert table.loc["bin", "outcome"] == "win"

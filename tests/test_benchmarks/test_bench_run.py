@@ -17,7 +17,12 @@ from benchmarks import budget_use
 from benchmarks import run as runner
 from benchmarks.datasets import DatasetSpec, read_index
 from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
-from benchmarks.systems import AutoML, RunSettings, metadata_without
+from benchmarks.systems import (
+    AutoML,
+    AutoMLBalancedAccuracy,
+    RunSettings,
+    metadata_without,
+)
 from tests.test_benchmarks.conftest import binary_frame
 
 pytestmark = pytest.mark.slow
@@ -284,6 +289,31 @@ def test_best_single_variant_is_the_best_trial_of_the_same_fit() -> None:
     assert (member.trial_id, member.weight) == (best, 1.0)
     expected = member.model.predict_raw(system.model._transform(X))
     np.testing.assert_allclose(single.predict_proba(X), expected, rtol=1e-9)
+
+
+@pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
+def test_argmax_variant_is_the_same_fit_without_its_decision_rule() -> None:
+    class FewTrials(AutoMLBalancedAccuracy):
+        options: ClassVar[dict[str, Any]] = {
+            **AutoMLBalancedAccuracy.options,
+            "max_trials": 3,
+            "meta_learning": False,
+        }
+
+    frame = binary_frame(n=300)
+    X, y = frame.drop(columns="label"), frame["label"]
+    system = FewTrials()
+    system.fit(X, y, RunSettings("binary", budget=60, seed=0, n_jobs=1))
+    assert system.model.metric == "balanced_accuracy"
+    rule = system.model.model_.calibration
+    argmax = system.same_fit_variants()["automl_balanced_accuracy/argmax"]
+
+    assert system.model.model_.calibration is rule  # the fit's own rule is untouched
+    proba = system.predict_proba(X)
+    np.testing.assert_allclose(argmax.predict_proba(X), proba)
+    classes = np.asarray(system.classes_)
+    np.testing.assert_array_equal(argmax.predict(X), classes[proba.argmax(axis=1)])
+    np.testing.assert_array_equal(system.predict(X), classes[rule.labels(proba)])
 
 
 def test_ablation_switches_name_real_constants() -> None:
