@@ -64,7 +64,12 @@ SYSTEM_ORDER = (
     FLOOR,
 )
 TIE_RELATIVE = 1e-3
-TIE_ABSOLUTE = {"roc_auc": 1e-3, "log_loss": 1e-3, "rmse": 0.0}
+TIE_ABSOLUTE = {
+    "roc_auc": 1e-3,
+    "balanced_accuracy": 1e-3,
+    "log_loss": 1e-3,
+    "rmse": 0.0,
+}
 REPORT_FILE = "report.md"
 PLOT_FILE = "normalised_scores.png"
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import report
+from benchmarks.ablations import ablation_rows, default_pairs
 from benchmarks.compare_runs import side_by_side
 from benchmarks.report import build_report, is_tie, load_results, summarise
 from benchmarks.run import RESULT_COLUMNS, append_row
@@ -245,3 +246,23 @@ def test_runs_can_be_scored_on_another_metric_column(tmp_path: Path) -> None:
     table = side_by_side(runs, runs, "argmax", "automl")
     assert table.loc["bin", ["before", "after"]].tolist() == [0.6, 0.7]
     assert table.loc["bin", "outcome"] == "win"
+
+
+def test_ablation_rows_count_outcomes_and_average_error_ratios(
+    tmp_path: Path,
+) -> None:
+    path = write_results(tmp_path)
+    for dataset, task, metric, value in [
+        ("bin", "binary", "roc_auc", 0.80),  # error 0.2 against ours' 0.1
+        ("reg", "regression", "rmse", 2.0),  # against ours' 8.0
+    ]:
+        row = {"dataset": dataset, "task": task, "system": "automl_no_x"}
+        append_row(path, row | {"budget": 10, "seed": 0, "status": "ok", metric: value})
+    runs = load_results(path)
+    assert default_pairs(runs) == [("automl_no_x", "automl")]
+    rows = ablation_rows(side_by_side(runs, runs, "automl_no_x", "automl"))
+    assert rows == [
+        ("all", 2, "1/0/1", pytest.approx((0.5 * 4.0) ** 0.5)),
+        ("rmse", 1, "0/0/1", pytest.approx(4.0)),
+        ("roc_auc", 1, "1/0/0", pytest.approx(0.5)),
+    ]
