@@ -609,6 +609,7 @@ def build_report(
     results: str | Path,
     out: str | Path | None = None,
     added: dict[str, str | Path] | None = None,
+    systems: Sequence[str] | None = None,
 ) -> tuple[str, list[Path]]:
     """Write ``report.md`` and the PNG for every budget of a results file.
 
@@ -622,6 +623,10 @@ def build_report(
         System name to another results file (or folder) whose ``automl`` runs
         are reported under that name, e.g. an older version of ours run
         from a frozen copy.
+    systems : sequence of str, optional
+        The systems to report (with their same-fit variants, ``automl`` with
+        ``automl/best_single``); default all, e.g. leave out ablation arms
+        run into the same folder.
 
     Returns
     -------
@@ -635,6 +640,8 @@ def build_report(
     out = Path(out) if out else source.parent
     out.mkdir(parents=True, exist_ok=True)
     runs = load_results(source)
+    if systems is not None:
+        runs = runs[runs["system"].str.split("/").str[0].isin(systems)]
     for name, path in (added or {}).items():
         other = load_results(path)
         other = other[other["system"] == "automl"].assign(system=name)
@@ -674,9 +681,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME=RESULTS",
         help="report the automl runs of another results file as system NAME",
     )
+    parser.add_argument(
+        "--systems",
+        default=None,
+        help="comma-separated systems to report (default: all in the results)",
+    )
     args = parser.parse_args(argv)
     added = dict(item.split("=", 1) for item in args.add)
-    markdown, files = build_report(args.results, args.out, added)
+    systems = None if args.systems is None else args.systems.split(",")
+    markdown, files = build_report(args.results, args.out, added, systems)
     print(markdown)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

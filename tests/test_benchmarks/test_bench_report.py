@@ -145,6 +145,18 @@ def test_build_report_writes_markdown_and_png(tmp_path: Path) -> None:
     assert "reg / automl / seed 0: timeout" in markdown
 
 
+def test_report_leaves_out_systems_not_asked_for(tmp_path: Path) -> None:
+    path = write_results(tmp_path)
+    row = {"dataset": "bin", "task": "binary", "system": "automl_no_x/best_single"}
+    append_row(path, row | {"budget": 10, "seed": 0, "status": "ok", "roc_auc": 0.99})
+    everything, _ = build_report(path, tmp_path / "all")
+    asked = ["automl", "lightgbm", "random_forest", "constant"]
+    scoreboard, _ = build_report(path, tmp_path / "scoreboard", systems=asked)
+    assert "| automl_no_x/best_single |" in everything
+    assert "automl_no_x" not in scoreboard
+    assert "| bin | binary | AUC ↑ | **0.9** | 0.85 | 0.8 | 0.5 |" in scoreboard
+
+
 def test_report_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
