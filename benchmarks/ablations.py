@@ -33,9 +33,11 @@ ARM_PREFIX = "automl_no_"
 BOUNDED = ("roc_auc", "balanced_accuracy")
 
 
-def error(value: float, metric: str) -> float:
-    """The error of a raw metric value: lower is better, 0 is perfect."""
-    return 1.0 - value if metric in BOUNDED else value
+def errors(scores: pd.Series, metrics: pd.Series) -> pd.Series:
+    """Errors (lower is better, 0 is perfect) of "higher is better" scores:
+    1 - AUC or 1 - balanced accuracy, log loss, RMSE."""
+    bounded = metrics.isin(BOUNDED)
+    return pd.Series(np.where(bounded, 1.0 - scores, -scores), index=scores.index)
 
 
 def ablation_rows(table: pd.DataFrame) -> list[tuple[str, int, str, float]]:
@@ -53,18 +55,14 @@ def ablation_rows(table: pd.DataFrame) -> list[tuple[str, int, str, float]]:
     list of tuple
     """
     table = table.dropna(subset=["before", "after"])
-    table["error_with"] = [
-        error(abs(v), m) for v, m in zip(table["after"], table["metric"], strict=True)
-    ]
-    table["error_without"] = [
-        error(abs(v), m) for v, m in zip(table["before"], table["metric"], strict=True)
-    ]
+    with_ = errors(table["after"], table["metric"])
+    table["log_ratio"] = np.log(with_ / errors(table["before"], table["metric"]))
     rows = []
     for name, group in [("all", table), *table.groupby("metric", sort=True)]:
         counts = group["outcome"].value_counts()
         outcome = "/".join(str(counts.get(k, 0)) for k in ("win", "tie", "loss"))
-        ratio = np.exp(np.log(group["error_with"] / group["error_without"]).mean())
-        rows.append((str(name), len(group), outcome, float(ratio)))
+        ratio = float(np.exp(group["log_ratio"].mean()))
+        rows.append((str(name), len(group), outcome, ratio))
     return rows
 
 
