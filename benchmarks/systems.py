@@ -10,7 +10,8 @@ RMSE).
 - ``lightgbm``: ``LGBMClassifier`` / ``LGBMRegressor`` with default parameters;
   string columns become pandas ``category`` columns (LightGBM's native
   categorical handling, categories fixed on the training split, unseen and
-  missing values are missing), NaN is left as is.
+  missing values are missing), NaN is left as is; columns are renamed by
+  position, since LightGBM refuses names with JSON characters.
 - ``random_forest``: ``RandomForestClassifier`` / ``RandomForestRegressor``
   with default parameters; string columns are ordinal-encoded (missing and
   unseen values get their own codes, -2 and -1) and numeric columns are
@@ -18,6 +19,8 @@ RMSE).
 - ``constant``: the class prior or the training mean, the floor.
 - ``flaml`` and ``autogluon``: peers, run only from their own virtual
   environments (see ``benchmarks/peers/``); never dependencies of the package.
+  They get the frame as is: FLAML fails on spambase, whose column names
+  LightGBM refuses, as it would for a user.
   ``autogluon_best_v150`` and ``autogluon_best`` are AutoGluon with the
   presets ``best_quality_v150`` and ``best_quality``, in the same environment.
 
@@ -242,6 +245,8 @@ class LightGBM(SklearnSystem):
         for column in X.columns:
             if is_bool_dtype(X[column]):
                 X[column] = X[column].astype(int)
+        # LightGBM refuses names with JSON characters (spambase's "char_freq_;")
+        X.columns = [f"column_{i}" for i in range(X.shape[1])]
         return X
 
     def fit(self, X: pd.DataFrame, y: pd.Series, run: RunSettings) -> None:

@@ -20,6 +20,7 @@ from benchmarks.run import RESULT_COLUMNS, read_rows, run_benchmark
 from benchmarks.systems import (
     AutoML,
     AutoMLBalancedAccuracy,
+    LightGBM,
     RunSettings,
     metadata_without,
 )
@@ -314,6 +315,17 @@ def test_argmax_variant_is_the_same_fit_without_its_decision_rule() -> None:
     classes = np.asarray(system.classes_)
     np.testing.assert_array_equal(argmax.predict(X), classes[proba.argmax(axis=1)])
     np.testing.assert_array_equal(system.predict(X), classes[rule.labels(proba)])
+
+
+def test_lightgbm_baseline_fits_column_names_lightgbm_refuses() -> None:
+    frame = binary_frame(n=200)
+    X, y = frame.drop(columns="label"), frame["label"]
+    X.columns = [f"char_freq_{c}" for c in ';([!$"'[: X.shape[1]]]
+    system = LightGBM()
+    system.fit(X, y, RunSettings("binary", budget=60, seed=0, n_jobs=1))
+    proba = system.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    assert X.columns[0] == "char_freq_;"  # the caller's frame is untouched
 
 
 def test_ablation_switches_name_real_constants() -> None:
