@@ -7,7 +7,9 @@ out, the portfolio is selected on the other tasks of its group exactly as the
 knowledge base selects it (cost-aware greedy, ``automl.metalearning.portfolio``),
 and the task's best normalised regret (0: the best candidate on the task, 1:
 the worst) is read after the portfolio's first n members, for several n, and
-after the family defaults (what cold SMAC evaluates first). The mean relative
+after the family defaults (what cold SMAC evaluates first), and after the
+defaults followed by the first n members chosen, by the same greedy rule,
+for what they add to the defaults. The mean relative
 cost (each evaluation's time over its task's median candidate time, summed
 over the members) says what each design costs. No fit runs: this reads
 ``matrix-*.jsonl`` and ``search-*.jsonl`` only.
@@ -55,7 +57,8 @@ def held_out_designs(
     Returns
     -------
     dict
-        ``"defaults"`` and ``"portfolio[:n]"`` for n in ``sizes`` to
+        ``"defaults"``, ``"portfolio[:n]"`` and ``"defaults + n complements"``
+        for n in ``sizes`` to
         (mean best regret over tasks, mean summed relative cost).
     """
     regret = normalised_regret(losses).to_numpy()
@@ -65,17 +68,28 @@ def held_out_designs(
     ]
     designs: dict[str, list[tuple[float, float]]] = {"defaults": []}
     designs.update({f"portfolio[:{n}]": [] for n in sizes})
+    designs.update({f"defaults + {n} complements": [] for n in sizes})
     for task in range(len(regret)):
+        others = np.delete(regret, task, axis=0)
         cost = mean_cost(np.delete(relative, task, axis=0))
-        members = greedy_portfolio(np.delete(regret, task, axis=0), max(sizes), cost)
-        spent = np.nan_to_num(relative[task], nan=float(np.nanmax(relative[task])))
-        designs["defaults"].append(
-            (regret[task, defaults].min(), spent[defaults].sum())
+        members = greedy_portfolio(others, max(sizes), cost)
+        complements = greedy_portfolio(
+            others, max(sizes), cost, start=others[:, defaults].min(axis=1)
         )
+        spent = np.nan_to_num(relative[task], nan=float(np.nanmax(relative[task])))
+        reached = regret[task, defaults].min()
+        designs["defaults"].append((reached, spent[defaults].sum()))
         for n in sizes:
             chosen = members[:n]
             designs[f"portfolio[:{n}]"].append(
                 (regret[task, chosen].min(), spent[chosen].sum())
+            )
+            added = complements[:n]
+            designs[f"defaults + {n} complements"].append(
+                (
+                    min(reached, regret[task, added].min(initial=1.0)),
+                    spent[defaults].sum() + spent[added].sum(),
+                )
             )
     return {
         name: (

@@ -76,7 +76,10 @@ def mean_cost(relative: np.ndarray) -> np.ndarray:
 
 
 def greedy_portfolio(
-    regret: np.ndarray, size: int, cost: np.ndarray | None = None
+    regret: np.ndarray,
+    size: int,
+    cost: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> list[int]:
     """Column indices of a portfolio of up to ``size`` candidates.
 
@@ -90,6 +93,10 @@ def greedy_portfolio(
         Positive costs (e.g. :func:`mean_cost`); each step then adds the
         candidate with the largest regret reduction per unit of cost. None
         weighs all candidates the same (auto-sklearn 2.0's rule).
+    start : ndarray of shape (n_tasks,), optional
+        Each task's best regret before the first member, e.g. that of a
+        design evaluated in any case: members are then chosen for what they
+        add to it. None: 1 for every task (nothing evaluated yet).
 
     Returns
     -------
@@ -99,7 +106,7 @@ def greedy_portfolio(
     """
     cost = np.ones(regret.shape[1]) if cost is None else cost
     chosen: list[int] = []
-    best = np.ones(regret.shape[0])
+    best = np.ones(regret.shape[0]) if start is None else np.asarray(start, float)
     for _ in range(min(size, regret.shape[1])):
         gain = best.mean() - np.minimum(best[:, None], regret).mean(axis=0)
         gain[chosen] = 0.0

@@ -24,7 +24,7 @@ def _matrix(losses: dict[str, list[float]], times: dict[str, list[float]]) -> li
     ]
 
 
-def test_a_tuned_candidate_best_everywhere_beats_the_defaults_at_one_member() -> None:
+def test_a_candidate_best_everywhere_beats_the_defaults_and_complements_them() -> None:
     losses = {
         "default:linear": [0.3, 0.4, 0.3, 0.5],
         "default:lightgbm": [0.2, 0.5, 0.4, 0.3],
@@ -51,3 +51,5 @@ def test_a_tuned_candidate_best_everywhere_beats_the_defaults_at_one_member() ->
     assert default_regret == pytest.approx(expected)
     assert default_cost == pytest.approx(0.5 + 1.0)
     assert designs["portfolio[:3]"][0] == 0.0
+    # after the defaults, task:x is the one complement: regret 0, both costs
+    assert designs["defaults + 1 complements"] == pytest.approx((0.0, 1.5 + 2.0))

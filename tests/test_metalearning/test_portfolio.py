@@ -36,6 +36,14 @@ def test_greedy_picks_the_complementary_pair_not_two_similar_candidates() -> Non
     assert greedy_portfolio(regret, 10) == greedy_portfolio(regret, 3)  # stops early
 
 
+def test_from_a_start_only_members_that_add_to_it_are_chosen() -> None:
+    # The start already has the first half of the tasks solved: candidate 2
+    # (best on the second half) comes first, and 1 (first half) never joins.
+    regret = np.array([[0.3, 0.0, 1.0]] * 5 + [[0.3, 1.0, 0.0]] * 5)
+    start = np.array([0.0] * 5 + [1.0] * 5)
+    assert greedy_portfolio(regret, 3, start=start) == [2]
+
+
 def test_held_out_curve_never_rises_and_size_is_where_it_flattens() -> None:
     rng = np.random.RandomState(0)
     regret = rng.rand(20, 12)
