@@ -12,7 +12,7 @@ For every held-out task (each task with a search record and meta-features in
 the builder's records *without that task*
 (``compile_metadata(build_dir, exclude=[task])``, written to a temporary
 ``metadata.json``), so that the task feeds neither the portfolio nor the
-nearest tasks. Three arms then fit the task's benchmark training split
+nearest tasks. The arms then fit the task's benchmark training split
 (``benchmarks.datasets.load_split(spec, seed=0)``) at the same budget, with
 ``n_jobs=1`` and ``random_state=0``:
 
@@ -26,6 +26,10 @@ nearest tasks. Three arms then fit the task's benchmark training split
     The same estimator with SMAC replaced by configurations sampled uniformly
     from the fit's space, each on the full budget (no successive halving);
     trials, time limits, ensemble and refit are the estimator's own.
+``warm_defaults_first`` (only when named in ``--arms``)
+    ``warm`` with a knowledge base whose portfolios start with the family
+    defaults and add the members that complement them
+    (``compile_metadata(..., defaults_first=True)``).
 
 Every fit starts its own worker process, as a user's would (no
 ``reuse_workers``), and one tiny fit first takes the process's one-off import
@@ -83,7 +87,19 @@ DEFAULT_BUILD_DIR = ROOT / "metadata" / "build"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "metalearning"
 RUNS_FILE = "runs.jsonl"
 REPORT_FILE = "report.md"
-ARMS = ("warm", "cold", "random")
+ARMS = ("warm", "cold", "random", "warm_defaults_first")
+#: What ``--arms`` runs when not given.
+DEFAULT_ARMS = ("warm", "cold", "random")
+#: The arms fitted with a knowledge base, and whether its portfolios start
+#: with the family defaults (``compile_metadata(defaults_first=...)``).
+DEFAULTS_FIRST = {"warm": False, "warm_defaults_first": True}
+#: The report's head-to-head counts: (arm, against).
+COMPARISONS = (
+    ("warm", "cold"),
+    ("warm", "random"),
+    ("warm_defaults_first", "cold"),
+    ("warm_defaults_first", "warm"),
+)
 SEED = 0
 #: Fractions of the budget at which the report tabulates the anytime regret.
 CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
@@ -177,7 +193,7 @@ def make_estimator(
         n_jobs=1,
         random_state=SEED,
         include=None if include is None else list(include),
-        meta_learning=str(metadata_dir) if arm == "warm" else False,
+        meta_learning=str(metadata_dir) if arm in DEFAULTS_FIRST else False,
     )
 
 
@@ -294,7 +310,7 @@ def run_experiment(
     budgets: Sequence[float],
     out: Path,
     include: Sequence[str] | None = None,
-    arms: Sequence[str] = ARMS,
+    arms: Sequence[str] = DEFAULT_ARMS,
 ) -> None:
     """Run every (task, budget, arm) of ``arms`` not yet in ``<out>/runs.jsonl``."""
     path = out / RUNS_FILE
@@ -316,19 +332,32 @@ def run_experiment(
             warmed = True
         split = load_split(spec, seed=SEED)
         with tempfile.TemporaryDirectory(prefix="automl-loto-") as folder:
-            metadata = compile_metadata(build_dir, exclude=[spec.name])
-            (Path(folder) / METADATA_FILE).write_text(json.dumps(metadata))
-            known = {
-                "tasks": len(metadata["tasks"]),
-                "portfolio": {
-                    group: len(p["members"])
-                    for group, p in metadata["portfolio"].items()
-                },
-            }
+            known = {}
+            for arm in {arm for _, arm in todo} & set(DEFAULTS_FIRST):
+                known[arm] = write_knowledge_base(
+                    build_dir, spec.name, Path(folder) / arm, DEFAULTS_FIRST[arm]
+                )
             for budget, arm in todo:
-                record = run_arm(arm, spec, split, budget, Path(folder), include)
-                _append(path, {**record, "knowledge_base": known})
+                record = run_arm(arm, spec, split, budget, Path(folder) / arm, include)
+                _append(path, {**record, "knowledge_base": known.get(arm, {})})
                 print(_progress_line(record), flush=True)
+
+
+def write_knowledge_base(
+    build_dir: Path, held_out: str, folder: Path, defaults_first: bool
+) -> dict[str, Any]:
+    """Compile the knowledge base without ``held_out`` into ``folder``; its size."""
+    metadata = compile_metadata(
+        build_dir, exclude=[held_out], defaults_first=defaults_first
+    )
+    folder.mkdir(parents=True)
+    (folder / METADATA_FILE).write_text(json.dumps(metadata))
+    return {
+        "tasks": len(metadata["tasks"]),
+        "portfolio": {
+            group: len(p["members"]) for group, p in metadata["portfolio"].items()
+        },
+    }
 
 
 def _progress_line(record: dict[str, Any]) -> str:
@@ -494,9 +523,12 @@ def budget_section(runs: Sequence[dict[str, Any]], budget: float, out: Path) -> 
         markdown_table(header, rows),
         "",
     ]
-    for other in [arm for arm in ("cold", "random") if arm in arms]:
-        wins, ties, losses = wins_ties_losses(scores, "warm", other)
-        lines.append(f"- warm vs {other}: {wins} wins, {ties} ties, {losses} losses")
+    for arm, other in COMPARISONS:
+        if arm in arms and other in arms:
+            wins, ties, losses = wins_ties_losses(scores, arm, other)
+            lines.append(
+                f"- {arm} vs {other}: {wins} wins, {ties} ties, {losses} losses"
+            )
     lines += ["", f"![anytime {budget:g} s]({plot})", "", _task_table(runs, budget)]
     return "\n".join(lines) + "\n"
 
@@ -555,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--include", default="", help="comma-separated families")
     parser.add_argument(
-        "--arms", default=",".join(ARMS), help="comma-separated arms to run"
+        "--arms", default=",".join(DEFAULT_ARMS), help="comma-separated arms to run"
     )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--report", action="store_true", help="only the report")

@@ -47,6 +47,7 @@ from automl.metalearning.metafeatures import METAFEATURE_NAMES
 from automl.metalearning.portfolio import (
     MAX_SIZE,
     choose_size,
+    defaults_then_complements,
     greedy_portfolio,
     held_out_regret,
     mean_cost,
@@ -238,6 +239,7 @@ def _portfolio(
     tasks: list[str],
     candidates: list[str],
     n_train: dict[str, float],
+    defaults_first: bool = False,
 ) -> dict[str, Any]:
     """The portfolio of one task group, its size chosen by leave-one-task-out,
     with and without a time limit."""
@@ -245,7 +247,7 @@ def _portfolio(
     if len(losses) < 2:
         return {"members": [], "held_out_regret": [], "n_tasks": len(losses)}
     times = _ok_values(matrix, list(losses.index), candidates, "fit_time")
-    portfolio = _select(losses, times)
+    portfolio = _select(losses, times, defaults_first=defaults_first)
     sizes = np.array([n_train.get(t, MATRIX_ROWS) for t in losses.index])
     scales = [trial_seconds_at_size(1.0, n) for n in sizes]
     portfolio["median_trial_scale"] = float(np.median(scales))
@@ -259,6 +261,7 @@ def _portfolio(
             times,
             at_size.to_numpy(),
             limit * REFERENCE_CORES,
+            defaults_first,
         )
     return portfolio
 
@@ -268,16 +271,29 @@ def _select(
     times: pd.DataFrame,
     seconds: np.ndarray | None = None,
     budget: float | None = None,
+    defaults_first: bool = False,
 ) -> dict[str, Any]:
     """Greedy portfolio over the losses (NaN: failed, or too slow), its size
-    chosen on the held-out regret within ``budget`` core-seconds."""
+    chosen on the held-out regret within ``budget`` core-seconds; with
+    ``defaults_first``, the family defaults then their complements
+    (:func:`~automl.metalearning.portfolio.defaults_then_complements`)."""
     regret = normalised_regret(losses).to_numpy()
     relative = relative_cost(times).to_numpy()
+    defaults = (
+        [i for i, c in enumerate(losses.columns) if str(c).startswith(DEFAULT_PREFIX)]
+        if defaults_first
+        else None
+    )
     curve = held_out_regret(
-        regret, min(MAX_SIZE, regret.shape[1]), relative, seconds, budget
+        regret, min(MAX_SIZE, regret.shape[1]), relative, seconds, budget, defaults
     )
     size = choose_size(curve)
-    members = greedy_portfolio(regret, size, mean_cost(relative))
+    cost = mean_cost(relative)
+    members = (
+        greedy_portfolio(regret, size, cost)
+        if defaults is None
+        else defaults_then_complements(regret, size, defaults, cost)
+    )
     return {
         "members": [str(losses.columns[i]) for i in members],
         "held_out_regret": [round(float(v), 5) for v in curve],
@@ -315,7 +331,9 @@ def portfolio_members(
     return list(by_limit[chosen]["members"])
 
 
-def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, Any]:
+def compile_metadata(
+    build_dir: Path, exclude: Iterable[str] = (), defaults_first: bool = False
+) -> dict[str, Any]:
     """The knowledge base from the builder's records.
 
     Parameters
@@ -324,6 +342,10 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
         The builder's ``metadata/build`` folder.
     exclude : iterable of str
         Task names to leave out entirely (leave-one-task-out evaluation).
+    defaults_first : bool, default=False
+        Portfolios that start with the family defaults and add the members
+        that complement them (being measured against the plain greedy
+        portfolio: ``benchmarks/results/metalearning-final``).
 
     Returns
     -------
@@ -348,7 +370,10 @@ def compile_metadata(build_dir: Path, exclude: Iterable[str] = ()) -> dict[str, 
     n_train = {task: float(f["n_rows"]) for task, f in features.items()}
     portfolio = {
         group: _portfolio(
-            matrix, *_group_tasks_and_candidates(searches, candidates, group), n_train
+            matrix,
+            *_group_tasks_and_candidates(searches, candidates, group),
+            n_train,
+            defaults_first,
         )
         for group in ("classification", "regression")
     }

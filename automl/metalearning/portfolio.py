@@ -18,6 +18,8 @@ first and expensive ones join later, if they add enough.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -118,12 +120,36 @@ def greedy_portfolio(
     return chosen
 
 
+def defaults_then_complements(
+    regret: np.ndarray,
+    size: int,
+    defaults: Sequence[int],
+    cost: np.ndarray | None = None,
+) -> list[int]:
+    """Column indices of the ``defaults`` columns, then of members chosen for
+    what they add to them; ``size`` in all.
+
+    The defaults come in the greedy rule's order among themselves (those
+    that lower no task's regret are left out), the complements by the same
+    rule started from the defaults' best regret per task
+    (:func:`greedy_portfolio` with ``start``).
+    """
+    cost = np.ones(regret.shape[1]) if cost is None else cost
+    columns = list(defaults)
+    order = greedy_portfolio(regret[:, columns], size, cost[columns])
+    first = [columns[i] for i in order]
+    start = regret[:, first].min(axis=1) if first else None
+    rest = greedy_portfolio(regret, size - len(first), cost, start)
+    return first + rest
+
+
 def held_out_regret(
     regret: np.ndarray,
     max_size: int = MAX_SIZE,
     relative: np.ndarray | None = None,
     seconds: np.ndarray | None = None,
     budget: float | None = None,
+    defaults: Sequence[int] | None = None,
 ) -> np.ndarray:
     """Mean leave-one-task-out regret of portfolios of size 1 to ``max_size``.
 
@@ -133,7 +159,8 @@ def held_out_regret(
     With ``seconds`` (each evaluation's estimated seconds on the task) and a
     ``budget``, a member counts only if the members up to it finish within
     the budget, one after the other: a fit runs out of time on a portfolio
-    too long for it.
+    too long for it. With ``defaults``, portfolios are
+    :func:`defaults_then_complements`.
 
     Returns
     -------
@@ -145,7 +172,10 @@ def held_out_regret(
     for task in range(n_tasks):
         others = np.delete(regret, task, axis=0)
         cost = None if relative is None else mean_cost(np.delete(relative, task, 0))
-        members = greedy_portfolio(others, max_size, cost)
+        if defaults is None:
+            members = greedy_portfolio(others, max_size, cost)
+        else:
+            members = defaults_then_complements(others, max_size, defaults, cost)
         reached = regret[task, members]
         if seconds is not None and budget is not None:
             spent = np.cumsum(np.nan_to_num(seconds[task, members], nan=0.0))

@@ -9,6 +9,7 @@ import pytest
 from automl.metalearning.metadata import portfolio_members, trial_seconds_at_size
 from automl.metalearning.portfolio import (
     choose_size,
+    defaults_then_complements,
     greedy_portfolio,
     held_out_regret,
     mean_cost,
@@ -42,6 +43,15 @@ def test_from_a_start_only_members_that_add_to_it_are_chosen() -> None:
     regret = np.array([[0.3, 0.0, 1.0]] * 5 + [[0.3, 1.0, 0.0]] * 5)
     start = np.array([0.0] * 5 + [1.0] * 5)
     assert greedy_portfolio(regret, 3, start=start) == [2]
+
+
+def test_defaults_come_first_then_what_complements_them() -> None:
+    # Defaults 0 and 1 (1 no better than 0 anywhere); candidate 3 beats
+    # everything on every task, 2 only where 3 does too.
+    regret = np.array([[0.2, 0.4, 0.1, 0.0], [0.3, 0.5, 1.0, 0.0]])
+    assert greedy_portfolio(regret, 4)[0] == 3
+    assert defaults_then_complements(regret, 4, [0, 1]) == [0, 3]
+    assert defaults_then_complements(regret, 1, [0, 1]) == [0]
 
 
 def test_held_out_curve_never_rises_and_size_is_where_it_flattens() -> None:

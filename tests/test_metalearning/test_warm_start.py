@@ -143,6 +143,18 @@ def test_compile_can_leave_a_task_out(built: Path) -> None:
     assert "task:binary-0" not in metadata["candidates"]
 
 
+def test_defaults_first_portfolios_start_with_the_family_defaults(built: Path) -> None:
+    metadata = compile_metadata(built / BUILD_DIR, defaults_first=True)
+    plain = compile_metadata(built / BUILD_DIR)
+    assert metadata["tasks"] == plain["tasks"]
+    for portfolio in metadata["portfolio"].values():
+        assert set(portfolio["members"]) <= set(metadata["candidates"])
+        for limited in [portfolio, *portfolio["by_time_limit"].values()]:
+            is_default = [m.startswith("default:") for m in limited["members"]]
+            assert is_default[0]
+            assert is_default == sorted(is_default, reverse=True)  # then the others
+
+
 def test_fit_starts_from_its_initial_design(built: Path) -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     model = AutoClassifier(
