@@ -22,48 +22,12 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from benchmarks.compare_runs import side_by_side
+from benchmarks.compare_runs import outcome_rows, side_by_side
 from benchmarks.report import load_results, markdown_table
 
 ARM_PREFIX = "automl_no_"
-#: Metrics bounded above by 1, whose error is 1 - value.
-BOUNDED = ("roc_auc", "balanced_accuracy")
-
-
-def errors(scores: pd.Series, metrics: pd.Series) -> pd.Series:
-    """Errors (lower is better, 0 is perfect) of "higher is better" scores:
-    1 - AUC or 1 - balanced accuracy, log loss, RMSE."""
-    bounded = metrics.isin(BOUNDED)
-    return pd.Series(np.where(bounded, 1.0 - scores, -scores), index=scores.index)
-
-
-def ablation_rows(table: pd.DataFrame) -> list[tuple[str, int, str, float]]:
-    """(metric, datasets, "W/T/L", error ratio) for all of ``table``'s
-    datasets, then per metric.
-
-    Parameters
-    ----------
-    table : DataFrame
-        From ``side_by_side`` (``before`` without the ingredient, ``after``
-        with it; scores higher is better).
-
-    Returns
-    -------
-    list of tuple
-    """
-    table = table.dropna(subset=["before", "after"])
-    with_ = errors(table["after"], table["metric"])
-    table["log_ratio"] = np.log(with_ / errors(table["before"], table["metric"]))
-    rows = []
-    for name, group in [("all", table), *table.groupby("metric", sort=True)]:
-        counts = group["outcome"].value_counts()
-        outcome = "/".join(str(counts.get(k, 0)) for k in ("win", "tie", "loss"))
-        ratio = float(np.exp(group["log_ratio"].mean()))
-        rows.append((str(name), len(group), outcome, ratio))
-    return rows
 
 
 def ablation_table(
@@ -84,7 +48,7 @@ def ablation_table(
     rows = []
     for without, with_ in pairs:
         table = side_by_side(runs, runs, without, with_)
-        for metric, n, outcome, ratio in ablation_rows(table):
+        for metric, n, outcome, ratio in outcome_rows(table):
             name = f"{with_} vs {without}"
             rows.append([name, metric, str(n), outcome, f"{ratio:.3f}"])
     return rows

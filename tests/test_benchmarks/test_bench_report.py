@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from benchmarks import report
-from benchmarks.ablations import ablation_rows, default_pairs
-from benchmarks.compare_runs import side_by_side
+from benchmarks.ablations import default_pairs
+from benchmarks.compare_runs import main as compare_runs_main
+from benchmarks.compare_runs import outcome_rows, side_by_side
 from benchmarks.report import build_report, is_tie, load_results, summarise
 from benchmarks.run import RESULT_COLUMNS, append_row
 
@@ -260,7 +261,7 @@ def test_runs_can_be_scored_on_another_metric_column(tmp_path: Path) -> None:
     assert table.loc["bin", "outcome"] == "win"
 
 
-def test_ablation_rows_count_outcomes_and_average_error_ratios(
+def test_outcome_rows_count_outcomes_and_average_error_ratios(
     tmp_path: Path,
 ) -> None:
     path = write_results(tmp_path)
@@ -272,9 +273,25 @@ def test_ablation_rows_count_outcomes_and_average_error_ratios(
         append_row(path, row | {"budget": 10, "seed": 0, "status": "ok", metric: value})
     runs = load_results(path)
     assert default_pairs(runs) == [("automl_no_x", "automl")]
-    rows = ablation_rows(side_by_side(runs, runs, "automl_no_x", "automl"))
+    rows = outcome_rows(side_by_side(runs, runs, "automl_no_x", "automl"))
     assert rows == [
         ("all", 2, "1/0/1", pytest.approx((0.5 * 4.0) ** 0.5)),
         ("rmse", 1, "0/0/1", pytest.approx(4.0)),
         ("roc_auc", 1, "1/0/0", pytest.approx(0.5)),
     ]
+
+
+def test_compare_runs_keeps_only_tables_under_max_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_results(tmp_path)
+    frame = pd.read_csv(path)
+    frame["n_train"], frame["n_test"] = (
+        frame["dataset"].map({"bin": 800, "reg": 8000}),
+        200,
+    )
+    frame.to_csv(path, index=False)
+    compare_runs_main([str(path), str(path), "--max-rows", "5000"])
+    printed = capsys.readouterr().out
+    assert "| bin |" in printed and "| reg |" not in printed
+    assert "| all | 1 | 0/1/0 | 1.000 |" in printed
