@@ -92,7 +92,7 @@ ARMS = ("warm", "cold", "random", "warm_defaults_first")
 DEFAULT_ARMS = ("warm", "cold", "random")
 #: The arms fitted with a knowledge base, and whether its portfolios start
 #: with the family defaults (``compile_metadata(defaults_first=...)``).
-DEFAULTS_FIRST = {"warm": False, "warm_defaults_first": True}
+WARM_ARMS = {"warm": False, "warm_defaults_first": True}
 #: The report's head-to-head counts: (arm, against).
 COMPARISONS = (
     ("warm", "cold"),
@@ -193,7 +193,7 @@ def make_estimator(
         n_jobs=1,
         random_state=SEED,
         include=None if include is None else list(include),
-        meta_learning=str(metadata_dir) if arm in DEFAULTS_FIRST else False,
+        meta_learning=str(metadata_dir) if arm in WARM_ARMS else False,
     )
 
 
@@ -333,9 +333,9 @@ def run_experiment(
         split = load_split(spec, seed=SEED)
         with tempfile.TemporaryDirectory(prefix="automl-loto-") as folder:
             known = {}
-            for arm in {arm for _, arm in todo} & set(DEFAULTS_FIRST):
+            for arm in {arm for _, arm in todo} & set(WARM_ARMS):
                 known[arm] = write_knowledge_base(
-                    build_dir, spec.name, Path(folder) / arm, DEFAULTS_FIRST[arm]
+                    build_dir, spec.name, Path(folder) / arm, WARM_ARMS[arm]
                 )
             for budget, arm in todo:
                 record = run_arm(arm, spec, split, budget, Path(folder) / arm, include)

@@ -24,7 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl.metalearning.metadata import DEFAULT_PREFIX, group_of, read_jsonl
+from automl.metalearning.metadata import (
+    default_columns,
+    group_of,
+    ok_values,
+    read_jsonl,
+)
 from automl.metalearning.portfolio import (
     greedy_portfolio,
     mean_cost,
@@ -41,11 +46,12 @@ def group_tables(
     matrix: list[dict], types: dict[str, str], group: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Losses and fit times (tasks × candidates) of one group's ok evaluations."""
-    frame = pd.DataFrame([r for r in matrix if r.get("status") == "ok"])
-    frame = frame[frame["task"].map(lambda t: group_of(types.get(t, "")) == group)]
-    frame = frame.drop_duplicates(["task", "candidate"], keep="last")
-    losses = frame.pivot(index="task", columns="candidate", values="loss")
-    times = frame.pivot(index="task", columns="candidate", values="fit_time")
+    tasks = sorted(
+        {r["task"] for r in matrix if group_of(types.get(r["task"], "")) == group}
+    )
+    candidates = sorted({r["candidate"] for r in matrix if r["task"] in tasks})
+    losses = ok_values(matrix, tasks, candidates, "loss").dropna(how="all")
+    times = ok_values(matrix, list(losses.index), candidates, "fit_time")
     return losses, times
 
 
@@ -63,9 +69,7 @@ def held_out_designs(
     """
     regret = normalised_regret(losses).to_numpy()
     relative = relative_cost(times).to_numpy()
-    defaults = [
-        i for i, c in enumerate(losses.columns) if str(c).startswith(DEFAULT_PREFIX)
-    ]
+    defaults = default_columns(losses.columns)
     designs: dict[str, list[tuple[float, float]]] = {"defaults": []}
     designs.update({f"portfolio[:{n}]": [] for n in sizes})
     designs.update({f"defaults + {n} complements": [] for n in sizes})

@@ -206,7 +206,12 @@ def candidate_config(
     return None if stored is None else repair_config(stored, space)
 
 
-def _ok_values(
+def default_columns(candidates: Iterable[Any]) -> list[int]:
+    """Positions of the family defaults (``default:*``) among ``candidates``."""
+    return [i for i, c in enumerate(candidates) if str(c).startswith(DEFAULT_PREFIX)]
+
+
+def ok_values(
     matrix: list[dict[str, Any]], tasks: list[str], candidates: list[str], value: str
 ) -> pd.DataFrame:
     """Tasks × candidates table of ``value`` ("loss", "fit_time") of ok records."""
@@ -243,10 +248,10 @@ def _portfolio(
 ) -> dict[str, Any]:
     """The portfolio of one task group, its size chosen by leave-one-task-out,
     with and without a time limit."""
-    losses = _ok_values(matrix, tasks, candidates, "loss").dropna(how="all")
+    losses = ok_values(matrix, tasks, candidates, "loss").dropna(how="all")
     if len(losses) < 2:
         return {"members": [], "held_out_regret": [], "n_tasks": len(losses)}
-    times = _ok_values(matrix, list(losses.index), candidates, "fit_time")
+    times = ok_values(matrix, list(losses.index), candidates, "fit_time")
     portfolio = _select(losses, times, defaults_first=defaults_first)
     sizes = np.array([n_train.get(t, MATRIX_ROWS) for t in losses.index])
     scales = [trial_seconds_at_size(1.0, n) for n in sizes]
@@ -279,11 +284,7 @@ def _select(
     (:func:`~automl.metalearning.portfolio.defaults_then_complements`)."""
     regret = normalised_regret(losses).to_numpy()
     relative = relative_cost(times).to_numpy()
-    defaults = (
-        [i for i, c in enumerate(losses.columns) if str(c).startswith(DEFAULT_PREFIX)]
-        if defaults_first
-        else None
-    )
+    defaults = default_columns(losses.columns) if defaults_first else None
     curve = held_out_regret(
         regret, min(MAX_SIZE, regret.shape[1]), relative, seconds, budget, defaults
     )
