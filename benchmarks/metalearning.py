@@ -27,9 +27,11 @@ nearest tasks. The arms then fit the task's benchmark training split
     from the fit's space, each on the full budget (no successive halving);
     trials, time limits, ensemble and refit are the estimator's own.
 ``warm_defaults_first`` (only when named in ``--arms``)
-    ``warm`` with a knowledge base whose portfolios start with the family
-    defaults and add the members that complement them
-    (``compile_metadata(..., defaults_first=True)``).
+    ``warm`` with a knowledge base whose portfolios are the members that
+    complement the family defaults, evaluated after all the defaults, which
+    come first as in ``cold`` (``compile_metadata(..., defaults_first=True)``;
+    in ``results/metalearning-defaults-first``, code of fd3313d, the defaults
+    came in the portfolio's order, interleaved with the nearest tasks).
 
 Every fit starts its own worker process, as a user's would (no
 ``reuse_workers``), and one tiny fit first takes the process's one-off import
@@ -90,8 +92,8 @@ REPORT_FILE = "report.md"
 ARMS = ("warm", "cold", "random", "warm_defaults_first")
 #: What ``--arms`` runs when not given.
 DEFAULT_ARMS = ("warm", "cold", "random")
-#: The arms fitted with a knowledge base, and whether its portfolios start
-#: with the family defaults (``compile_metadata(defaults_first=...)``).
+#: The arms fitted with a knowledge base, and whether it puts the family
+#: defaults first (``compile_metadata(defaults_first=...)``).
 WARM_ARMS = {"warm": False, "warm_defaults_first": True}
 #: The report's head-to-head counts: (arm, against).
 COMPARISONS = (

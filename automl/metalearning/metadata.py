@@ -27,6 +27,10 @@ which a fit reads through :func:`load_metadata`. Its fields:
     (seconds on :data:`REFERENCE_CORES` cores), selected with only the
     evaluations that would have finished within a trial's share of that limit
     on the task's full training split (:func:`trial_seconds_at_size`).
+``defaults_first``
+    True when the portfolios complement the family defaults, which a fit
+    then evaluates first, all of them (see
+    :func:`~automl.metalearning.warm_start.initial_design`).
 """
 
 from __future__ import annotations
@@ -344,10 +348,9 @@ def compile_metadata(
     exclude : iterable of str
         Task names to leave out entirely (leave-one-task-out evaluation).
     defaults_first : bool, default=False
-        Portfolios that start with the family defaults and add the members
-        that complement them. Off by default: in leave-one-task-out fits at
-        60 s they were level with the plain greedy portfolio
-        (``benchmarks/results/metalearning-defaults-first``).
+        Portfolios of the members that complement the family defaults, and a
+        design that evaluates all the defaults first (as a fit without
+        meta-learning does), then those members.
 
     Returns
     -------
@@ -395,6 +398,7 @@ def compile_metadata(
         ],
         "candidates": candidates,
         "portfolio": portfolio,
+        "defaults_first": defaults_first,
     }
 
 

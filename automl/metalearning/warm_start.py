@@ -76,27 +76,34 @@ def initial_design(
     Returns
     -------
     list of (origin, config)
-        The portfolio's members with the best configuration of each of the
-        ``N_NEIGHBOURS`` nearest prior tasks of the same kind interleaved
-        (one after each of the first members: a task close to this one is
-        worth trying early), on small tables the defaults of
-        :data:`STRONG_DEFAULTS` after the first four, then family defaults if
-        fewer configurations than families came out.
+        Without a knowledge base: every family's default, on small tables
+        those of :data:`STRONG_DEFAULTS` first. With one: the portfolio's
+        members with the best configuration of each of the ``N_NEIGHBOURS``
+        nearest prior tasks of the same kind interleaved (one after each of
+        the first members: a task close to this one is worth trying early),
+        on small tables the defaults of :data:`STRONG_DEFAULTS` after the
+        first four, then family defaults if fewer configurations than
+        families came out. With a ``defaults_first`` one: all the defaults
+        as without, then the members and nearest tasks.
     """
     defaults = family_defaults(space)
-    seeds: list[Seed] = []
-    if metadata is not None:
-        _warn_if_stale(metadata)
-        members = portfolio_members(
-            metadata, group_of(task), time_limit, n_cores, n_rows=len(y)
-        )
-        seeds += _interleave(
-            _portfolio(space, metadata, members, defaults),
-            _nearest(space, metadata, X, y, task, columns),
-        )
-    seeds = with_strong_defaults(_unique(seeds), defaults, n_rows=len(y))
+    all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
+    cold = _unique(with_strong_defaults([], defaults, len(y)) + all_defaults)
+    if metadata is None:
+        return cold
+    _warn_if_stale(metadata)
+    members = portfolio_members(
+        metadata, group_of(task), time_limit, n_cores, n_rows=len(y)
+    )
+    knowledge = _interleave(
+        _portfolio(space, metadata, members, defaults),
+        _nearest(space, metadata, X, y, task, columns),
+    )
+    if metadata.get("defaults_first"):
+        return _unique(cold + knowledge)
+    seeds = with_strong_defaults(_unique(knowledge), defaults, n_rows=len(y))
     if len(seeds) < len(defaults):
-        seeds = _unique(seeds + [("default", c) for c in defaults.values()])
+        seeds = _unique(seeds + all_defaults)
     return seeds
 
 

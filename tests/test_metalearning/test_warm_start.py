@@ -215,6 +215,26 @@ def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
     assert len(keys) == len(set(keys))
 
 
+def test_defaults_first_design_starts_as_a_fit_without_meta_learning(
+    built: Path,
+) -> None:
+    metadata = compile_metadata(built / BUILD_DIR, defaults_first=True)
+    for task in metadata["tasks"]:
+        task["best"] = [{"model": "lightgbm", "model:lightgbm:learning_rate": 0.05}]
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    _, data = AutoClassifier(max_trials=1, include=MODELS.split(","))._plan(X, y)
+    space = build_space(
+        data.properties, select_models("binary", include=MODELS.split(","))
+    )
+    args = (space, metadata, data.X, data.y, "binary", data.columns)
+    design = initial_design(*args)
+    cold = initial_design(space, None, *args[2:])
+    assert design[: len(cold)] == cold
+    assert {origin for origin, _ in design[len(cold) :]} <= {"portfolio", "nearest-task"}
+    assert len(design) > len(cold)  # then what the knowledge base adds
+    assert not compile_metadata(built / BUILD_DIR)["defaults_first"]
+
+
 def test_strong_defaults_come_early_on_small_tables_only() -> None:
     defaults = {f: {"model": f} for f in ("lightgbm", *STRONG_DEFAULTS)}
     seeds = [("portfolio", {"model": "lightgbm", "rate": i}) for i in range(6)]
