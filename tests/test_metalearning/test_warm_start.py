@@ -230,7 +230,8 @@ def test_defaults_first_design_starts_as_a_fit_without_meta_learning(
     design = initial_design(*args)
     cold = initial_design(space, None, *args[2:])
     assert design[: len(cold)] == cold
-    assert {origin for origin, _ in design[len(cold) :]} <= {"portfolio", "nearest-task"}
+    added = {origin for origin, _ in design[len(cold) :]}
+    assert added <= {"portfolio", "nearest-task"}
     assert len(design) > len(cold)  # then what the knowledge base adds
     assert not compile_metadata(built / BUILD_DIR)["defaults_first"]
 
