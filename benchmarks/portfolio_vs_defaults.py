@@ -11,8 +11,14 @@ after the family defaults (what cold SMAC evaluates first), and after the
 defaults followed by the first n members chosen, by the same greedy rule,
 for what they add to the defaults. The mean relative
 cost (each evaluation's time over its task's median candidate time, summed
-over the members) says what each design costs. No fit runs: this reads
-``matrix-*.jsonl`` and ``search-*.jsonl`` only.
+over the members) says what each design costs.
+
+Then, to tell what a larger matrix would bring: the same held-out regret of
+the knowledge base's portfolio (its size chosen by leave-one-task-out, as
+:func:`automl.metalearning.metadata.compile_metadata` does) with all the
+matrix's task candidates, and with random shares of them (the defaults
+always in). No fit runs: this reads ``matrix-*.jsonl`` and
+``search-*.jsonl`` only.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from automl.metalearning.metadata import (
     read_jsonl,
 )
 from automl.metalearning.portfolio import (
+    MAX_SIZE,
+    choose_size,
     greedy_portfolio,
+    held_out_regret,
     mean_cost,
     normalised_regret,
     relative_cost,
@@ -40,6 +49,10 @@ from benchmarks.report import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (3, 6, 9, 12, 21)
+#: Shares of the task candidates kept in :func:`thinned_matrix`.
+SHARES = (1.0, 0.5, 0.25)
+#: Portfolio members a 60 s fit evaluates, about (leave-one-task-out runs).
+EARLY_MEMBERS = 10
 
 
 def group_tables(
@@ -104,6 +117,44 @@ def held_out_designs(
     }
 
 
+def thinned_matrix(
+    losses: pd.DataFrame,
+    times: pd.DataFrame,
+    shares: Sequence[float] = SHARES,
+    draws: int = 5,
+    seed: int = 0,
+) -> list[tuple[float, float, float, float]]:
+    """Held-out regret of the portfolio with a share of the task candidates.
+
+    Regrets are normalised on the whole matrix, then each draw keeps the
+    family defaults and a random ``share`` of the other candidates.
+
+    Returns
+    -------
+    list of (share, chosen size, regret at that size, regret after
+    :data:`EARLY_MEMBERS` members)
+        Means over ``draws`` random subsets (one when ``share`` is 1).
+    """
+    regret = normalised_regret(losses).to_numpy()
+    relative = relative_cost(times).to_numpy()
+    defaults = default_columns(losses.columns)
+    others = [i for i in range(regret.shape[1]) if i not in defaults]
+    rng = np.random.RandomState(seed)
+    rows = []
+    for share in shares:
+        results = []
+        for _ in range(1 if share == 1.0 else draws):
+            kept = rng.choice(others, round(share * len(others)), replace=False)
+            columns = defaults + sorted(kept.tolist())
+            size = min(MAX_SIZE, len(columns))
+            curve = held_out_regret(regret[:, columns], size, relative[:, columns])
+            chosen = choose_size(curve)
+            early = curve[min(EARLY_MEMBERS, size) - 1]
+            results.append((chosen, curve[chosen - 1], early))
+        rows.append((share, *np.mean(results, axis=0).tolist()))
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=str(ROOT / "metadata" / "build"))
@@ -119,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         print(f"\n{group}: {losses.shape[0]} tasks, {losses.shape[1]} candidates\n")
         print(markdown_table(["design", "held-out regret", "relative cost"], rows))
+        thinned = [
+            [f"{share:.2f}", f"{size:.1f}", f"{regret:.4f}", f"{early:.4f}"]
+            for share, size, regret, early in thinned_matrix(losses, times)
+        ]
+        print(f"\n{group}: the portfolio with a share of the task candidates\n")
+        header = ["share", "chosen size", "held-out regret", "after 10 members"]
+        print(markdown_table(header, thinned))
     return 0
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks.portfolio_vs_defaults import group_tables, held_out_designs
+from benchmarks.portfolio_vs_defaults import (
+    group_tables,
+    held_out_designs,
+    thinned_matrix,
+)
 
 TASKS = ["a", "b", "c", "d"]
 
@@ -24,19 +28,21 @@ def _matrix(losses: dict[str, list[float]], times: dict[str, list[float]]) -> li
     ]
 
 
+LOSSES = {
+    "default:linear": [0.3, 0.4, 0.3, 0.5],
+    "default:lightgbm": [0.2, 0.5, 0.4, 0.3],
+    "task:x": [0.1, 0.1, 0.1, 0.1],
+}
+
+
 def test_a_candidate_best_everywhere_beats_the_defaults_and_complements_them() -> None:
-    losses = {
-        "default:linear": [0.3, 0.4, 0.3, 0.5],
-        "default:lightgbm": [0.2, 0.5, 0.4, 0.3],
-        "task:x": [0.1, 0.1, 0.1, 0.1],
-    }
     times = {
         "default:linear": [1.0] * 4,
         "default:lightgbm": [2.0] * 4,
         "task:x": [4.0] * 4,
     }
     failed = {"task": "a", "candidate": "task:x", "loss": 9.0, "status": "error"}
-    matrix = [*_matrix(losses, times), failed]
+    matrix = [*_matrix(LOSSES, times), failed]
     types = dict.fromkeys(TASKS, "binary") | {"r": "regression"}
     loss_table, time_table = group_tables(matrix, types, "classification")
     assert list(loss_table.index) == TASKS  # the failed record is left out
@@ -53,3 +59,13 @@ def test_a_candidate_best_everywhere_beats_the_defaults_and_complements_them() -
     assert designs["portfolio[:3]"][0] == 0.0
     # after the defaults, task:x is the one complement: regret 0, both costs
     assert designs["defaults + 1 complements"] == pytest.approx((0.0, 1.5 + 2.0))
+
+
+def test_a_thinned_matrix_loses_the_candidate_best_everywhere() -> None:
+    times = {c: [1.0] * 4 for c in LOSSES}
+    losses, seconds = group_tables(
+        _matrix(LOSSES, times), dict.fromkeys(TASKS, "binary"), "classification"
+    )
+    (_, _, full, _), (_, _, thin, _) = thinned_matrix(losses, seconds, (1.0, 0.0))
+    assert full == 0.0  # task:x is held out nowhere: every task reaches regret 0
+    assert thin == pytest.approx(held_out_designs(losses, seconds)["defaults"][0])
