@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for share, size, regret, early in thinned_matrix(losses, times)
         ]
         print(f"\n{group}: the portfolio with a share of the task candidates\n")
-        header = ["share", "chosen size", "held-out regret", "after 10 members"]
+        header = ["share", "chosen size", "held-out regret", f"after {EARLY_MEMBERS}"]
         print(markdown_table(header, thinned))
     return 0
 
