@@ -6,6 +6,7 @@ features (and matrix) records under ``metadata/build``::
     python -m benchmarks.metalearning --budget 30 --budget 120
     python -m benchmarks.metalearning --budget 60 --sample 40 --arms warm,cold
     python -m benchmarks.metalearning --report
+    python -m benchmarks.metalearning --compare RUN_A:warm RUN_B:cold
 
 For every held-out task (each task with a search record and meta-features in
 ``--build-dir``, or the ``--tasks`` given), the knowledge base is compiled from
@@ -51,7 +52,11 @@ normalised test score of each arm (per task ``(score - worst) / (best -
 worst)``, 1 for every arm when the best and worst tie), the mean rank,
 wins/ties/losses of warm against cold and against random (ties as in
 ``benchmarks.report``), and ``anytime-<budget>s.png``: the normalised
-validation regret over time averaged over tasks.
+validation regret over time averaged over tasks. ``--compare`` sets two arms
+side by side, from one run folder or two (e.g. two runs of ``cold``, to see
+the noise): wins/ties/losses of the first against the second and the
+geometric mean of its test error over the second's (1 - AUC, log loss, RMSE),
+in all and per metric (``benchmarks.compare_runs.outcome_rows``).
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ from automl import AutoClassifier, AutoRegressor
 from automl.metalearning.metadata import METADATA_FILE, compile_metadata, read_jsonl
 from automl.search import Optimizer, Proposal
 from automl.space import config_to_dict
+from benchmarks.compare_runs import outcome_rows
 from benchmarks.datasets import DatasetSpec, load_split, read_index
 from benchmarks.metrics import (
     MAIN_METRIC,
@@ -573,6 +579,56 @@ def write_report(out: Path) -> Path:
     return path
 
 
+def arms_side_by_side(
+    after: Sequence[dict[str, Any]],
+    after_arm: str,
+    before: Sequence[dict[str, Any]],
+    before_arm: str,
+    budget: float,
+) -> pd.DataFrame:
+    """Two arms' test scores, from the same run or two runs, per task both have.
+
+    Returns
+    -------
+    DataFrame
+        Index task; columns ``metric``, ``before``, ``after`` (higher is
+        better) and ``outcome`` (win, tie or loss of ``after_arm``), as
+        :func:`benchmarks.compare_runs.outcome_rows` reads them.
+    """
+
+    def scores(runs: Sequence[dict[str, Any]], arm: str) -> pd.DataFrame:
+        return score_table([r for r in runs if r["arm"] == arm], budget)
+
+    first, second = scores(after, after_arm), scores(before, before_arm)
+    table = pd.DataFrame({"metric": first["metric"], "after": first[after_arm]}).join(
+        second[[before_arm]].rename(columns={before_arm: "before"}), how="inner"
+    )
+    table["outcome"] = [
+        compare(a, b, m)
+        for a, b, m in zip(
+            table["after"], table["before"], table["metric"], strict=True
+        )
+    ]
+    return table
+
+
+def print_comparison(after: str, before: str) -> None:
+    """W/T/L and error ratio of ``FOLDER:ARM`` ``after`` against ``before``."""
+    (after_dir, after_arm), (before_dir, before_arm) = (
+        spec.rsplit(":", 1) for spec in (after, before)
+    )
+    after_runs = read_runs(Path(after_dir) / RUNS_FILE)
+    before_runs = read_runs(Path(before_dir) / RUNS_FILE)
+    budgets = {r["budget"] for r in after_runs} & {r["budget"] for r in before_runs}
+    for budget in sorted(budgets):
+        table = arms_side_by_side(
+            after_runs, after_arm, before_runs, before_arm, budget
+        )
+        rows = [[m, n, wtl, f"{ratio:.3f}"] for m, n, wtl, ratio in outcome_rows(table)]
+        print(f"\n{after} against {before}, {budget:g} s\n")
+        print(markdown_table(["metric", "tasks", "W/T/L", "error ratio"], rows))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=str(DEFAULT_DATASETS))
@@ -593,7 +649,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--report", action="store_true", help="only the report")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar="FOLDER:ARM",
+        help="only W/T/L and error ratio of the first arm against the second",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        print_comparison(*args.compare)
+        return
     out = Path(args.out)
     if not args.report:
         build_dir = Path(args.build_dir)

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from automl.metalearning.build import main as build
+from benchmarks.compare_runs import outcome_rows
 from benchmarks.datasets import DatasetSpec
 from benchmarks.metalearning import (
     RUNS_FILE,
     anytime_curve,
+    arms_side_by_side,
     held_out_tasks,
     main,
     normalised_regret,
@@ -80,6 +82,18 @@ def test_wins_ties_losses_use_the_benchmark_tie_tolerance() -> None:
     assert wins_ties_losses(scores, "warm", "cold") == (2, 1, 0)
     assert wins_ties_losses(scores, "warm", "random") == (1, 2, 0)
     assert wins_ties_losses(scores, "cold", "warm") == (0, 1, 2)
+
+
+def test_arms_of_two_runs_are_compared_on_the_tasks_both_have() -> None:
+    first = synthetic_runs()
+    second = [{**r, "arm": "cold"} for r in first if r["arm"] == "warm"]  # a rerun
+    table = arms_side_by_side(first, "cold", second, "cold", 10.0)
+    assert list(table.index) == ["a", "b", "c", "d"]  # e's cold run failed
+    assert list(table["outcome"]) == ["loss", "loss", "tie", "loss"]
+    (_, n, outcome, ratio), *per_metric = outcome_rows(table)
+    assert (n, outcome) == (4, "0/1/3")
+    assert ratio > 1.0  # cold's errors are larger than the rerun's
+    assert {m for m, *_ in per_metric} == {"roc_auc", "rmse"}
 
 
 def test_regret_is_one_before_the_first_trial_and_zero_at_the_best_loss() -> None:
