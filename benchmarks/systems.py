@@ -459,6 +459,15 @@ class AutoMLIterations(AutoML):
 
 
 @dataclass
+class AutoMLNoStacking(AutoML):
+    """Ours without the stacking check and the stack (a plain ensemble), nor
+    their share of the search's reserve."""
+
+    name: str = "automl_no_stacking"
+    options: ClassVar[dict[str, Any]] = {"stacking": False}
+
+
+@dataclass
 class AutoMLNoSelectionCheck(AutoML):
     """Ours without the held-out check of ensemble selection on small tables."""
 
@@ -682,6 +691,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_hyperband": AutoMLHyperband,
     "automl_iterations": AutoMLIterations,
     "automl_no_selection_check": AutoMLNoSelectionCheck,
+    "automl_no_stacking": AutoMLNoStacking,
     "automl_no_calibration": AutoMLNoCalibration,
     "automl_no_guard": AutoMLNoGuard,
     "automl_no_strong_defaults": AutoMLNoStrongDefaults,

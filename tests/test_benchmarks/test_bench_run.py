@@ -339,3 +339,14 @@ def test_ablation_switches_name_real_constants() -> None:
         for target in system.switches:
             module, attribute = target.rsplit(".", 1)
             assert hasattr(import_module(module), attribute), target
+
+
+def test_variant_options_name_real_estimator_parameters() -> None:
+    from automl import AutoClassifier
+    from benchmarks.systems import SYSTEMS
+
+    parameters = AutoClassifier().get_params()
+    varied = [s for s in SYSTEMS.values() if getattr(s, "options", None)]
+    assert len(varied) >= 5
+    for system in varied:
+        assert set(system.options) <= set(parameters), system.name
