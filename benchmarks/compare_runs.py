@@ -74,10 +74,17 @@ def side_by_side(
             "after_vs_peer": ("after", "peer"),
         }
     for name, (a, b) in columns.items():
-        table[name] = [
-            compare(row[a], row[b], row["metric"]) for _, row in table.iterrows()
-        ]
+        table[name] = outcomes(table, a, b)
     return table
+
+
+def outcomes(table: pd.DataFrame, first: str, second: str) -> list[str]:
+    """Win, tie or loss of column ``first`` against ``second``, row by row
+    (scores higher is better, ties by the row's ``metric``)."""
+    return [
+        compare(a, b, m)
+        for a, b, m in zip(table[first], table[second], table["metric"], strict=True)
+    ]
 
 
 #: Metrics bounded above by 1, whose error is 1 - value.
@@ -142,17 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows_of = after.drop_duplicates("dataset").set_index("dataset")
         n_rows = rows_of["n_train"] + rows_of["n_test"]
         table = table[n_rows.reindex(table.index) < args.max_rows]
-    outcomes = [c for c in table.columns if c == "outcome" or c.endswith("_vs_peer")]
+    columns = [c for c in table.columns if c == "outcome" or c.endswith("_vs_peer")]
     values = [c for c in ("before", "after", "peer") if c in table.columns]
     rows = [
         [dataset, row["metric"]]
         + [f"{abs(row[c]):.4g}" for c in values]
-        + [row[c] for c in outcomes]
+        + [row[c] for c in columns]
         for dataset, row in table.iterrows()
     ]
-    print(markdown_table(["dataset", "metric", *values, *outcomes], rows))
+    print(markdown_table(["dataset", "metric", *values, *columns], rows))
     print()
-    for column in outcomes:
+    for column in columns[1:]:  # "outcome" is counted in the summary below
         counts = table[column].value_counts()
         print(
             f"{column}: {counts.get('win', 0)} wins, {counts.get('tie', 0)} ties, "

@@ -78,7 +78,7 @@ from automl import AutoClassifier, AutoRegressor
 from automl.metalearning.metadata import METADATA_FILE, compile_metadata, read_jsonl
 from automl.search import Optimizer, Proposal
 from automl.space import config_to_dict
-from benchmarks.compare_runs import outcome_rows
+from benchmarks.compare_runs import outcome_rows, outcomes
 from benchmarks.datasets import DatasetSpec, load_split, read_index
 from benchmarks.metrics import (
     MAIN_METRIC,
@@ -87,7 +87,7 @@ from benchmarks.metrics import (
     higher_is_better,
     regression_metrics,
 )
-from benchmarks.report import compare, is_tie, markdown_table, rank_table
+from benchmarks.report import is_tie, markdown_table, rank_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -422,11 +422,8 @@ def normalised_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
 def wins_ties_losses(scores: pd.DataFrame, arm: str, other: str) -> tuple[int, ...]:
     """Tasks where ``arm`` beats, ties with and loses to ``other``."""
-    outcomes = Counter(
-        compare(a, b, m)
-        for a, b, m in zip(scores[arm], scores[other], scores["metric"], strict=True)
-    )
-    return outcomes["win"], outcomes["tie"], outcomes["loss"]
+    counts = Counter(outcomes(scores, arm, other))
+    return counts["win"], counts["tie"], counts["loss"]
 
 
 def normalised_regret(
@@ -603,12 +600,7 @@ def arms_side_by_side(
     table = pd.DataFrame({"metric": first["metric"], "after": first[after_arm]}).join(
         second[[before_arm]].rename(columns={before_arm: "before"}), how="inner"
     )
-    table["outcome"] = [
-        compare(a, b, m)
-        for a, b, m in zip(
-            table["after"], table["before"], table["metric"], strict=True
-        )
-    ]
+    table["outcome"] = outcomes(table, "after", "before")
     return table
 
 
