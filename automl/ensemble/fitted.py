@@ -56,11 +56,12 @@ class FittedEnsemble:
         Wall-clock seconds ``build_ensemble`` took.
     stage_seconds : dict
         Of those, the seconds of each stage that ran: ``selection``,
-        ``members`` (reading or refitting the bags), ``stacking_check``,
+        ``members`` (reading or refitting the bags), ``stacking_check``
+        (and ``stacking_check_stackers``, the part of it its stackers took),
         ``stack``.
     stage_estimates : dict
-        The seconds the time plan expected of ``members``, ``stacking_check``
-        and ``stack`` (before its safety factor), to compare.
+        The seconds the time plan expected of the same stages (before its
+        safety factor), to compare.
     calibration : Calibration
         Temperature and decision rule of a classifier (identity by default).
     guard : float or None

@@ -33,6 +33,10 @@ def test_auto_builds_a_checked_ensemble(binary_problem: Problem) -> None:
     # The dynamic-stacking check ran and its verdict is recorded.
     assert {"check_ensemble", "check_stack"} <= set(losses)
     assert "stacking check" in ensemble.decision
+    # Its stackers' share of its time is reported beside the plan's estimate.
+    stackers = ensemble.stage_seconds["stacking_check_stackers"]
+    assert 0 < stackers <= ensemble.stage_seconds["stacking_check"]
+    assert ensemble.stage_estimates["stacking_check_stackers"] > 0
     if ensemble.kind == "stack":  # only after winning the honest check
         assert losses["check_stack"] < losses["check_ensemble"]
     members = ensemble.members
