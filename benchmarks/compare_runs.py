@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print(markdown_table(["dataset", "metric", *values, *columns], rows))
     print()
-    for column in columns[1:]:  # "outcome" is counted in the summary below
+    for column in [c for c in columns if c != "outcome"]:  # it is in the summary
         counts = table[column].value_counts()
         print(
             f"{column}: {counts.get('win', 0)} wins, {counts.get('tie', 0)} ties, "

@@ -882,14 +882,14 @@ class _Builder:
                 return None
             result = self.run_check(ranked, bases)
             self.lap("stacking_check")
-            if result is not None:  # the check's share that its stackers took
-                self.estimates["stacking_check_stackers"] = stacker_cost
-                self.stage_seconds["stacking_check_stackers"] = result.details[
-                    "stacker_seconds"
-                ]
-            if result is None or not result.use_stack:
+            if result is None:
                 return None
-            final_cost += 1.25 * result.details["stacker_seconds"] - stacker_cost
+            stacker_seconds = result.details["stacker_seconds"]
+            self.estimates["stacking_check_stackers"] = stacker_cost
+            self.stage_seconds["stacking_check_stackers"] = stacker_seconds
+            if not result.use_stack:
+                return None
+            final_cost += 1.25 * stacker_seconds - stacker_cost
             self.estimates["stack"] = final_cost
         if not self.affords(final_cost):
             self.notes.append("no stacking: no time to fit the stack")
