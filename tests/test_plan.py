@@ -11,6 +11,7 @@ import pytest
 from automl import AutoClassifier, AutoRegressor
 from automl.data.types import DatasetProperties
 from automl.ensemble import Candidate, reserve_seconds
+from automl.ensemble.builder import RESERVE_SAFETY, stacker_estimate
 from automl.plan import Machine, Table, plan_fit, threads_per_model
 from automl.search.fidelity import FULL, Fidelity
 
@@ -169,6 +170,20 @@ def test_the_stacking_check_is_estimated_on_one_of_the_repeated_k_folds() -> Non
     once = reserve_seconds(candidates, n_splits=10, stack="auto")
     repeated = reserve_seconds(candidates, n_splits=10, stack="auto", cv_repeats=2)
     assert repeated < once
+
+
+def test_the_checks_stackers_run_on_one_k_fold_the_stacks_on_all_repeats() -> None:
+    candidates = _candidates([2.0] * 4)
+    members = reserve_seconds(candidates, n_splits=5, stack=False)
+
+    def stacking(cv_repeats: int) -> float:
+        return reserve_seconds(candidates, n_splits=5, cv_repeats=cv_repeats) - members
+
+    final_stackers = stacking(10**12)  # what does not shrink with the repeats
+    stackers = stacker_estimate([c.duration or 1.0 for c in candidates])
+    assert final_stackers == pytest.approx(RESERVE_SAFETY * stackers)
+    check = stacking(1) - final_stackers
+    assert stacking(3) - final_stackers == pytest.approx(check / 3)
 
 
 def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:

@@ -333,8 +333,10 @@ def reserve_seconds(
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]
-        total += 0.8 * sum(_duration(c) for c in bases) / cv_repeats
-        total += 2 * stacker_estimate([_duration(c) for c in bases])
+        # The check fits bases and stackers on one k-fold of the repeated ones.
+        stackers = stacker_estimate([_duration(c) for c in bases])
+        total += (0.8 * sum(_duration(c) for c in bases) + stackers) / cv_repeats
+        total += stackers
         total += sum(member(c) for c in extra)
     return RESERVE_SAFETY * total + MARGIN
 
@@ -873,11 +875,12 @@ class _Builder:
             self.cost(ranked[i]) for i in bases if i not in self.fitted
         )
         self.estimates["stack"] = final_cost
-        if check:
+        if check:  # bases and stackers on one k-fold of the repeated ones
             check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
-            check_cost /= self.cv_repeats
-            self.estimates["stacking_check"] = check_cost + stacker_cost
-            if not self.affords(check_cost + stacker_cost + final_cost):
+            check_cost = (check_cost + stacker_cost) / self.cv_repeats
+            self.estimates["stacking_check"] = check_cost
+            self.estimates["stacking_check_stackers"] = stacker_cost / self.cv_repeats
+            if not self.affords(check_cost + final_cost):
                 self.notes.append("no stacking: no time for the stacking check")
                 return None
             result = self.run_check(ranked, bases)
@@ -885,11 +888,11 @@ class _Builder:
             if result is None:
                 return None
             stacker_seconds = result.details["stacker_seconds"]
-            self.estimates["stacking_check_stackers"] = stacker_cost
             self.stage_seconds["stacking_check_stackers"] = stacker_seconds
             if not result.use_stack:
                 return None
-            final_cost += 1.25 * stacker_seconds - stacker_cost
+            # The stack's stackers: on all rows and every repeat of k-fold.
+            final_cost += 1.25 * self.cv_repeats * stacker_seconds - stacker_cost
             self.estimates["stack"] = final_cost
         if not self.affords(final_cost):
             self.notes.append("no stacking: no time to fit the stack")
