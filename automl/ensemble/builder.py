@@ -333,10 +333,8 @@ def reserve_seconds(
     if stack is not False and n_splits > 1:
         bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
         extra = [c for c in bases if all(c is not m for m in members)]
-        # The check fits bases and stackers on one k-fold of the repeated ones.
-        stackers = stacker_estimate([_duration(c) for c in bases])
-        total += (0.8 * sum(_duration(c) for c in bases) + stackers) / cv_repeats
-        total += stackers
+        durations = [_duration(c) for c in bases]
+        total += check_estimate(durations, cv_repeats) + stacker_estimate(durations)
         total += sum(member(c) for c in extra)
     return RESERVE_SAFETY * total + MARGIN
 
@@ -365,6 +363,13 @@ def stacker_estimate(base_durations: Sequence[float]) -> float:
     """Seconds to fit the stackers as bags: two small models, each about as
     costly as the median base model's bag on the same rows."""
     return 2.0 * float(np.median(base_durations))
+
+
+def check_estimate(base_durations: Sequence[float], cv_repeats: int) -> float:
+    """Seconds for the stacking check: its bases (fitted on fewer rows than
+    their trials) and its stackers, on one k-fold of the repeated ones."""
+    stackers = stacker_estimate(base_durations)
+    return (0.8 * sum(base_durations) + stackers) / cv_repeats
 
 
 def _rank(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -870,14 +875,14 @@ class _Builder:
         if len(bases) < 2:
             self.notes.append("no stacking: fewer than 2 base models")
             return None
-        stacker_cost = stacker_estimate([_duration(ranked[i]) for i in bases])
+        durations = [_duration(ranked[i]) for i in bases]
+        stacker_cost = stacker_estimate(durations)
         final_cost = stacker_cost + sum(
             self.cost(ranked[i]) for i in bases if i not in self.fitted
         )
         self.estimates["stack"] = final_cost
-        if check:  # bases and stackers on one k-fold of the repeated ones
-            check_cost = 0.8 * sum(_duration(ranked[i]) for i in bases)
-            check_cost = (check_cost + stacker_cost) / self.cv_repeats
+        if check:
+            check_cost = check_estimate(durations, self.cv_repeats)
             self.estimates["stacking_check"] = check_cost
             self.estimates["stacking_check_stackers"] = stacker_cost / self.cv_repeats
             if not self.affords(check_cost + final_cost):
