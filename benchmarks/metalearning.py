@@ -15,7 +15,8 @@ the builder's records *without that task*
 ``metadata.json``), so that the task feeds neither the portfolio nor the
 nearest tasks. The arms then fit the task's benchmark training split
 (``benchmarks.datasets.load_split(spec, seed=0)``) at the same budget, with
-``n_jobs=1`` and ``random_state=0``:
+``n_jobs=1`` and ``random_state=0`` (``--seed`` changes the fits' seed, not the
+split: a second seed on the same tasks measures the noise between fits):
 
 ``warm``
     ``AutoClassifier`` / ``AutoRegressor(time_limit=budget,
@@ -189,6 +190,7 @@ def make_estimator(
     budget: float,
     metadata_dir: Path,
     include: Sequence[str] | None = None,
+    seed: int = SEED,
 ) -> Any:
     """The estimator of one arm, unfitted."""
     regression = task == "regression"
@@ -199,7 +201,7 @@ def make_estimator(
     return kind(
         time_limit=budget,
         n_jobs=1,
-        random_state=SEED,
+        random_state=seed,
         include=None if include is None else list(include),
         meta_learning=str(metadata_dir) if arm in WARM_ARMS else False,
     )
@@ -239,6 +241,7 @@ def run_arm(
     budget: float,
     metadata_dir: Path,
     include: Sequence[str] | None = None,
+    seed: int = SEED,
 ) -> dict[str, Any]:
     """Fit one arm on the training split; its record (with ``error`` on failure)."""
     X_train, X_test, y_train, y_test = split
@@ -248,8 +251,9 @@ def run_arm(
         "budget": float(budget),
         "arm": arm,
         "metric": MAIN_METRIC[spec.task],
+        "seed": seed,
     }
-    model = make_estimator(arm, spec.task, budget, metadata_dir, include)
+    model = make_estimator(arm, spec.task, budget, metadata_dir, include, seed)
     start = time.time()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -319,6 +323,7 @@ def run_experiment(
     out: Path,
     include: Sequence[str] | None = None,
     arms: Sequence[str] = DEFAULT_ARMS,
+    seed: int = SEED,
 ) -> None:
     """Run every (task, budget, arm) of ``arms`` not yet in ``<out>/runs.jsonl``."""
     path = out / RUNS_FILE
@@ -346,7 +351,9 @@ def run_experiment(
                     build_dir, spec.name, Path(folder) / arm, WARM_ARMS[arm]
                 )
             for budget, arm in todo:
-                record = run_arm(arm, spec, split, budget, Path(folder) / arm, include)
+                record = run_arm(
+                    arm, spec, split, budget, Path(folder) / arm, include, seed
+                )
                 _append(path, {**record, "knowledge_base": known.get(arm, {})})
                 print(_progress_line(record), flush=True)
 
@@ -639,6 +646,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--arms", default=",".join(DEFAULT_ARMS), help="comma-separated arms to run"
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help="the fits' random_state (not the split's)",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--report", action="store_true", help="only the report")
     parser.add_argument(
@@ -671,7 +684,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         unknown = set(arms) - set(ARMS)
         if unknown:
             raise SystemExit(f"unknown arms {sorted(unknown)}: choose from {ARMS}")
-        run_experiment(specs, build_dir, args.budget or [30.0], out, include, arms)
+        run_experiment(
+            specs, build_dir, args.budget or [30.0], out, include, arms, args.seed
+        )
     print(f"wrote {write_report(out)}")
 
 
