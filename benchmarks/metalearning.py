@@ -55,9 +55,10 @@ wins/ties/losses of warm against cold and against random (ties as in
 ``benchmarks.report``), and ``anytime-<budget>s.png``: the normalised
 validation regret over time averaged over tasks. ``--compare`` sets two arms
 side by side, from one run folder or two (e.g. two runs of ``cold``, to see
-the noise): wins/ties/losses of the first against the second and the
-geometric mean of its test error over the second's (1 - AUC, log loss, RMSE),
-in all and per metric (``benchmarks.compare_runs.outcome_rows``).
+the noise), or each pooled over several (``R0+R1:warm``: per task the mean
+score of the runs, e.g. of two seeds): wins/ties/losses of the first against
+the second and the geometric mean of its test error over the second's (1 -
+AUC, log loss, RMSE), in all and per metric (``benchmarks.compare_runs.outcome_rows``).
 """
 
 from __future__ import annotations
@@ -296,6 +297,27 @@ def read_runs(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+def pooled_runs(folders: Sequence[Path]) -> list[dict[str, Any]]:
+    """One record per (task, budget, arm) that every folder ran without
+    error, its test score the mean over the folders (e.g. two seeds): the
+    comparison of means is less noisy than that of single fits."""
+    keyed = []
+    for folder in folders:
+        runs = {}
+        for r in read_runs(folder / RUNS_FILE):
+            if "error" not in r and np.isfinite(r["test_score"]):
+                runs[(r["task"], r["budget"], r["arm"])] = r
+        keyed.append(runs)
+    shared = set.intersection(*(set(runs) for runs in keyed))
+    return [
+        {
+            **keyed[0][key],
+            "test_score": float(np.mean([k[key]["test_score"] for k in keyed])),
+        }
+        for key in sorted(shared)
+    ]
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
@@ -612,12 +634,15 @@ def arms_side_by_side(
 
 
 def print_comparison(after: str, before: str) -> None:
-    """W/T/L and error ratio of ``FOLDER:ARM`` ``after`` against ``before``."""
-    (after_dir, after_arm), (before_dir, before_arm) = (
+    """W/T/L and error ratio of ``FOLDER:ARM`` ``after`` against ``before``;
+    ``FOLDER+FOLDER:ARM`` pools runs, per task the mean of their scores."""
+    (after_dirs, after_arm), (before_dirs, before_arm) = (
         spec.rsplit(":", 1) for spec in (after, before)
     )
-    after_runs = read_runs(Path(after_dir) / RUNS_FILE)
-    before_runs = read_runs(Path(before_dir) / RUNS_FILE)
+    after_runs, before_runs = (
+        pooled_runs([Path(d) for d in dirs.split("+")])
+        for dirs in (after_dirs, before_dirs)
+    )
     budgets = {r["budget"] for r in after_runs} & {r["budget"] for r in before_runs}
     for budget in sorted(budgets):
         table = arms_side_by_side(

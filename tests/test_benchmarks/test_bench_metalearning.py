@@ -20,6 +20,7 @@ from benchmarks.metalearning import (
     main,
     normalised_regret,
     normalised_scores,
+    pooled_runs,
     read_runs,
     score_table,
     stratified_sample,
@@ -94,6 +95,20 @@ def test_arms_of_two_runs_are_compared_on_the_tasks_both_have() -> None:
     assert (n, outcome) == (4, "0/1/3")
     assert ratio > 1.0  # cold's errors are larger than the rerun's
     assert {m for m, *_ in per_metric} == {"roc_auc", "rmse"}
+
+
+def test_pooled_runs_average_each_task_over_the_folders_that_all_have_it(
+    tmp_path: Path,
+) -> None:
+    seeds = [tmp_path / "seed0", tmp_path / "seed1"]
+    for folder, scores in zip(seeds, [(0.8, 0.7), (0.9, 0.6)], strict=True):
+        folder.mkdir()
+        records = [run("a", "warm", scores[0]), run("b", "warm", scores[1])]
+        if folder.name == "seed1":
+            records.append(run("c", "warm", 0.5))  # only one seed ran c
+        (folder / RUNS_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
+    pooled = {r["task"]: r["test_score"] for r in pooled_runs(seeds)}
+    assert pooled == pytest.approx({"a": 0.85, "b": 0.65})
 
 
 def test_regret_is_one_before_the_first_trial_and_zero_at_the_best_loss() -> None:
