@@ -34,6 +34,12 @@ split: a second seed on the same tasks measures the noise between fits):
     come first as in ``cold`` (``compile_metadata(..., defaults_first=True)``;
     in ``results/metalearning-defaults-first``, code of fd3313d, the defaults
     came in the portfolio's order, interleaved with the nearest tasks).
+``warm_gated`` (only when named in ``--arms``)
+    ``warm`` with a knowledge base used only where the leave-one-task-out
+    runs had it ahead of ``cold`` (:data:`GATED`: multiclass at every budget,
+    binary from 300 core-seconds, regression never), the family defaults
+    elsewhere (``compile_metadata(..., knowledge_from=GATED)``). To be
+    measured on tasks that chose it not (``--tasks``).
 
 Every fit starts its own worker process, as a user's would (no
 ``reuse_workers``), and one tiny fit first takes the process's one-off import
@@ -97,18 +103,32 @@ DEFAULT_BUILD_DIR = ROOT / "metadata" / "build"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "metalearning"
 RUNS_FILE = "runs.jsonl"
 REPORT_FILE = "report.md"
-ARMS = ("warm", "cold", "random", "warm_defaults_first")
+ARMS = ("warm", "cold", "random", "warm_defaults_first", "warm_gated")
 #: What ``--arms`` runs when not given.
 DEFAULT_ARMS = ("warm", "cold", "random")
-#: The arms fitted with a knowledge base, and whether it puts the family
-#: defaults first (``compile_metadata(defaults_first=...)``).
-WARM_ARMS = {"warm": False, "warm_defaults_first": True}
+#: Per task type, the core-seconds from which ``warm_gated`` uses the knowledge
+#: base (None: never), from ``results/metalearning-60s-seed1`` (60 s on one
+#: core, two seeds: multiclass ahead, binary and regression behind) and
+#: ``results/metalearning-300s`` (binary ahead, regression behind).
+GATED: dict[str, float | None] = {
+    "multiclass": 0.0,
+    "binary": 300.0,
+    "regression": None,
+}
+#: The arms fitted with a knowledge base, and how it is compiled
+#: (``compile_metadata``'s options).
+WARM_ARMS: dict[str, dict[str, Any]] = {
+    "warm": {},
+    "warm_defaults_first": {"defaults_first": True},
+    "warm_gated": {"knowledge_from": GATED},
+}
 #: The report's head-to-head counts: (arm, against).
 COMPARISONS = (
     ("warm", "cold"),
     ("warm", "random"),
     ("warm_defaults_first", "cold"),
     ("warm_defaults_first", "warm"),
+    ("warm_gated", "cold"),
 )
 SEED = 0
 #: Fractions of the budget at which the report tabulates the anytime regret.
@@ -381,12 +401,11 @@ def run_experiment(
 
 
 def write_knowledge_base(
-    build_dir: Path, held_out: str, folder: Path, defaults_first: bool
+    build_dir: Path, held_out: str, folder: Path, options: dict[str, Any]
 ) -> dict[str, Any]:
-    """Compile the knowledge base without ``held_out`` into ``folder``; its size."""
-    metadata = compile_metadata(
-        build_dir, exclude=[held_out], defaults_first=defaults_first
-    )
+    """Compile the knowledge base without ``held_out`` into ``folder`` (with
+    ``compile_metadata``'s ``options``); its size."""
+    metadata = compile_metadata(build_dir, exclude=[held_out], **options)
     folder.mkdir(parents=True)
     (folder / METADATA_FILE).write_text(json.dumps(metadata))
     return {

@@ -31,6 +31,11 @@ which a fit reads through :func:`load_metadata`. Its fields:
     True when the portfolios complement the family defaults, which a fit
     then evaluates first, all of them (see
     :func:`~automl.metalearning.warm_start.initial_design`).
+``knowledge_from``
+    Optional: per task type, the core-seconds (``time_limit`` times cores)
+    from which a fit uses the knowledge base at all, None for never; below,
+    or for a type without an entry, the fit starts from the family defaults
+    as without one (see :func:`uses_knowledge`). Absent: always.
 """
 
 from __future__ import annotations
@@ -337,7 +342,10 @@ def portfolio_members(
 
 
 def compile_metadata(
-    build_dir: Path, exclude: Iterable[str] = (), defaults_first: bool = False
+    build_dir: Path,
+    exclude: Iterable[str] = (),
+    defaults_first: bool = False,
+    knowledge_from: Mapping[str, float | None] | None = None,
 ) -> dict[str, Any]:
     """The knowledge base from the builder's records.
 
@@ -354,6 +362,9 @@ def compile_metadata(
         knowledge base: in leave-one-task-out fits at 60 s it was level with
         cold SMAC, as the default design is
         (``benchmarks/results/metalearning-defaults-then-knowledge``).
+    knowledge_from : mapping or None, default=None
+        Per task type, the core-seconds from which a fit uses the knowledge
+        base (None: never); None: always. Stored as ``knowledge_from``.
 
     Returns
     -------
@@ -402,7 +413,22 @@ def compile_metadata(
         "candidates": candidates,
         "portfolio": portfolio,
         "defaults_first": defaults_first,
+        **({} if knowledge_from is None else {"knowledge_from": dict(knowledge_from)}),
     }
+
+
+def uses_knowledge(
+    metadata: Mapping[str, Any], task: str, time_limit: float | None, n_cores: int
+) -> bool:
+    """Whether a fit of ``task`` with this budget uses the knowledge base, by
+    its ``knowledge_from`` (no time limit counts as unlimited)."""
+    gates = metadata.get("knowledge_from")
+    if gates is None:
+        return True
+    least = gates.get(task)
+    if least is None:
+        return False
+    return time_limit is None or time_limit * n_cores >= least
 
 
 def _group_tasks_and_candidates(

@@ -24,6 +24,7 @@ from automl.metalearning.metadata import (
     group_of,
     portfolio_members,
     reference_space_hash,
+    uses_knowledge,
 )
 from automl.metalearning.metafeatures import compute_metafeatures, metafeature_vector
 from automl.space import family_defaults, repair_config
@@ -84,12 +85,13 @@ def initial_design(
         on small tables the defaults of :data:`STRONG_DEFAULTS` after the
         first four, then family defaults if fewer configurations than
         families came out. With a ``defaults_first`` one: all the defaults
-        as without, then the members and nearest tasks.
+        as without, then the members and nearest tasks. As without one when
+        its ``knowledge_from`` leaves this task type and budget out.
     """
     defaults = family_defaults(space)
     all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
     cold = _unique(with_strong_defaults([], defaults, len(y)) + all_defaults)
-    if metadata is None:
+    if metadata is None or not uses_knowledge(metadata, task, time_limit, n_cores):
         return cold
     _warn_if_stale(metadata)
     members = portfolio_members(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sklearn.datasets import load_breast_cancer
@@ -19,6 +20,7 @@ from automl.metalearning.metadata import (
     METADATA_FILE,
     compile_metadata,
     load_metadata,
+    uses_knowledge,
 )
 from automl.metalearning.warm_start import (
     STRONG_DEFAULTS,
@@ -234,6 +236,34 @@ def test_defaults_first_design_starts_as_a_fit_without_meta_learning(
     assert added <= {"portfolio", "nearest-task"}
     assert len(design) > len(cold)  # then what the knowledge base adds
     assert not compile_metadata(built / BUILD_DIR)["defaults_first"]
+
+
+def test_a_gated_knowledge_base_is_used_only_for_its_types_and_budgets(
+    built: Path,
+) -> None:
+    gates = {"binary": 300.0, "regression": None}
+    metadata = compile_metadata(built / BUILD_DIR, knowledge_from=gates)
+    assert "knowledge_from" not in compile_metadata(built / BUILD_DIR)
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    _, data = AutoClassifier(max_trials=1, include=MODELS.split(","))._plan(X, y)
+    space = build_space(
+        data.properties, select_models("binary", include=MODELS.split(","))
+    )
+    args = (data.X, data.y, "binary", data.columns)
+    cold = initial_design(space, None, *args)
+    ungated = initial_design(space, compile_metadata(built / BUILD_DIR), *args)
+    assert ungated != cold
+
+    def design(time_limit: float | None, n_cores: int) -> list[Any]:
+        return initial_design(
+            space, metadata, *args, time_limit=time_limit, n_cores=n_cores
+        )
+
+    assert design(120, 2) == cold  # 240 core-seconds: under the gate
+    assert design(150, 2)[0][0] == "portfolio"  # 300: over it
+    assert design(None, 1)[0][0] == "portfolio"  # no time limit
+    assert uses_knowledge(metadata, "multiclass", None, 1) is False  # no entry
+    assert uses_knowledge(metadata, "regression", 3600, 2) is False  # never
 
 
 def test_strong_defaults_come_early_on_small_tables_only() -> None:
