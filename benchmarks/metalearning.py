@@ -38,8 +38,8 @@ split: a second seed on the same tasks measures the noise between fits):
     ``warm`` with a knowledge base used only where the leave-one-task-out
     runs had it ahead of ``cold`` (:data:`GATED`: multiclass at every budget,
     binary from 300 core-seconds, regression never), the family defaults
-    elsewhere (``compile_metadata(..., knowledge_from=GATED)``). To be
-    measured on tasks that chose it not (``--tasks``).
+    elsewhere (``compile_metadata(..., knowledge_from=GATED)``). Not yet
+    measured: measure it on tasks those runs did not use (``--tasks``).
 
 Every fit starts its own worker process, as a user's would (no
 ``reuse_workers``), and one tiny fit first takes the process's one-off import
