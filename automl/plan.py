@@ -107,6 +107,8 @@ class ReservePolicy:
     refit_speedup: float = 1.0
     #: Repeats of k-fold (see :func:`~automl.resampling.choose_cv_repeats`).
     cv_repeats: int = 1
+    #: Classes of the target (None for regression).
+    n_classes: int | None = None
 
     def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
         """The reserve for these ensemble candidates and ``n_splits`` splits."""
@@ -131,6 +133,7 @@ class ReservePolicy:
                 n_refits=n_refits,
                 refit_speedup=self.refit_speedup,
                 cv_repeats=self.cv_repeats,
+                n_classes=self.n_classes,
             )
             if needed <= cap:
                 break
@@ -265,6 +268,7 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
             params["refit_full"],
             refit_speedup=ensemble_threads / threads_per_trial,
             cv_repeats=cv_repeats,
+            n_classes=properties.n_classes,
         ),
     )
 

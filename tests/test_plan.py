@@ -180,10 +180,22 @@ def test_the_checks_stackers_run_on_one_k_fold_the_stacks_on_all_repeats() -> No
         return reserve_seconds(candidates, n_splits=5, cv_repeats=cv_repeats) - members
 
     final_stackers = stacking(10**12)  # what does not shrink with the repeats
-    stackers = stacker_estimate([c.duration or 1.0 for c in candidates])
+    stackers = stacker_estimate([c.duration or 1.0 for c in candidates], None)
     assert final_stackers == pytest.approx(RESERVE_SAFETY * stackers)
     check = stacking(1) - final_stackers
     assert stacking(3) - final_stackers == pytest.approx(check / 3)
+
+
+def test_the_stackers_are_estimated_dearer_with_more_classes() -> None:
+    """The stackers' boosting grows one tree per class and round."""
+    plan = plan_fit(params(time_limit=60), table(1_000), ROOMY)
+    assert plan.reserve.n_classes == 2
+    candidates = _candidates([2.0] * 4)
+
+    def reserve(n_classes: int | None) -> float:
+        return reserve_seconds(candidates, n_splits=5, n_classes=n_classes)
+
+    assert reserve(None) == reserve(2) < reserve(4) < reserve(19)
 
 
 def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:
