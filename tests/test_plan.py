@@ -163,6 +163,22 @@ def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
     )
 
 
+def test_no_time_is_kept_for_a_stack_over_its_share_of_the_time_limit() -> None:
+    policy = plan_fit(params(time_limit=60, cv_repeats=1), table(1_000), ROOMY).reserve
+    base = policy.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
+    candidates = _candidates([1.5] * 4)
+    members_only = reserve_seconds(candidates, n_splits=5, stack=False)
+    with_stack = reserve_seconds(candidates, n_splits=5, stack="auto")
+    # Under the ensemble's cap, but the stacking part is over 10 % of 60 s.
+    assert with_stack <= 0.25 * 60 and with_stack - members_only > 0.1 * 60
+    assert policy.seconds(candidates, n_splits=5) == pytest.approx(base + members_only)
+    longer = replace(policy, time_limit=120)
+    base_120 = longer.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
+    assert longer.seconds(candidates, n_splits=5) == pytest.approx(
+        base_120 + with_stack
+    )
+
+
 def test_the_stacking_check_is_estimated_on_one_of_the_repeated_k_folds() -> None:
     plan = plan_fit(params(time_limit=60, cv_repeats=2), table(1_000), ROOMY)
     assert plan.reserve.cv_repeats == 2
