@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -120,7 +120,8 @@ class ReservePolicy:
 
     def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
         """The reserve for these ensemble candidates and ``n_splits`` splits."""
-        if self.time_limit is None:
+        time_limit = self.time_limit
+        if time_limit is None:
             return 0.0
 
         def needed(stack: bool | Literal["auto"], n_refits: int | None = None) -> float:
@@ -135,21 +136,25 @@ class ReservePolicy:
                 n_classes=self.n_classes,
             )
 
-        # What the builder will afford: the stack if its share is small
-        # enough, else the plain ensemble, else (a holdout) the best member
-        # refitted on all rows and the others as their trials kept them,
-        # else only the kept models.
-        plain = needed(False)
-        options = [plain]
-        if self.stack is not False:
-            stacked = needed(self.stack)
-            if stacked - plain <= STACK_SHARE * self.time_limit:
-                options.insert(0, stacked)
-        if n_splits == 1:
-            options += [needed(False, 1), needed(False, 0)]
-        cap = ENSEMBLE_SHARE * self.time_limit
-        chosen = next((s for s in options if s <= cap), options[-1])
-        return RESERVE_BASE_S + RESERVE_BASE_SHARE * self.time_limit + min(chosen, cap)
+        def options() -> Iterator[float]:
+            """What the builder will afford, best first (estimated lazily: this
+            runs before every trial): the stack if its share is small enough,
+            the plain ensemble, else (a holdout) the best member refitted on
+            all rows and the others as their trials kept them, else only the
+            kept models."""
+            plain = needed(False)
+            if self.stack is not False and n_splits > 1:
+                stacked = needed(self.stack)
+                if stacked - plain <= STACK_SHARE * time_limit:
+                    yield stacked
+            yield plain
+            if n_splits == 1:
+                yield needed(False, 1)
+                yield needed(False, 0)
+
+        cap = ENSEMBLE_SHARE * time_limit
+        chosen = next((s for s in options() if s <= cap), cap)
+        return RESERVE_BASE_S + RESERVE_BASE_SHARE * time_limit + chosen
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,9 @@ DIVERGENCE_TOLERANCE = 0.01
 MAX_CANDIDATES = 50
 #: Base configurations of the stack (best of each family first).
 N_STACK_BASES = 5
+#: Share of the rows the stacking check fits on (all but one of the 5 folds):
+#: its bases and stackers cost about this share of the same fits on all rows.
+CHECK_ROWS = 0.8
 #: Regression ensembles clip each member to within this many times its OOF
 #: root mean squared error of the members' weighted median, row by row
 #: (``FittedEnsemble.guard``); None turns the guard off (for ablations).
@@ -395,7 +398,7 @@ def check_estimate(
     """Seconds for the stacking check: its bases (fitted on fewer rows than
     their trials) and its stackers, on one k-fold of the repeated ones."""
     stackers = stacker_estimate(base_durations, n_classes)
-    return (0.8 * sum(base_durations) + stackers) / cv_repeats
+    return (CHECK_ROWS * sum(base_durations) + stackers) / cv_repeats
 
 
 def _rank(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -923,7 +926,7 @@ class _Builder:
             if not result.use_stack:
                 return None
             # The stack's stackers: on all rows and every repeat of k-fold.
-            final_cost += 1.25 * self.cv_repeats * stacker_seconds - stacker_cost
+            final_cost += self.cv_repeats * stacker_seconds / CHECK_ROWS - stacker_cost
             self.estimates["stack"] = final_cost
         if not self.affords(final_cost, STACK_SAFETY):
             self.notes.append("no stacking: no time to fit the stack")

@@ -35,7 +35,7 @@ which a fit reads through :func:`load_metadata`. Its fields:
     Optional: per task type, the core-seconds (``time_limit`` times cores)
     from which a fit uses the knowledge base at all, None for never; below,
     or for a type without an entry, the fit starts from the family defaults
-    as without one (see :func:`uses_knowledge`). Absent: always.
+    as without one (see :func:`uses_knowledge`). None or absent: always.
 """
 
 from __future__ import annotations
@@ -413,7 +413,7 @@ def compile_metadata(
         "candidates": candidates,
         "portfolio": portfolio,
         "defaults_first": defaults_first,
-        **({} if knowledge_from is None else {"knowledge_from": dict(knowledge_from)}),
+        "knowledge_from": None if knowledge_from is None else dict(knowledge_from),
     }
 
 

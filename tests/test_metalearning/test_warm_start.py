@@ -243,7 +243,7 @@ def test_a_gated_knowledge_base_is_used_only_for_its_types_and_budgets(
 ) -> None:
     gates = {"binary": 300.0, "regression": None}
     metadata = compile_metadata(built / BUILD_DIR, knowledge_from=gates)
-    assert "knowledge_from" not in compile_metadata(built / BUILD_DIR)
+    assert compile_metadata(built / BUILD_DIR)["knowledge_from"] is None
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     _, data = AutoClassifier(max_trials=1, include=MODELS.split(","))._plan(X, y)
     space = build_space(
