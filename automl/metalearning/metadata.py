@@ -93,9 +93,7 @@ MATRIX_ROWS = 3_000
 #: writes it): per task type, the core-seconds from which a fit uses the
 #: knowledge base, None for never. In leave-one-task-out fits on one core it
 #: was ahead of cold SMAC on multiclass at 60 s and 300 s, on binary only at
-#: 300 s, on regression at neither (``benchmarks/results/metalearning-*``). On
-#: tasks none of those runs used: multiclass at 60 s ahead (10/3/5), binary and
-#: multiclass at 300 s level (6/6/6; ``results/metalearning-gated``).
+#: 300 s, on regression at neither (``benchmarks/results/metalearning-*``).
 KNOWLEDGE_FROM: dict[str, float | None] = {
     "multiclass": 0.0,
     "binary": 300.0,
