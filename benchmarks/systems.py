@@ -313,24 +313,20 @@ def metadata_without(dataset: str, folder: Path) -> str | bool:
     Compiled from the build records of the checkout the ``automl`` package
     comes from (another tree's with ``benchmarks.run --tree``). The builder
     searched every corpus dataset's training split; a fit on that dataset
-    would otherwise start from its own best configurations. The shipped
-    knowledge base's gate (``knowledge_from``), if it has one, is kept.
+    would otherwise start from its own best configurations.
     """
     import automl
     from automl.metalearning.metadata import (
         BUILD_DIR,
         METADATA_FILE,
         compile_metadata,
-        load_metadata,
     )
 
     checkout = Path(automl.__file__).resolve().parents[1]
     build_dir = checkout / "metadata" / BUILD_DIR
     if not build_dir.is_dir():
         return True
-    gate = (load_metadata() or {}).get("knowledge_from")
-    options = {} if gate is None else {"knowledge_from": gate}
-    metadata = compile_metadata(build_dir, exclude=[dataset], **options)
+    metadata = compile_metadata(build_dir, exclude=[dataset])
     (folder / METADATA_FILE).write_text(json.dumps(metadata))
     return str(folder)
 
