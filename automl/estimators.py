@@ -82,12 +82,9 @@ _PARAMETERS = """
         Start the search from configurations that did well on similar prior
         tasks: a portfolio selected offline over the corpus in ``metadata/``,
         then the best configuration of each of the 5 prior tasks nearest by
-        meta-features. The shipped knowledge base is used where it was
-        measured ahead of a cold start: multiclass at every budget, binary from
-        300 core-seconds (``time_limit`` times cores), regression never;
-        elsewhere the search starts as with False. A path uses another
-        knowledge base written by ``python -m automl.metalearning.build``.
-        False starts from each model family's default configuration.
+        meta-features. A path uses another knowledge base written by
+        ``python -m automl.metalearning.build``. False starts from each model
+        family's default configuration.
     dask_address : str or None, default=None
         Address of a Dask scheduler (e.g. "tcp://10.0.0.5:8786"): trials run
         on its workers, the search stays in this process. Without it, a fit

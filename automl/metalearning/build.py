@@ -53,7 +53,6 @@ from automl.memory import default_memory_limit_mb
 from automl.metalearning.corpus import CorpusDataset, read_corpus, training_rows
 from automl.metalearning.metadata import (
     BUILD_DIR,
-    KNOWLEDGE_FROM,
     METADATA_FILE,
     candidate_config,
     read_jsonl,
@@ -306,12 +305,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", default="", help="comma-separated subset")
     parser.add_argument("--search-trials", type=int, default=SEARCH_TRIALS)
     parser.add_argument("--models", default="", help="comma-separated families")
-    parser.add_argument(
-        "--always-use-knowledge",
-        action="store_true",
-        help="compile without the shipped gate (KNOWLEDGE_FROM): fits of every "
-        "task type and budget use the knowledge base",
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     index, count = (int(v) for v in args.shard.split("/"))
@@ -333,8 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     if "compile" in steps:
         from automl.metalearning.metadata import compile_metadata
 
-        gate = None if args.always_use_knowledge else KNOWLEDGE_FROM
-        metadata = compile_metadata(out / BUILD_DIR, knowledge_from=gate)
+        metadata = compile_metadata(out / BUILD_DIR)
         compiled = Path(args.compiled)
         compiled.write_text(json.dumps(metadata, indent=1) + "\n")
         logger.info("wrote %s", compiled)

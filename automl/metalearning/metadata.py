@@ -89,16 +89,6 @@ TRIAL_SHARE = 0.25
 #: The matrix evaluates candidates on at most this many rows, 5-fold
 #: cross-validated (``automl.metalearning.build.MATRIX_ROWS``).
 MATRIX_ROWS = 3_000
-#: The shipped knowledge base's ``knowledge_from`` (the builder's compile step
-#: writes it): per task type, the core-seconds from which a fit uses the
-#: knowledge base, None for never. In leave-one-task-out fits on one core it
-#: was ahead of cold SMAC on multiclass at 60 s and 300 s, on binary only at
-#: 300 s, on regression at neither (``benchmarks/results/metalearning-*``).
-KNOWLEDGE_FROM: dict[str, float | None] = {
-    "multiclass": 0.0,
-    "binary": 300.0,
-    "regression": None,
-}
 
 
 def group_of(task_type: str) -> str:

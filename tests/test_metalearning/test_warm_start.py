@@ -17,7 +17,6 @@ from automl import AutoClassifier
 from automl.metalearning.build import main as build
 from automl.metalearning.metadata import (
     BUILD_DIR,
-    KNOWLEDGE_FROM,
     METADATA_FILE,
     compile_metadata,
     load_metadata,
@@ -104,7 +103,6 @@ def test_builder_fills_the_matrix_and_compiles_a_portfolio(built: Path) -> None:
     assert {r["task"] for r in generated} == {t["name"] for t in metadata["tasks"]}
     assert all(r["status"] == "ok" for r in generated)
     assert "generated:lightgbm" in metadata["candidates"]
-    assert metadata["knowledge_from"] == KNOWLEDGE_FROM  # the shipped gate
     for group in ("classification", "regression"):
         members = metadata["portfolio"][group]["members"]
         assert members and set(members) <= set(metadata["candidates"])
@@ -266,18 +264,6 @@ def test_a_gated_knowledge_base_is_used_only_for_its_types_and_budgets(
     assert design(None, 1)[0][0] == "portfolio"  # no time limit
     assert uses_knowledge(metadata, "multiclass", None, 1) is False  # no entry
     assert uses_knowledge(metadata, "regression", 3600, 2) is False  # never
-
-
-def test_the_shipped_knowledge_base_is_gated_and_the_builder_can_drop_the_gate(
-    built: Path, tmp_path: Path
-) -> None:
-    shipped = load_metadata()
-    assert shipped is not None and shipped["knowledge_from"] == KNOWLEDGE_FROM
-    ungated = tmp_path / METADATA_FILE
-    corpus = (built / "corpus").read_text()
-    args = ["--corpus", corpus, "--out", str(built), "--steps", "compile"]
-    build([*args, "--compiled", str(ungated), "--always-use-knowledge"])
-    assert json.loads(ungated.read_text())["knowledge_from"] is None
 
 
 def test_strong_defaults_come_early_on_small_tables_only() -> None:

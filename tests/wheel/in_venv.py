@@ -47,9 +47,9 @@ import json, sys, warnings
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import numpy as np
-    from sklearn.datasets import load_wine
+    from sklearn.datasets import load_breast_cancer
     from automl import AutoClassifier
-    X, y = load_wine(return_X_y=True, as_frame=True)
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     clf = AutoClassifier(time_limit={seconds}, random_state=0).fit(X, y)
     clf.save(sys.argv[1])
     np.save(sys.argv[2], clf.predict_proba(X.iloc[:20]))
@@ -64,8 +64,8 @@ print(json.dumps({{
 
 LOAD = """
 import sys, numpy as np, automl
-from sklearn.datasets import load_wine
-X, _ = load_wine(return_X_y=True, as_frame=True)
+from sklearn.datasets import load_breast_cancer
+X, _ = load_breast_cancer(return_X_y=True, as_frame=True)
 model = automl.load(sys.argv[1])
 np.testing.assert_allclose(model.predict_proba(X.iloc[:20]), np.load(sys.argv[2]))
 print("loaded")
@@ -73,11 +73,7 @@ print("loaded")
 
 
 def default_fit(workdir: Path) -> dict[str, object]:
-    """A 20 s default fit: no warning, warm-start origins, save and load.
-
-    The table is multiclass, where the shipped knowledge base is used at
-    every budget (``KNOWLEDGE_FROM``); on binary tables only from 300
-    core-seconds."""
+    """A 20 s default fit: no warning, warm-start origins, save and load."""
     model, expected = workdir / "model.automl", workdir / "proba.npy"
     fitted = run(
         sys.executable, "-c", FIT.format(seconds=FIT_SECONDS), str(model), str(expected)
