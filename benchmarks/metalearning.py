@@ -16,7 +16,9 @@ the builder's records *without that task*
 nearest tasks. The arms then fit the task's benchmark training split
 (``benchmarks.datasets.load_split(spec, seed=0)``) at the same budget, with
 ``n_jobs=1`` and ``random_state=0`` (``--seed`` changes the fits' seed, not the
-split: a second seed on the same tasks measures the noise between fits):
+split: a second seed on the same tasks measures the noise between fits;
+``--n-jobs 2`` fits on two cores, as a user's default fit and the
+scoreboard's do; run one arm at a time then):
 
 ``warm``
     ``AutoClassifier`` / ``AutoRegressor(time_limit=budget,
@@ -214,6 +216,7 @@ def make_estimator(
     metadata_dir: Path,
     include: Sequence[str] | None = None,
     seed: int = SEED,
+    n_jobs: int = 1,
 ) -> Any:
     """The estimator of one arm, unfitted."""
     regression = task == "regression"
@@ -223,7 +226,7 @@ def make_estimator(
         kind = AutoRegressor if regression else AutoClassifier
     return kind(
         time_limit=budget,
-        n_jobs=1,
+        n_jobs=n_jobs,
         random_state=seed,
         include=None if include is None else list(include),
         meta_learning=str(metadata_dir) if arm in WARM_ARMS else False,
@@ -265,6 +268,7 @@ def run_arm(
     metadata_dir: Path,
     include: Sequence[str] | None = None,
     seed: int = SEED,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """Fit one arm on the training split; its record (with ``error`` on failure)."""
     X_train, X_test, y_train, y_test = split
@@ -275,8 +279,9 @@ def run_arm(
         "arm": arm,
         "metric": MAIN_METRIC[spec.task],
         "seed": seed,
+        "n_jobs": n_jobs,
     }
-    model = make_estimator(arm, spec.task, budget, metadata_dir, include, seed)
+    model = make_estimator(arm, spec.task, budget, metadata_dir, include, seed, n_jobs)
     start = time.time()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -368,6 +373,7 @@ def run_experiment(
     include: Sequence[str] | None = None,
     arms: Sequence[str] = DEFAULT_ARMS,
     seed: int = SEED,
+    n_jobs: int = 1,
 ) -> None:
     """Run every (task, budget, arm) of ``arms`` not yet in ``<out>/runs.jsonl``."""
     path = out / RUNS_FILE
@@ -396,7 +402,7 @@ def run_experiment(
                 )
             for budget, arm in todo:
                 record = run_arm(
-                    arm, spec, split, budget, Path(folder) / arm, include, seed
+                    arm, spec, split, budget, Path(folder) / arm, include, seed, n_jobs
                 )
                 _append(path, {**record, "knowledge_base": known.get(arm, {})})
                 print(_progress_line(record), flush=True)
@@ -698,6 +704,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=SEED,
         help="the fits' random_state (not the split's)",
     )
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="cores per fit (default 1)"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--report", action="store_true", help="only the report")
     parser.add_argument(
@@ -731,7 +740,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         if unknown:
             raise SystemExit(f"unknown arms {sorted(unknown)}: choose from {ARMS}")
         run_experiment(
-            specs, build_dir, args.budget or [30.0], out, include, arms, args.seed
+            specs,
+            build_dir,
+            args.budget or [30.0],
+            out,
+            include,
+            arms,
+            args.seed,
+            args.n_jobs,
         )
     print(f"wrote {write_report(out)}")
 

@@ -193,12 +193,13 @@ def test_three_arms_run_resumably_on_a_held_out_task(
     assert held_out_tasks(build_dir) == {"binary-0", "binary-1"}
     args = ["--datasets", str(corpus), "--build-dir", str(build_dir)]
     args += ["--tasks", "binary-0", "--budget", "4", "--include", "linear"]
-    args += ["--out", str(tmp_path)]
+    args += ["--out", str(tmp_path), "--n-jobs", "2"]
     main(args)
     runs = {r["arm"]: r for r in read_runs(tmp_path / RUNS_FILE)}
     assert set(runs) == {"warm", "cold", "random"}
     for record in runs.values():
         assert "error" not in record, record
+        assert record["n_jobs"] == 2
         assert 0.5 < record["test_score"] <= 1.0  # ROC AUC of a learnable task
         losses = [loss for _, loss in record["curve"]]
         assert losses == sorted(losses, reverse=True)
