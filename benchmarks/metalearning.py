@@ -53,7 +53,8 @@ Each (task, budget, arm) appends one JSON line to ``<out>/runs.jsonl``: the
 anytime curve (best validation loss so far among full-budget trials, against
 seconds since the start of ``fit``), the test score in the task's main metric
 (ROC AUC binary, log loss multiclass, RMSE regression; ``benchmarks.metrics``),
-the number of trials, the origins of the trials and of the warm-start design,
+the number of trials and of trials run at a time (``workers``, after the
+memory plan), the origins of the trials and of the warm-start design,
 and the size of the knowledge base the warm arm saw (prior tasks, portfolio
 members). A re-run skips the runs that are there (failed runs are retried).
 
@@ -295,6 +296,7 @@ def run_arm(
         return {**record, "error": f"{type(exc).__name__}: {exc}"}
     design = getattr(model, "initial_design_", [])
     record.update(
+        workers=model.memory_plan_["n_workers"],
         n_trials=len(model.trials_),
         n_full_budget=sum(
             t["budget"] is None or t["budget"] >= 1 for t in model.trials_
@@ -402,7 +404,14 @@ def run_experiment(
                 )
             for budget, arm in todo:
                 record = run_arm(
-                    arm, spec, split, budget, Path(folder) / arm, include, seed, n_jobs
+                    arm,
+                    spec,
+                    split,
+                    budget,
+                    Path(folder) / arm,
+                    include,
+                    seed=seed,
+                    n_jobs=n_jobs,
                 )
                 _append(path, {**record, "knowledge_base": known.get(arm, {})})
                 print(_progress_line(record), flush=True)
