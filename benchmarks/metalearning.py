@@ -282,7 +282,9 @@ def run_arm(
         "seed": seed,
         "n_jobs": n_jobs,
     }
-    model = make_estimator(arm, spec.task, budget, metadata_dir, include, seed, n_jobs)
+    model = make_estimator(
+        arm, spec.task, budget, metadata_dir, include, seed=seed, n_jobs=n_jobs
+    )
     start = time.time()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -755,8 +757,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             out,
             include,
             arms,
-            args.seed,
-            args.n_jobs,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
         )
     print(f"wrote {write_report(out)}")
 
