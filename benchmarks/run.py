@@ -40,6 +40,7 @@ from benchmarks.systems import IMPORT_NAME, PEER_ENV, PEERS, SYSTEMS, base_name
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
+DEFAULT_EXTRA_DATASETS = ROOT.parent / "shared" / "datasets-extra"
 RESULTS_FILE = "results.csv"
 #: What systems report about their own fits (``System.details``), one JSON line
 #: per run.
@@ -667,6 +668,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="dataset folder or its index.csv (default: %(default)s)",
     )
     parser.add_argument(
+        "--extra-datasets",
+        default=str(DEFAULT_EXTRA_DATASETS),
+        help="a second dataset folder, used only for the datasets a suite or "
+        "--names takes from it (default: %(default)s)",
+    )
+    parser.add_argument(
         "--suite",
         default="full",
         choices=sorted(SUITES),
@@ -750,7 +757,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop_on_signals()
     names = [n for n in args.names.split(",") if n]
-    datasets = select(read_index(args.datasets), args.suite, names)
+    extra = Path(args.extra_datasets)
+    datasets = select(
+        read_index(args.datasets),
+        args.suite,
+        names,
+        extra=read_index(extra) if extra.exists() else (),
+    )
     systems = [s for s in args.systems.split(",") if s]
     seeds = list(range(args.seeds))
     if args.dry_run:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.datasets import load_split, read_index, split_indices
-from benchmarks.suites import QUICK, STANDARD, select
+from benchmarks.suites import CONFIRMATION, LARGE, QUICK, STANDARD, select
 from tests.test_benchmarks.conftest import binary_frame, write_index
 
 
@@ -77,6 +77,26 @@ def test_suites_select_by_name(tiny_datasets: Path) -> None:
         select(specs, "quick")
     assert len(QUICK) == 10 and len(set(QUICK)) == 10
     assert len(STANDARD) == 30 and len(set(STANDARD)) == 30
+
+
+def test_the_confirmation_suite_shares_no_table_with_the_tuned_suites() -> None:
+    assert len(CONFIRMATION) == 30 and len(set(CONFIRMATION)) == 30
+    assert not set(CONFIRMATION) & {*QUICK, *STANDARD, *LARGE}
+
+
+def test_extra_datasets_are_taken_only_where_named(tmp_path: Path) -> None:
+    corpus, extra = tmp_path / "corpus", tmp_path / "extra"
+    for folder, name in ((corpus, "in-corpus"), (extra, "in-extra")):
+        folder.mkdir()
+        binary_frame(20, seed=0).to_csv(folder / f"{name}.csv", index=False)
+        write_index(
+            folder,
+            [{"name": name, "file": f"{name}.csv", "task": "binary", "target": "label"}],
+        )
+    specs, extras = read_index(corpus), read_index(extra)
+    assert select(specs, "full", extra=extras) == specs
+    named = select(specs, names=["in-extra", "in-corpus"], extra=extras)
+    assert [s.name for s in named] == ["in-extra", "in-corpus"]
 
 
 def test_builder_corpus_reader_keeps_the_benchmark_split(tiny_datasets: Path) -> None:
