@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from automl._version import __version__
+from automl.policy import Policy
 
-__all__ = ["AutoClassifier", "AutoRegressor", "__version__", "load"]
+__all__ = ["AutoClassifier", "AutoRegressor", "Policy", "__version__", "load"]
 
 if TYPE_CHECKING:
     from automl.estimators import AutoClassifier, AutoRegressor

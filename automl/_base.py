@@ -23,7 +23,8 @@ from automl.data.types import Task
 from automl.evaluation import TrialData
 from automl.limits import Deadline
 from automl.memory import default_memory_limit_mb
-from automl.plan import FitPlan, Machine
+from automl.plan import FitPlan, Machine, policy_of
+from automl.policy import Policy
 from automl.prepare import prepare
 from automl.reporting import performance_over_time
 from automl.run import (
@@ -68,6 +69,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     ],
     "verbose": [Interval(Integral, 0, None, closed="left")],
     "output_dir": [str, os.PathLike, None],
+    "policy": [Policy, None],
 }
 
 
@@ -103,6 +105,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         decision_threshold: float | Literal["auto"] | None = "auto",
         verbose: int = 0,
         output_dir: str | os.PathLike[str] | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.time_limit = time_limit
         self.metric = metric
@@ -126,6 +129,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.decision_threshold = decision_threshold
         self.verbose = verbose
         self.output_dir = output_dir
+        self.policy = policy
 
     # -- task hooks -------------------------------------------------------------
 
@@ -212,9 +216,11 @@ class BaseAuto(FittedReports, BaseEstimator):
 
     def _machine(self) -> Machine:
         limit = self.memory_limit
+        if limit is None:
+            limit = default_memory_limit_mb(policy_of(self.get_params()))
         return Machine(
             cores=available_cores(),
-            memory_limit_mb=default_memory_limit_mb() if limit is None else limit,
+            memory_limit_mb=limit,
             dask=self._dask_cluster() is not None,
         )
 

@@ -61,8 +61,14 @@ def open_trial_log(
     data: TrialData,
     space: ConfigurationSpace,
     settings: dict[str, Any],
+    policy: dict[str, Any],
 ) -> TrialLog:
     """Open (or start) the trial log of ``output_dir`` for this fit.
+
+    ``settings`` must match the log's for its trials to be resumed; the
+    ``policy`` (:meth:`~automl.policy.Policy.as_dict`) is recorded beside
+    them, not compared: it decides the time each stage gets, not what a
+    trial's loss means.
 
     Raises ``ValueError`` if the log belongs to other data or settings.
     """
@@ -70,7 +76,7 @@ def open_trial_log(
         data_fingerprint=data_fingerprint(data.X, data.y, data.task),
         settings={**settings, "splits": splits_fingerprint(data.splits)},
         space_hash=space_hash(space),
-        info={"automl_version": __version__},
+        info={"automl_version": __version__, "policy": policy},
     )
     log = TrialLog(output_dir, header)
     if log.trials:

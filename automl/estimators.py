@@ -135,6 +135,15 @@ _PARAMETERS = """
         data or settings (metric, resampling, seed, include/exclude,
         ``multi_fidelity``) in the same folder raise ``ValueError``. None
         keeps nothing after ``fit``.
+    policy : automl.Policy or None, default=None
+        Every share, safety factor, margin and row threshold of the fit (the
+        time kept for the ensemble, the safety on its estimates, from how
+        many rows k-fold is repeated or successive halving starts, ...), as
+        one immutable value; None means ``automl.Policy()``, the defaults the
+        project's benchmarks chose (each field's documentation says which
+        measurement). The numbers quoted above are those defaults. The policy
+        a fit ran with is in ``ensemble_info_["policy"]``, the trial log and a
+        saved model's metadata.
 """
 
 _ATTRIBUTES = """
@@ -155,8 +164,9 @@ _ATTRIBUTES = """
         ``validation_losses`` of the options tried, the ``decision`` taken
         and why, ``fit_seconds`` it took, its ``stage_seconds`` and the
         ``stage_estimates`` the time plan made of them, and the
-        ``reserved_seconds`` the search left for it. Set by every fit,
-        including one that ended with a refitted trial.
+        ``reserved_seconds`` the search left for it, and the ``policy`` of
+        the fit (:meth:`automl.Policy.as_dict`). Set by every fit, including
+        one that ended with a refitted trial.
     leaderboard_ : pandas.DataFrame
         See :meth:`leaderboard`.
     performance_over_time_ : pandas.DataFrame

@@ -14,6 +14,7 @@ import time
 import traceback
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ import pandas as pd
 import psutil
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
+from automl.limits import share_of
 from automl.metrics import Metric, score_predictions
 from automl.resampling import OutOfFold, Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
@@ -181,11 +183,15 @@ def _evaluate(
         hopeless = _memory_check(config, trial_data, settings, row_budget)
         if hopeless:
             return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            predictions = _cross_validate(
-                config, trial_data, settings, seed, deadline, row_budget, kept
-            )
+        predictions = fit_folds(
+            config,
+            trial_data,
+            settings,
+            seed,
+            deadline,
+            budget=row_budget,
+            keep=kept.add,
+        ).predictions()
         y_valid = trial_data.y[validation_indices(trial_data.splits)]
         loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
         if not np.isfinite(loss):
@@ -209,27 +215,44 @@ def _evaluate(
         )
 
 
-def _cross_validate(
+def fit_folds(
     config: dict[str, Any],
     data: TrialData,
     settings: TrialSettings,
     seed: int,
     deadline: float | None,
-    budget: float | None,
-    kept: _FoldModels,
-) -> np.ndarray:
-    """Out-of-fold predictions, ordered like ``validation_indices(data.splits)``
-    (averaged over repeats); each fold model is handed to ``kept`` once it
-    has predicted."""
+    *,
+    budget: float | None = None,
+    keep: Callable[[Any], None] = lambda model: None,
+    before_fold: Callable[[int], None] = lambda k: None,
+) -> OutOfFold:
+    """Fit ``config`` once per split of ``data``: the one fold loop of a trial
+    and of an ensemble's bag.
+
+    The time left is shared equally between the folds still to fit
+    (:func:`~automl.limits.share_of`); each fold trains on ``budget`` of its
+    rows; each fold model is handed to ``keep`` once it has predicted its
+    validation rows, and ``before_fold(k)`` runs before fold ``k`` (e.g. to
+    give up when the deadline has passed).
+
+    Returns
+    -------
+    OutOfFold
+        The validation predictions (averaged over repeats).
+    """
     oof = OutOfFold(data.splits)
     for k, (train, valid) in enumerate(data.splits):
-        fold_deadline = _fold_deadline(deadline, folds_left=len(data.splits) - k)
+        before_fold(k)
+        fold_deadline = share_of(deadline, parts_left=len(data.splits) - k)
         rows = subsample(train, budget, seed=k)
-        pipeline = fit_pipeline(config, data, rows, settings, seed, fold_deadline)
-        pred = predict_pipeline(pipeline, data.X.iloc[valid], data.task, data.n_classes)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline = fit_pipeline(config, data, rows, settings, seed, fold_deadline)
+            X_valid = data.X.iloc[valid]
+            pred = predict_pipeline(pipeline, X_valid, data.task, data.n_classes)
         oof.add(valid, pred)
-        kept.add(pipeline)
-    return oof.predictions()
+        keep(pipeline)
+    return oof
 
 
 class _FoldModels:
@@ -307,14 +330,6 @@ def _memory_check(
         f"skipped: estimated {needed:,.0f} MiB ({model:,.0f} for the model), over "
         f"the per-trial limit of {settings.memory_limit_mb:,.0f} MiB"
     )
-
-
-def _fold_deadline(deadline: float | None, folds_left: int) -> float | None:
-    """Share the time left fairly between the folds still to fit."""
-    if deadline is None:
-        return None
-    now = time.time()
-    return now + max(0.0, deadline - now) / folds_left
 
 
 def fit_pipeline(

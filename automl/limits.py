@@ -72,6 +72,15 @@ class Deadline:
         return replace(self, limit=max(0.0, self.limit - seconds))
 
 
+def share_of(deadline: float | None, parts_left: int) -> float | None:
+    """Deadline of the next of ``parts_left`` parts (folds, bags, stackers) that
+    share the time left to ``deadline`` equally; None without a deadline."""
+    if deadline is None:
+        return None
+    now = time.time()
+    return now + max(0.0, deadline - now) / parts_left
+
+
 def trial_deadline(
     fit_deadline: Deadline, per_trial_limit: float | None
 ) -> float | None:

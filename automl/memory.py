@@ -30,35 +30,22 @@ import pandas as pd
 import psutil
 
 from automl.data.types import DatasetProperties
-from automl.ensemble.builder import MAX_CANDIDATES
-from automl.resampling import HOLDOUT_FRACTION
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.space import build_space, family_defaults
 from automl.space.memory import estimate_memory_mb, lightest_config
 
-#: Share of the available memory a fit may use when ``memory_limit`` is None.
-DEFAULT_MEMORY_SHARE = 0.6
-#: Resident MiB of a worker process with the model libraries loaded, plus a
-#: light trial (measured: 235-295 MiB on our machine, up to 317 MiB on CI's).
-WORKER_BASE_MB = 350.0
-#: A row subsample keeps at least this many rows; below it ``fit`` raises.
-MIN_SUBSAMPLE_ROWS = 1_000
-#: Before typing, the input is cut to rows whose typed copy takes at most this
-#: share of ``memory_limit`` (the exact plan, after typing, may cut more).
-MAX_DATA_SHARE = 0.25
-#: Typed tables larger than this (at float64) are stored as float32 where safe.
-FLOAT32_FROM_MB = 100.0
 #: How the plan's note on a row subsample starts.
 SUBSAMPLE_NOTE = "the fit used a subsample of"
 
 
-def default_memory_limit_mb() -> float:
-    """``DEFAULT_MEMORY_SHARE`` of the memory available now, in MiB.
+def default_memory_limit_mb(policy: Policy = DEFAULT_POLICY) -> float:
+    """``policy.memory_share`` of the memory available now, in MiB.
 
     Returns
     -------
     float
     """
-    return DEFAULT_MEMORY_SHARE * psutil.virtual_memory().available / 2**20
+    return policy.memory_share * psutil.virtual_memory().available / 2**20
 
 
 def frame_memory_mb(X: pd.DataFrame) -> float:
@@ -155,6 +142,7 @@ def plan_memory(
     sizes: Callable[[int], tuple[float, float, float]],
     per_trial_mb: float | None = None,
     local_workers: bool = True,
+    policy: Policy = DEFAULT_POLICY,
 ) -> MemoryPlan:
     """Fit the workers and rows under ``limit_mb`` (see the module docstring).
 
@@ -174,6 +162,8 @@ def plan_memory(
         A worker's limit set by the user; None derives it from ``limit_mb``.
     local_workers : bool, default=True
         False when trials run elsewhere (Dask): only the main process counts.
+    policy : Policy, optional
+        Its ``worker_base_mb``, ``min_subsample_rows`` and ``memory_share``.
 
     Returns
     -------
@@ -182,9 +172,9 @@ def plan_memory(
     Raises
     ------
     MemoryError
-        When one worker on ``MIN_SUBSAMPLE_ROWS`` rows does not fit.
+        When one worker on ``policy.min_subsample_rows`` rows does not fit.
     """
-    planner = _Planner(limit_mb, sizes, per_trial_mb, local_workers)
+    planner = _Planner(limit_mb, sizes, per_trial_mb, local_workers, policy)
     workers = max(1, n_workers) if local_workers else 0
     notes: list[str] = []
     for w in range(workers, 0, -1) if local_workers else [0]:
@@ -215,11 +205,14 @@ class _Planner:
         sizes: Callable[[int], tuple[float, float, float]],
         per_trial_mb: float | None,
         local_workers: bool,
+        policy: Policy,
     ) -> None:
         self.limit_mb = limit_mb
         self.sizes = sizes
         self.per_trial_mb = per_trial_mb
         self.local_workers = local_workers
+        self.policy = policy
+        self.worker_base_mb = policy.worker_base_mb
 
     def _sizes(self, rows: int) -> _Sizes:
         return _Sizes(*self.sizes(rows))
@@ -229,11 +222,11 @@ class _Planner:
         s = self._sizes(rows)
         main = s.data_mb + s.predictions_mb
         if self.per_trial_mb is not None and self.local_workers:
-            working = self.per_trial_mb - WORKER_BASE_MB - s.data_mb
+            working = self.per_trial_mb - self.worker_base_mb - s.data_mb
             if main + working + w * self.per_trial_mb > self.limit_mb:
                 return -1.0
             return working
-        worker = WORKER_BASE_MB + s.data_mb
+        worker = self.worker_base_mb + s.data_mb
         return (self.limit_mb - main - w * worker) / (w + 1)
 
     def fits(self, w: int, rows: int) -> bool:
@@ -241,7 +234,7 @@ class _Planner:
 
     def largest_rows(self, w: int, total_rows: int) -> int | None:
         """The most rows (bisection; memory grows with rows) that fit, or None."""
-        low = min(MIN_SUBSAMPLE_ROWS, total_rows)
+        low = min(self.policy.min_subsample_rows, total_rows)
         if not self.fits(w, low):
             return None
         high = total_rows
@@ -259,7 +252,7 @@ class _Planner:
         s = self._sizes(rows)
         working = self.working_mb(w, rows)
         per_trial = (
-            WORKER_BASE_MB + s.data_mb + working
+            self.worker_base_mb + s.data_mb + working
             if self.local_workers
             else self.per_trial_mb
         )
@@ -277,15 +270,15 @@ class _Planner:
         )
 
     def too_small_message(self, w: int, total_rows: int) -> str:
-        rows = min(MIN_SUBSAMPLE_ROWS, total_rows)
+        rows = min(self.policy.min_subsample_rows, total_rows)
         s = self._sizes(rows)
         needed = s.data_mb + s.predictions_mb + s.need_mb
-        needed += w * (WORKER_BASE_MB + s.data_mb + s.need_mb)
+        needed += w * (self.worker_base_mb + s.data_mb + s.need_mb)
         if self.per_trial_mb is not None:
             return (
                 f"per_trial_memory_limit={self.per_trial_mb:,.0f} MiB (with "
                 f"memory_limit={self.limit_mb:,.0f} MiB) cannot hold one worker "
-                f"process (~{WORKER_BASE_MB:,.0f} MiB) and one model even on a "
+                f"process (~{self.worker_base_mb:,.0f} MiB) and one model even on a "
                 f"{rows:,}-row sample of the data (~{needed:,.0f} MiB in all). "
                 "Increase per_trial_memory_limit and memory_limit, or leave "
                 "per_trial_memory_limit=None."
@@ -294,8 +287,9 @@ class _Planner:
             f"memory_limit={self.limit_mb:,.0f} MiB is too small for this fit: "
             f"even one worker and one model on a {rows:,}-row sample of the data "
             f"need ~{needed:,.0f} MiB. Increase memory_limit (None uses "
-            f"{DEFAULT_MEMORY_SHARE:.0%} of the available memory, "
-            f"{default_memory_limit_mb():,.0f} MiB now), or pass fewer columns."
+            f"{self.policy.memory_share:.0%} of the available memory, "
+            f"{default_memory_limit_mb(self.policy):,.0f} MiB now), or pass fewer "
+            "columns."
         )
 
 
@@ -323,25 +317,28 @@ def skip_reason(needed_mb: float, working_mb: float, budget: float | None) -> st
     )
 
 
-def use_float32(n_rows: int, n_columns: int) -> bool:
+def use_float32(n_rows: int, n_columns: int, policy: Policy = DEFAULT_POLICY) -> bool:
     """Whether a table is large enough to be typed as float32 where safe.
 
     Parameters
     ----------
     n_rows, n_columns : int
         Shape of the input table.
+    policy : Policy, optional
 
     Returns
     -------
     bool
-        True when its float64 copy would exceed ``FLOAT32_FROM_MB``.
+        True when its float64 copy would exceed ``policy.float32_from_mb``.
     """
-    return n_rows * n_columns * 8 / 2**20 > FLOAT32_FROM_MB
+    return n_rows * n_columns * 8 / 2**20 > policy.float32_from_mb
 
 
-def rows_before_typing(n_rows: int, n_columns: int, limit_mb: float) -> int:
+def rows_before_typing(
+    n_rows: int, n_columns: int, limit_mb: float, policy: Policy = DEFAULT_POLICY
+) -> int:
     """Rows to keep before typing, so that the typed copy stays a small share
-    (``MAX_DATA_SHARE``) of ``limit_mb``; all rows when they fit.
+    (``policy.max_data_share``) of ``limit_mb``; all rows when they fit.
 
     Parameters
     ----------
@@ -349,14 +346,16 @@ def rows_before_typing(n_rows: int, n_columns: int, limit_mb: float) -> int:
         Shape of the input table.
     limit_mb : float
         The fit's memory limit.
+    policy : Policy, optional
 
     Returns
     -------
     int
     """
-    per_row = n_columns * (4 if use_float32(n_rows, n_columns) else 8) / 2**20
-    cap = int(MAX_DATA_SHARE * limit_mb / max(per_row, 1e-12))
-    return max(min(n_rows, cap), min(n_rows, MIN_SUBSAMPLE_ROWS))
+    float32 = use_float32(n_rows, n_columns, policy)
+    per_row = n_columns * (4 if float32 else 8) / 2**20
+    cap = int(policy.max_data_share * limit_mb / max(per_row, 1e-12))
+    return max(min(n_rows, cap), min(n_rows, policy.min_subsample_rows))
 
 
 def plan_fit_memory(
@@ -370,6 +369,7 @@ def plan_fit_memory(
     min_budget: Callable[[int], float | None],
     per_trial_mb: float | None = None,
     local_workers: bool = True,
+    policy: Policy = DEFAULT_POLICY,
 ) -> MemoryPlan:
     """The memory plan of a fit on a typed training table.
 
@@ -399,6 +399,7 @@ def plan_fit_memory(
         A worker's limit set by the user.
     local_workers : bool, default=True
         False when trials run on Dask.
+    policy : Policy, optional
 
     Returns
     -------
@@ -409,7 +410,7 @@ def plan_fit_memory(
         family: lightest_config(config, space)
         for family, config in family_defaults(space).items()
     }
-    families = _FamilySizes(properties, data_mb, bytes_per_value, lightest)
+    families = _FamilySizes(properties, data_mb, bytes_per_value, lightest, policy)
     plan = plan_memory(
         limit_mb,
         total_rows=properties.n_rows,
@@ -417,8 +418,9 @@ def plan_fit_memory(
         sizes=families.sizes,
         per_trial_mb=per_trial_mb,
         local_workers=local_workers,
+        policy=policy,
     )
-    n_train = plan.n_rows - math.ceil(HOLDOUT_FRACTION * plan.n_rows)
+    n_train = plan.n_rows - math.ceil(policy.holdout_fraction * plan.n_rows)
     budget = min_budget(n_train)
     skipped = {}
     for family, config in lightest.items():
@@ -437,12 +439,13 @@ class _FamilySizes:
     data_mb: float
     bytes_per_value: int
     lightest: dict[str, dict[str, Any]]
+    policy: Policy
 
     def model_mb(
         self, config: dict[str, Any], rows: int, budget: float | None
     ) -> float:
         """A trial's model on ``rows`` rows (a holdout) at ``budget``."""
-        n_valid = math.ceil(HOLDOUT_FRACTION * rows)
+        n_valid = math.ceil(self.policy.holdout_fraction * rows)
         n_fit = int((rows - n_valid) * (budget or 1.0))
         return estimate_memory_mb(
             config,
@@ -456,7 +459,8 @@ class _FamilySizes:
         """MiB of the data, of the kept predictions, and of the lightest model
         (as a trial, or refitted on all rows) on ``rows`` rows."""
         outputs = self.properties.n_classes or 1
-        predictions = MAX_CANDIDATES * math.ceil(HOLDOUT_FRACTION * rows) * outputs
+        n_valid = math.ceil(self.policy.holdout_fraction * rows)
+        predictions = self.policy.max_candidates * n_valid * outputs
         need = min(
             max(
                 self.model_mb(config, rows, None),

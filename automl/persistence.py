@@ -4,8 +4,9 @@ A model file (``.automl`` by convention) is a zip archive with two members:
 
 * ``metadata.json``: the file format, the estimator's class, when it was
   saved, the versions of Python, automl and every library whose objects the
-  model contains, and free-form ``info`` (the command line stores the target
-  and id columns there). It is read, and the versions are checked, before
+  model contains, the :class:`~automl.policy.Policy` the fit ran with, and
+  free-form ``info`` (the command line stores the target and id columns
+  there). It is read, and the versions are checked, before
   anything else is loaded.
 * ``estimator.pkl`` (pickle, the default) or ``estimator.skops`` (skops).
 
@@ -92,6 +93,7 @@ _TRUSTED_AUTOML_MODULES = (
     "automl.ensemble",
     "automl.space",
     "automl.metrics",
+    "automl.policy",
 )
 
 
@@ -147,6 +149,7 @@ def save(
         "estimator": type(estimator).__name__,
         "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": payload.versions,
+        "policy": getattr(estimator, "ensemble_info_", {}).get("policy"),
         "info": info or {},
     }
     path = Path(path)
@@ -230,7 +233,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     -------
     dict
         ``format``, ``format_version``, ``serializer``, ``estimator``,
-        ``saved_at``, ``versions`` (library → version) and ``info``.
+        ``saved_at``, ``versions`` (library → version), ``policy`` (the
+        fit's :meth:`~automl.policy.Policy.as_dict`, None for a model saved
+        before it was recorded) and ``info``.
 
     Examples
     --------

@@ -16,10 +16,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
+from automl.costs import CostModel
 from automl.data.types import DatasetProperties, Task
-from automl.ensemble import reserve_seconds
 from automl.memory import SUBSAMPLE_NOTE, MemoryPlan, plan_fit_memory
 from automl.metrics import Metric, get_metric
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.resampling import (
     Resampling,
     choose_cv_repeats,
@@ -30,26 +33,6 @@ from automl.search.fidelity import FULL, Fidelity
 from automl.space import select_models
 
 logger = logging.getLogger("automl")
-
-#: Share of ``time_limit`` a single trial may use when ``per_trial_time_limit`` is None.
-DEFAULT_TRIAL_SHARE = 0.25
-#: Largest share of ``time_limit`` kept for building the ensemble.
-ENSEMBLE_SHARE = 0.25
-#: Largest share of ``time_limit`` kept for the stacking check and the stack
-#: on top of the plain ensemble. At 60 s on the 8 small standard tables where
-#: the check took 5-10 s (its reserve 10-17 % of the budget), the search lost
-#: 5-8 s per fit and the scores were level with no check (4/9/5). At 300 s it
-#: is kept for where it is cheap (sick, car, abalone: about 4 % of the budget)
-#: and the search gets the time on the others (benchmarks/results/*-final).
-STACK_SHARE = 0.1
-#: Seconds, and share of ``time_limit``, kept after the search on top of the
-#: final model's estimate (see :class:`ReservePolicy`).
-RESERVE_BASE_S = 1.0
-RESERVE_BASE_SHARE = 0.01
-#: Lowest budget of ``multi_fidelity="iterations"``: three rungs with eta = 4.
-ITERATION_MIN_BUDGET = 1 / 16
-#: Below this many rows a trial uses a single thread.
-SMALL_DATA_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -99,17 +82,19 @@ class Table:
 class ReservePolicy:
     """Seconds to keep free after the search for the ensemble (or the refit).
 
-    Estimated from the trials kept so far, and capped at ``ENSEMBLE_SHARE`` of
-    ``time_limit`` so that the search always gets most of the time (the
-    stacking check and stack only kept for within ``STACK_SHARE``); plus a
-    small base for the last trials' return and the bookkeeping. The base
-    does not keep the promise on ``time_limit`` (the ensemble's own deadline
-    does): it only keeps a late trial from thinning the ensemble.
+    Estimated from the trials kept so far, and capped at
+    ``policy.ensemble_share`` of ``time_limit`` so that the search always gets
+    most of the time (the stacking check and stack only kept for within
+    ``policy.stack_share``); plus a small base for the last trials' return
+    and the bookkeeping. The base does not keep the promise on ``time_limit``
+    (the ensemble's own deadline does): it only keeps a late trial from
+    thinning the ensemble.
     """
 
     time_limit: float | None
     stack: bool | Literal["auto"]
     refit_full: bool
+    policy: Policy = DEFAULT_POLICY
     #: How many times faster a refit on all rows runs than its trial: the
     #: final model's fits run alone, with every core.
     refit_speedup: float = 1.0
@@ -118,22 +103,16 @@ class ReservePolicy:
     #: Classes of the target (None for regression).
     n_classes: int | None = None
 
-    def seconds(self, candidates: Sequence[Any], n_splits: int) -> float:
-        """The reserve for these ensemble candidates and ``n_splits`` splits."""
+    def seconds(self, candidates: Sequence[Any], costs: CostModel) -> float:
+        """The reserve for these ensemble candidates, by the fit's cost model."""
         time_limit = self.time_limit
         if time_limit is None:
             return 0.0
+        n_splits = costs.n_splits
 
         def needed(stack: bool | Literal["auto"], n_refits: int | None = None) -> float:
-            return reserve_seconds(
-                candidates,
-                n_splits=n_splits,
-                stack=stack,
-                refit_full=self.refit_full,
-                n_refits=n_refits,
-                refit_speedup=self.refit_speedup,
-                cv_repeats=self.cv_repeats,
-                n_classes=self.n_classes,
+            return costs.reserve(
+                candidates, stack=stack, refit_full=self.refit_full, n_refits=n_refits
             )
 
         def options() -> Iterator[float]:
@@ -145,16 +124,18 @@ class ReservePolicy:
             plain = needed(False)
             if self.stack is not False and n_splits > 1:
                 stacked = needed(self.stack)
-                if stacked - plain <= STACK_SHARE * time_limit:
+                if stacked - plain <= self.policy.stack_share * time_limit:
                     yield stacked
             yield plain
             if n_splits == 1:
                 yield needed(False, 1)
                 yield needed(False, 0)
 
-        cap = ENSEMBLE_SHARE * time_limit
+        policy = self.policy
+        cap = policy.ensemble_share * time_limit
         chosen = next((s for s in options() if s <= cap), cap)
-        return RESERVE_BASE_S + RESERVE_BASE_SHARE * time_limit + chosen
+        base = policy.reserve_base_seconds + policy.reserve_base_share * time_limit
+        return base + chosen
 
 
 @dataclass(frozen=True)
@@ -188,6 +169,8 @@ class FitPlan:
     multi_fidelity : bool, "auto", "hyperband" or "iterations"
         The budgets rule; see :meth:`fidelity`.
     reserve : ReservePolicy
+    policy : Policy
+        Every share, safety factor, margin and row threshold of the fit.
     """
 
     task: Task
@@ -206,23 +189,38 @@ class FitPlan:
     per_trial_memory_mb: float | None
     multi_fidelity: bool | str
     reserve: ReservePolicy
+    policy: Policy
+
+    def cost_model(
+        self, splits: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int
+    ) -> CostModel:
+        """The fit's one cost model, for trials validated on ``splits`` of
+        ``n_rows`` rows: the search's reserve and the ensemble builder ask it."""
+        return CostModel.for_splits(
+            splits,
+            n_rows,
+            policy=self.policy,
+            refit_speedup=self.reserve.refit_speedup,
+            cv_repeats=self.cv_repeats,
+            n_classes=self.reserve.n_classes,
+        )
 
     def fidelity(self, n_train: int) -> Fidelity:
         """The trials' budgets for ``n_train`` training rows.
 
         ``multi_fidelity=True`` is successive halving over the rows,
         ``"iterations"`` over the iterations of the families that have them
-        (eta = 4, down to 1/16, as auto-sklearn 2.0), ``"hyperband"``
-        Hyperband over the rows, False full budgets; ``"auto"`` is full budgets on small
-        tables, and from ``MULTI_FIDELITY_MIN_ROWS`` training rows full
-        budgets that switch to halving if they prove too dear (see
+        (eta = 4, down to ``policy.iteration_min_budget``, as auto-sklearn
+        2.0), ``"hyperband"`` Hyperband over the rows, False full budgets;
+        ``"auto"`` is full budgets on small tables, and from
+        ``policy.multi_fidelity_min_rows`` training rows full budgets that
+        switch to halving if they prove too dear (see
         :class:`~automl.search.fidelity.HalvingWhenDear`).
         """
         if self.multi_fidelity == "iterations":
-            return Fidelity(
-                "successive_halving", ITERATION_MIN_BUDGET, unit="iterations", eta=4
-            )
-        min_budget = choose_min_budget(self.multi_fidelity, n_train)
+            lowest = self.policy.iteration_min_budget
+            return Fidelity("successive_halving", lowest, unit="iterations", eta=4)
+        min_budget = choose_min_budget(self.multi_fidelity, n_train, self.policy)
         if min_budget is None:
             return FULL
         if self.multi_fidelity is True:
@@ -237,7 +235,8 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     ----------
     params : mapping
         The estimator's parameters (``get_params()``); ``resampling`` may
-        already be replaced by the one a resumed trial log used.
+        already be replaced by the one a resumed trial log used; ``policy``
+        None is the default :class:`~automl.policy.Policy`.
     table : Table
         The typed training table's facts.
     machine : Machine
@@ -247,21 +246,23 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     -------
     FitPlan
     """
+    policy = policy_of(params)
     properties = table.properties
     task = properties.task
     selected = select_models(task, include=params["include"], exclude=params["exclude"])
     n_cores = _cores(params["n_jobs"], machine.cores)
-    memory = _memory_plan(params, table, machine, selected, n_cores)
+    memory = _memory_plan(params, table, machine, selected, n_cores, policy)
+    n_rows, time_limit = memory.n_rows, params["time_limit"]
     n_workers = 1 if machine.dask else memory.n_workers
     threads_per_trial = (
-        1 if machine.dask else threads_per_model(memory.n_rows, n_cores, n_workers)
+        1 if machine.dask else threads_per_model(n_rows, n_cores, n_workers, policy)
     )
-    ensemble_threads = threads_per_model(memory.n_rows, n_cores, n_workers=1)
+    ensemble_threads = threads_per_model(n_rows, n_cores, 1, policy)
     resampling = choose_resampling(
-        params["resampling"], memory.n_rows, params["time_limit"], n_cores
+        params["resampling"], n_rows, time_limit, n_cores, policy
     )
     cv_repeats = choose_cv_repeats(
-        params["cv_repeats"], resampling, memory.n_rows, params["time_limit"], n_cores
+        params["cv_repeats"], resampling, n_rows, time_limit, n_cores, policy
     )
     return FitPlan(
         task=task,
@@ -276,7 +277,7 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
         n_cores=n_cores,
         threads_per_trial=threads_per_trial,
         ensemble_threads=ensemble_threads,
-        per_trial_time_limit=_per_trial_time_limit(params),
+        per_trial_time_limit=_per_trial_time_limit(params, policy),
         per_trial_memory_mb=_per_trial_memory_mb(params, memory),
         multi_fidelity=params["multi_fidelity"],
         reserve=ReservePolicy(
@@ -284,10 +285,18 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
             params["stacking"],
             params["refit_full"],
             refit_speedup=ensemble_threads / threads_per_trial,
+            policy=policy,
             cv_repeats=cv_repeats,
             n_classes=properties.n_classes,
         ),
+        policy=policy,
     )
+
+
+def policy_of(params: Mapping[str, Any]) -> Policy:
+    """The fit's policy: the ``policy`` parameter, the defaults when None."""
+    policy = params.get("policy")
+    return Policy() if policy is None else policy
 
 
 def seed_of(params: Mapping[str, Any]) -> int:
@@ -296,13 +305,10 @@ def seed_of(params: Mapping[str, Any]) -> int:
     return 0 if seed is None else int(seed)
 
 
-def threads_per_model(n_rows: int, n_cores: int, n_workers: int) -> int:
-    """Cores per model fit when ``n_workers`` fits share ``n_cores``.
-
-    Small data gets one thread: OpenMP overhead dominates there, and OpenMP
-    threads spin badly when the machine is busy.
-    """
-    if n_rows < SMALL_DATA_ROWS:
+def threads_per_model(n_rows: int, n_cores: int, n_workers: int, policy: Policy) -> int:
+    """Cores per model fit when ``n_workers`` fits share ``n_cores``; one
+    below ``policy.single_thread_rows`` rows."""
+    if n_rows < policy.single_thread_rows:
         return 1
     return max(1, n_cores // n_workers)
 
@@ -323,8 +329,10 @@ def _memory_plan(
     machine: Machine,
     models: Sequence[str],
     n_cores: int,
+    policy: Policy,
 ) -> MemoryPlan:
     """Workers, rows and skipped families under the memory limit."""
+    multi_fidelity = params["multi_fidelity"]
     plan = plan_fit_memory(
         table.properties,
         models,
@@ -332,9 +340,10 @@ def _memory_plan(
         bytes_per_value=table.bytes_per_value,
         limit_mb=machine.memory_limit_mb,
         n_workers=0 if machine.dask else n_cores,
-        min_budget=lambda n_train: choose_min_budget(params["multi_fidelity"], n_train),
+        min_budget=lambda n_train: choose_min_budget(multi_fidelity, n_train, policy),
         per_trial_mb=params["per_trial_memory_limit"],
         local_workers=not machine.dask,
+        policy=policy,
     )
     if table.input_rows > table.properties.n_rows:  # cut before typing
         notes = [n for n in plan.notes if not n.startswith(SUBSAMPLE_NOTE)]
@@ -349,12 +358,12 @@ def _memory_plan(
     return plan
 
 
-def _per_trial_time_limit(params: Mapping[str, Any]) -> float | None:
+def _per_trial_time_limit(params: Mapping[str, Any], policy: Policy) -> float | None:
     if params["per_trial_time_limit"] is not None:
         return float(params["per_trial_time_limit"])
     if params["time_limit"] is None:
         return None
-    return max(5.0, DEFAULT_TRIAL_SHARE * params["time_limit"])
+    return max(policy.min_trial_seconds, policy.trial_share * params["time_limit"])
 
 
 def _per_trial_memory_mb(params: Mapping[str, Any], memory: MemoryPlan) -> float | None:

@@ -20,7 +20,7 @@ from automl.data import FeatureTyper, dataset_properties
 from automl.data.types import DatasetProperties, Task
 from automl.evaluation import TrialData
 from automl.memory import frame_memory_mb, rows_before_typing, use_float32
-from automl.plan import FitPlan, Machine, Table, plan_fit, seed_of
+from automl.plan import FitPlan, Machine, Table, plan_fit, policy_of, seed_of
 from automl.resampling import make_splits, subsample_rows
 from automl.space.memory import bytes_per_value
 
@@ -62,14 +62,15 @@ def prepare(
     -------
     Prepared
     """
-    seed = seed_of(params)
+    seed, policy = seed_of(params), policy_of(params)
     n_input = len(y)
     n_classes = None if task == "regression" else int(np.max(y)) + 1
-    keep = rows_before_typing(n_input, X.shape[1], machine.memory_limit_mb)
+    keep = rows_before_typing(n_input, X.shape[1], machine.memory_limit_mb, policy)
     if keep < n_input:  # the full table alone would not fit: never type it
         rows = subsample_rows(y, keep, task, seed)
         X, y = X.iloc[rows], y[rows]
-    typer = FeatureTyper(estimator_name=name, float32=use_float32(*X.shape)).fit(X)
+    float32 = use_float32(X.shape[0], X.shape[1], policy)
+    typer = FeatureTyper(estimator_name=name, float32=float32).fit(X)
     X_typed = typer.transform(X)
     del X
     properties = _properties(typer, X_typed, task, n_classes)
@@ -82,7 +83,9 @@ def prepare(
         X_typed = X_typed.iloc[rows].reset_index(drop=True)
         y = y[rows]
         properties = _properties(typer, X_typed, task, n_classes)
-    splits = make_splits(plan.resampling, y, task, plan.seed, plan.cv_repeats)
+    splits = make_splits(
+        plan.resampling, y, task, plan.seed, plan.cv_repeats, plan.policy
+    )
     data = TrialData(X_typed, y, task, typer.columns_, properties, splits, n_classes)
     return Prepared(typer, plan, data)
 

@@ -12,52 +12,39 @@ from sklearn.model_selection import (
 )
 
 from automl.data.types import Task
+from automl.policy import DEFAULT_POLICY, Policy
 
 Resampling = Literal["holdout", "cv"]
 Split = tuple[np.ndarray, np.ndarray]
 
-#: Up to this many rows, ``resampling="auto"`` cross-validates (given
-#: ``CV_MIN_TIME_LIMIT``).
-CV_MAX_ROWS = 5_000
-#: Beyond ``CV_MAX_ROWS``, ``"auto"`` still cross-validates while the time
-#: limit gives each row this many core-seconds or more (5,000 rows at 60 s on
-#: 2 cores: the same number of k-fold trials as there), up to
-#: ``CV_MAX_ROWS_LONG`` rows.
-CV_CORE_SECONDS_PER_ROW = 60 * 2 / CV_MAX_ROWS
-CV_MAX_ROWS_LONG = 100_000
-#: Below this ``time_limit`` (seconds), ``"auto"`` uses a holdout unless data is tiny.
-CV_MIN_TIME_LIMIT = 30.0
-N_FOLDS = 5
-HOLDOUT_FRACTION = 0.2
-#: ``cv_repeats="auto"`` repeats k-fold at most this many times (1: ablations).
-MAX_CV_REPEATS = 3
-#: ``cv_repeats="auto"`` affords one repetition per this many core-seconds a row.
-CORE_SECONDS_PER_ROW_REPEAT = 0.06
-
 
 def choose_resampling(
-    resampling: str, n_rows: int, time_limit: float | None, n_cores: int = 2
+    resampling: str,
+    n_rows: int,
+    time_limit: float | None,
+    n_cores: int = 2,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Resampling:
     """Resolve ``resampling="auto"``.
 
     k-fold CV gives a less noisy estimate, uses every row for validation and
     makes every ensemble member a bag of fold models; a holdout is k times
-    cheaper per trial. "auto" cross-validates up to 1,000 rows, up to
-    ``CV_MAX_ROWS`` with a time limit of ``CV_MIN_TIME_LIMIT`` or more, and
-    beyond while the limit gives each row ``CV_CORE_SECONDS_PER_ROW`` on
-    ``n_cores`` (about 25,000 rows at 300 s on 2 cores), up to
-    ``CV_MAX_ROWS_LONG``.
+    cheaper per trial. "auto" cross-validates up to ``policy.cv_always_rows``,
+    up to ``policy.cv_max_rows`` with a time limit of
+    ``policy.cv_min_time_limit`` or more, and beyond while the limit gives each
+    row ``policy.cv_core_seconds_per_row`` on ``n_cores`` (about 25,000 rows
+    at 300 s on 2 cores), up to ``policy.cv_max_rows_long``.
     """
     if resampling in ("holdout", "cv"):
         return resampling  # type: ignore[return-value]
-    if n_rows <= 1_000:
+    if n_rows <= policy.cv_always_rows:
         return "cv"
     if time_limit is None:
-        return "cv" if n_rows <= CV_MAX_ROWS else "holdout"
-    if time_limit < CV_MIN_TIME_LIMIT:
+        return "cv" if n_rows <= policy.cv_max_rows else "holdout"
+    if time_limit < policy.cv_min_time_limit:
         return "holdout"
-    affordable = time_limit * n_cores / CV_CORE_SECONDS_PER_ROW
-    limit = max(CV_MAX_ROWS, min(CV_MAX_ROWS_LONG, affordable))
+    affordable = time_limit * n_cores / policy.cv_core_seconds_per_row
+    limit = max(policy.cv_max_rows, min(policy.cv_max_rows_long, affordable))
     return "cv" if n_rows <= limit else "holdout"
 
 
@@ -67,6 +54,7 @@ def choose_cv_repeats(
     n_rows: int,
     time_limit: float | None,
     n_cores: int,
+    policy: Policy = DEFAULT_POLICY,
 ) -> int:
     """Resolve ``cv_repeats="auto"``: how many times k-fold is repeated.
 
@@ -74,23 +62,29 @@ def choose_cv_repeats(
     over the repeats and gives every bag repeats × k fold models: less noise for
     ensemble selection to fit, and less variance in the final predictions. It
     costs as many times the time of a trial, so "auto" repeats only where the
-    search stays broad: small tables (up to ``CV_MAX_ROWS``), by the
+    search stays broad: small tables (up to ``policy.cv_max_rows``), by the
     core-seconds the limit gives each row (1,000 rows at 60 s on 2 cores: 2
-    repeats; up to ``MAX_CV_REPEATS``). A holdout and fits without a time
-    limit are not repeated.
+    repeats; up to ``policy.max_cv_repeats``). A holdout and fits without a
+    time limit are not repeated.
     """
     if resampling != "cv":
         return 1
     if cv_repeats != "auto":
         return int(cv_repeats)
-    if time_limit is None or n_rows > CV_MAX_ROWS:
+    if time_limit is None or n_rows > policy.cv_max_rows:
         return 1
-    affordable = time_limit * n_cores / (CORE_SECONDS_PER_ROW_REPEAT * max(1, n_rows))
-    return int(min(MAX_CV_REPEATS, max(1, affordable)))
+    per_repeat = policy.core_seconds_per_row_repeat * max(1, n_rows)
+    affordable = time_limit * n_cores / per_repeat
+    return int(min(policy.max_cv_repeats, max(1, affordable)))
 
 
 def make_splits(
-    kind: Resampling, y: np.ndarray, task: Task, seed: int, n_repeats: int = 1
+    kind: Resampling,
+    y: np.ndarray,
+    task: Task,
+    seed: int,
+    n_repeats: int = 1,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Split]:
     """Train/validation index pairs, stratified for classification when possible.
 
@@ -104,6 +98,8 @@ def make_splits(
     n_repeats : int, default=1
         Repetitions of k-fold with new folds (each row is then validated
         ``n_repeats`` times); ignored by the holdout.
+    policy : Policy, optional
+        Its ``n_folds`` and ``holdout_fraction``.
 
     Returns
     -------
@@ -116,7 +112,7 @@ def make_splits(
         )
     min_class = int(np.bincount(y).min()) if task != "regression" else 0
     if kind == "cv":
-        n_folds = min(N_FOLDS, n)
+        n_folds = min(policy.n_folds, n)
         folds: RepeatedKFold | RepeatedStratifiedKFold
         if task != "regression" and min_class >= n_folds:
             folds = RepeatedStratifiedKFold(
@@ -128,7 +124,7 @@ def make_splits(
             )
         return list(folds.split(np.zeros(n), y))
     stratify = y if task != "regression" and min_class >= 2 else None
-    n_valid = max(1, round(HOLDOUT_FRACTION * n))
+    n_valid = max(1, round(policy.holdout_fraction * n))
     if stratify is not None:
         n_valid = max(n_valid, len(np.unique(y)))
     train, valid = train_test_split(
@@ -199,18 +195,9 @@ class OutOfFold:
         return self._sum / counts
 
 
-#: The lowest budget must still train on this many rows (enough to rank models).
-#: With 1,000 (four rungs on 30k rows) SMAC's asynchronous successive halving
-#: kept opening new low-rung batches and no trial reached the full budget in
-#: 120 s on bank-marketing (benchmarks/parallel.py); 2,000 keeps three rungs.
-MIN_ROWS_PER_BUDGET = 2_000
-#: ``multi_fidelity="auto"`` uses successive halving from this many training rows.
-MULTI_FIDELITY_MIN_ROWS = 6_000
-#: Successive halving never goes below this fraction of the training rows.
-MIN_BUDGET_FRACTION = 1 / 27
-
-
-def choose_min_budget(multi_fidelity: bool | str, n_train: int) -> float | None:
+def choose_min_budget(
+    multi_fidelity: bool | str, n_train: int, policy: Policy = DEFAULT_POLICY
+) -> float | None:
     """Lowest row fraction for successive halving, or None for full budgets only.
 
     The budget of every family is the fraction of training rows it sees (with
@@ -218,14 +205,17 @@ def choose_min_budget(multi_fidelity: bool | str, n_train: int) -> float | None:
     every family then gets cheap low rungs (linear models, kNN and forests
     included), and because truncating a booster's rounds ranks configurations
     by their early learning curve, which favours high learning rates.
-    Small data (fewer than ``MULTI_FIDELITY_MIN_ROWS`` training rows) uses
-    full budgets only with ``"auto"``: a full trial is already cheap there.
+    Small data (fewer than ``policy.multi_fidelity_min_rows`` training rows)
+    uses full budgets only with ``"auto"``: a full trial is already cheap there.
+    The lowest budget trains on ``policy.min_rows_per_budget`` rows, and is
+    never below ``policy.min_budget_fraction``.
     """
     if multi_fidelity is False or multi_fidelity == "iterations":
         return None  # no rung cuts rows
-    if multi_fidelity == "auto" and n_train < MULTI_FIDELITY_MIN_ROWS:
+    if multi_fidelity == "auto" and n_train < policy.multi_fidelity_min_rows:
         return None
-    lowest = max(MIN_BUDGET_FRACTION, MIN_ROWS_PER_BUDGET / max(1, n_train))
+    per_budget = policy.min_rows_per_budget / max(1, n_train)
+    lowest = max(policy.min_budget_fraction, per_budget)
     return min(lowest, 1 / 3)
 
 

@@ -42,7 +42,6 @@ from automl.evaluation import (
 )
 from automl.exceptions import FallbackModelWarning
 from automl.limits import KILL_GRACE_SECONDS, Deadline
-from automl.memory import WORKER_BASE_MB
 from automl.metalearning.metadata import load_metadata
 from automl.metalearning.warm_start import initial_design
 from automl.metrics import Metric, crash_loss, score_predictions
@@ -68,9 +67,6 @@ from automl.space.memory import bytes_per_value, estimate_memory_mb
 from automl.space.registry import PLUGIN_MODULES
 
 logger = logging.getLogger("automl")
-
-#: Share of the remaining time a final refit is planned to use.
-REFIT_TIME_SHARE = 0.6
 
 #: ``(space, initial_configs, n_workers, workdir, fidelity, seed)`` → optimiser,
 #: for a fidelity schedule other than ``"auto"``.
@@ -197,7 +193,12 @@ def run_fit(
     FitResult
     """
     fallback = fallback.fit(data.X, data.y)
-    space = build_space(data.properties, models=list(plan.models), seed=plan.seed)
+    space = build_space(
+        data.properties,
+        models=list(plan.models),
+        seed=plan.seed,
+        generated_features=plan.policy.generated_features,
+    )
     run = _Run(plan, data, options, space)
     # The one cleanup path, also on an exception or Ctrl-C: callbacks run
     # last-in first-out (stop the workers, then delete their files).
@@ -217,6 +218,7 @@ def run_fit(
     if ensemble is None:
         result.final_model = _refit_info(records, refitted, candidates, refit_seconds)
     result.final_model["reserved_seconds"] = reserved
+    result.final_model["policy"] = plan.policy.as_dict()
     return result
 
 
@@ -227,6 +229,7 @@ class _Run:
         self, plan: FitPlan, data: TrialData, options: RunOptions, space: Any
     ) -> None:
         self.plan, self.data, self.options, self.space = plan, data, options, space
+        self.costs = plan.cost_model(data.splits, len(data.y))
         self.deadline = options.deadline
         self.notes: list[str] = []
         self.initial_design: list[tuple[str, dict[str, Any]]] = []
@@ -245,12 +248,16 @@ class _Run:
             crash_loss=crash_loss(self.plan.metric, fallback_loss),
             n_threads=self.plan.threads_per_trial,
             memory_limit_mb=self.plan.per_trial_memory_mb,
-            memory_reserved_mb=WORKER_BASE_MB + self.plan.memory.data_mb,
+            memory_reserved_mb=self.plan.policy.worker_base_mb
+            + self.plan.memory.data_mb,
             plugins=tuple(PLUGIN_MODULES),
             models_dir=self._models_dir(),
             budget_unit=self.fidelity.unit,
         )
-        self.pool = CandidatePool(directory=self.workdir / "predictions")
+        self.pool = CandidatePool(
+            directory=self.workdir / "predictions",
+            max_candidates=self.plan.policy.max_candidates,
+        )
         self.data_ref = self.executor.share(self.data, self.workdir)
 
     def _models_dir(self) -> str | None:
@@ -299,7 +306,11 @@ class _Run:
             "exclude": self.plan.exclude,
         }
         return _resume.open_trial_log(
-            self.options.output_dir, self.data, self.space, settings
+            self.options.output_dir,
+            self.data,
+            self.space,
+            settings,
+            self.plan.policy.as_dict(),
         )
 
     # -- search -------------------------------------------------------------------
@@ -359,6 +370,7 @@ class _Run:
             make_halving,
             self.deadline.remaining,
             self.executor.n_workers,
+            policy=self.plan.policy,
         )
 
     def _initial_design(self) -> list[tuple[str, dict[str, Any]]]:
@@ -377,6 +389,7 @@ class _Run:
             data.columns,
             time_limit=self.deadline.limit,
             n_cores=self.plan.n_cores,
+            policy=self.plan.policy,
         )
 
     def _search_settings(self) -> SearchSettings:
@@ -390,8 +403,7 @@ class _Run:
 
     def reserve(self) -> float:
         """Seconds the search keeps free for the final model (see ReservePolicy)."""
-        n_splits = len(self.data.splits)
-        return self.plan.reserve.seconds(self.pool.candidates, n_splits)
+        return self.plan.reserve.seconds(self.pool.candidates, self.costs)
 
     def _keep_for_ensemble(self, record: TrialRecord) -> None:
         full_budget = is_full_budget_success(record.status, record.budget)
@@ -436,13 +448,13 @@ class _Run:
         """The final model from the kept trials, or None if there is none."""
         if not candidates:
             return None
-        at = self.deadline.at
+        at, policy = self.deadline.at, self.plan.policy
         try:
             return build_ensemble(
                 candidates,
                 self.data,
                 self.plan.metric,
-                deadline=None if at is None else at - 0.5,
+                deadline=None if at is None else at - policy.margin_seconds,
                 n_threads=self.plan.ensemble_threads,
                 refit_speedup=self.plan.reserve.refit_speedup,
                 cv_repeats=self.plan.cv_repeats,
@@ -452,6 +464,8 @@ class _Run:
                 max_members=self.options.max_ensemble_members,
                 infer_limit=self.options.infer_limit,
                 decision_threshold=self.options.decision_threshold,
+                policy=policy,
+                costs=self.costs,
             )
         except Exception as exc:  # the single best model is refitted instead
             logger.warning("Building the ensemble failed: %s", exc)
@@ -466,10 +480,10 @@ class _Run:
         return None
 
     def _refit_one(self, record: TrialRecord) -> Any:
-        deadline = self.deadline
-        if deadline.remaining() < 0.5:
+        deadline, policy = self.deadline, self.plan.policy
+        if deadline.remaining() < policy.margin_seconds:
             return None
-        end = None if deadline.at is None else deadline.at - 0.5
+        end = None if deadline.at is None else deadline.at - policy.margin_seconds
         future = self.executor.submit(
             refit,
             config=record.config,
@@ -477,7 +491,11 @@ class _Run:
             settings=self.settings,
             seed=record.seed,
             deadline=end,
-            budget=affordable_budget(record, deadline.remaining()),
+            budget=self.costs.refit_budget(
+                record.budget,
+                getattr(record.outcome, "fit_time", None),
+                deadline.remaining(),
+            ),
         )
         timeout = (
             None if end is None else max(0.1, end - time.time()) + KILL_GRACE_SECONDS
@@ -506,7 +524,7 @@ class _Run:
             model, data.X.iloc[rows], data.task, data.n_classes
         )
         loss = score_predictions(self.plan.metric, data.y[rows], predictions, data.task)
-        return has_diverged(loss, record.loss)
+        return has_diverged(loss, record.loss, self.plan.policy.divergence_tolerance)
 
     # -- the result ------------------------------------------------------------------
 
@@ -650,23 +668,6 @@ def constant_loss(data: TrialData, metric: Metric) -> float:
         return score_predictions(metric, y_valid, pred, data.task)
     except ValueError:
         return 1.0
-
-
-def affordable_budget(record: TrialRecord, seconds: float | None) -> float | None:
-    """Row fraction for the final refit of a trial: all rows when time allows.
-
-    A trial successive halving ran on a fraction of the rows may take far
-    longer on all of them; when the estimate (its fit time scaled up to all
-    rows) exceeds the time left, the refit takes as many rows as fit in it,
-    and never fewer than the trial saw: that model was validated, a constant
-    fallback was not.
-    """
-    fit_time = getattr(record.outcome, "fit_time", None)
-    if record.budget is None or record.budget >= 1 or not fit_time or seconds is None:
-        return None
-    full_cost = fit_time / record.budget
-    affordable = REFIT_TIME_SHARE * seconds / full_cost
-    return None if affordable >= 1 else max(record.budget, affordable)
 
 
 def best_first(records: list[TrialRecord]) -> list[TrialRecord]:

@@ -58,7 +58,7 @@ from automl.metalearning.metadata import (
     read_jsonl,
     reference_properties,
 )
-from automl.plan import DEFAULT_TRIAL_SHARE
+from automl.policy import DEFAULT_POLICY
 from automl.search import SearchSettings, SMACOptimizer, run_search
 from automl.space import build_space, family_defaults, repair_config, select_models
 from benchmarks.metalearning import RandomProposer
@@ -259,7 +259,7 @@ def simulate(
     """Run the real driver on the simulated cluster; return what it measured.
 
     With ``time_limit`` (virtual seconds) the search ends as a fit does: at
-    its deadline, each trial limited to ``DEFAULT_TRIAL_SHARE`` of it, and a
+    its deadline, each trial limited to ``Policy.trial_share`` of it, and a
     trial still running at its deadline is cut there (a timeout, at the
     task's worst recorded loss).
     """
@@ -275,7 +275,7 @@ def simulate(
             bounded_proposals=optimiser == "smac",
         )
     ask_seconds = _time_asks(proposer)
-    per_trial = None if time_limit is None else DEFAULT_TRIAL_SHARE * time_limit
+    per_trial = None if time_limit is None else DEFAULT_POLICY.trial_share * time_limit
     settings = SearchSettings(
         deadline=Deadline.starting_now(time_limit, clock=clock),
         max_trials=n_trials,

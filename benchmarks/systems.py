@@ -347,14 +347,8 @@ class AutoML(SklearnSystem):
         return f"{module_version('automl')}+src.{source_digest(automl.__file__)}"
 
     def prepare(self, run: RunSettings) -> None:
-        """Set the variant's switches, and compile the knowledge base without
-        this dataset (about 2 s, not part of a user's fit)."""
-        for target, value in self.switches.items():  # this run's process only
-            module_name, attribute = target.rsplit(".", 1)
-            module = import_module(module_name)
-            if not hasattr(module, attribute):
-                raise AttributeError(f"{self.name}: no switch {target}")
-            setattr(module, attribute, value)
+        """Compile the knowledge base without this dataset (about 2 s, not
+        part of a user's fit)."""
         self._folder = tempfile.TemporaryDirectory(prefix="automl-bench-")
         self._metadata = metadata_without(run.dataset, Path(self._folder.name))
 
@@ -373,9 +367,15 @@ class AutoML(SklearnSystem):
             "meta_learning": self._metadata,
             **self.options,
         }
+        if self.policy:
+            from automl import Policy
+
+            params["policy"] = Policy(**self.policy)
         # An older automl on PYTHONPATH (the foundation's frozen copy) is run
-        # with the parameters it has.
+        # with the parameters it has; an ablation it cannot express is an error.
         known = kind().get_params()
+        if self.policy and "policy" not in known:
+            raise TypeError(f"{self.name}: this automl takes no policy")
         self.model = kind(**{k: v for k, v in params.items() if k in known})
         self._fit_model(X, y)
 
@@ -420,9 +420,9 @@ class AutoML(SklearnSystem):
 
     #: Non-default parameters of a variant (see the subclasses below).
     options: ClassVar[dict[str, Any]] = {}
-    #: Module constants a variant sets before its fit (``"module.NAME": value``),
-    #: to leave one ingredient out (ablations).
-    switches: ClassVar[dict[str, Any]] = {}
+    #: ``automl.Policy`` fields a variant changes (ablations: one ingredient
+    #: left out), passed as the estimator's ``policy``.
+    policy: ClassVar[dict[str, Any]] = {}
 
 
 @dataclass
@@ -472,9 +472,7 @@ class AutoMLNoSelectionCheck(AutoML):
     """Ours without the held-out check of ensemble selection on small tables."""
 
     name: str = "automl_no_selection_check"
-    switches: ClassVar[dict[str, Any]] = {
-        "automl.ensemble.builder.CHECKED_SELECTION_ROWS": 0
-    }
+    policy: ClassVar[dict[str, Any]] = {"checked_selection_rows": 0}
 
 
 @dataclass
@@ -482,7 +480,7 @@ class AutoMLNoCalibration(AutoML):
     """Ours without temperature scaling and decision-rule tuning."""
 
     name: str = "automl_no_calibration"
-    switches: ClassVar[dict[str, Any]] = {"automl.ensemble.builder.CALIBRATE": False}
+    policy: ClassVar[dict[str, Any]] = {"calibrate": False}
 
 
 @dataclass
@@ -490,9 +488,7 @@ class AutoMLNoGuard(AutoML):
     """Ours without the regression ensemble's guard."""
 
     name: str = "automl_no_guard"
-    switches: ClassVar[dict[str, Any]] = {
-        "automl.ensemble.builder.REGRESSION_GUARD": None
-    }
+    policy: ClassVar[dict[str, Any]] = {"regression_guard": None}
 
 
 @dataclass
@@ -501,9 +497,7 @@ class AutoMLNoStrongDefaults(AutoML):
     among the first configurations."""
 
     name: str = "automl_no_strong_defaults"
-    switches: ClassVar[dict[str, Any]] = {
-        "automl.metalearning.warm_start.STRONG_DEFAULTS": ()
-    }
+    policy: ClassVar[dict[str, Any]] = {"strong_defaults": ()}
 
 
 @dataclass
@@ -511,7 +505,7 @@ class AutoMLNoRepeats(AutoML):
     """Ours with k-fold never repeated (``cv_repeats="auto"`` capped at 1)."""
 
     name: str = "automl_no_repeats"
-    switches: ClassVar[dict[str, Any]] = {"automl.resampling.MAX_CV_REPEATS": 1}
+    policy: ClassVar[dict[str, Any]] = {"max_cv_repeats": 1}
 
 
 @dataclass
@@ -519,9 +513,7 @@ class AutoMLNoGeneratedFeatures(AutoML):
     """Ours without ``feature_generator`` in the space."""
 
     name: str = "automl_no_generated_features"
-    switches: ClassVar[dict[str, Any]] = {
-        "automl.space.build.GENERATED_FEATURES": False
-    }
+    policy: ClassVar[dict[str, Any]] = {"generated_features": False}
 
 
 @dataclass
@@ -529,7 +521,7 @@ class AutoMLNoLongCV(AutoML):
     """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
 
     name: str = "automl_no_long_cv"
-    switches: ClassVar[dict[str, Any]] = {"automl.resampling.CV_MAX_ROWS_LONG": 0}
+    policy: ClassVar[dict[str, Any]] = {"cv_max_rows_long": 0}
 
 
 @dataclass

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from automl import AutoClassifier, AutoRegressor
+from automl.costs import CostModel
 from automl.data.types import DatasetProperties
-from automl.ensemble import Candidate, reserve_seconds
-from automl.ensemble.builder import RESERVE_SAFETY, stacker_estimate
+from automl.ensemble import Candidate
 from automl.plan import Machine, Table, plan_fit, threads_per_model
+from automl.policy import Policy
 from automl.search.fidelity import FULL, Fidelity
 
 
@@ -104,9 +105,9 @@ def test_families_too_large_for_the_limit_are_left_out() -> None:
 
 def test_the_reserve_is_capped_and_zero_without_a_time_limit() -> None:
     plan = plan_fit(params(time_limit=60), table(1_000), ROOMY)
-    assert 1.0 < plan.reserve.seconds([], n_splits=5) <= 1.0 + 0.3 * 60
+    assert 1.0 < plan.reserve.seconds([], costs()) <= 1.0 + 0.3 * 60
     endless = plan_fit(params(time_limit=None, max_trials=2), table(1_000), ROOMY)
-    assert endless.reserve.seconds([], n_splits=5) == 0.0
+    assert endless.reserve.seconds([], costs()) == 0.0
 
 
 def test_budgets_follow_multi_fidelity_and_the_table_size() -> None:
@@ -135,9 +136,11 @@ def test_metric_and_task_come_from_the_parameters() -> None:
 
 
 def test_threads_per_model() -> None:
-    assert threads_per_model(1_000, 8, 2) == 1
-    assert threads_per_model(10_000, 8, 2) == 4
-    assert threads_per_model(10_000, 2, 4) == 1
+    policy = Policy()
+    assert threads_per_model(1_000, 8, 2, policy) == 1
+    assert threads_per_model(10_000, 8, 2, policy) == 4
+    assert threads_per_model(10_000, 2, 4, policy) == 1
+    assert threads_per_model(1_000, 8, 2, Policy(single_thread_rows=500)) == 4
 
 
 def _candidates(durations: list[float]) -> list[Candidate]:
@@ -149,57 +152,84 @@ def _candidates(durations: list[float]) -> list[Candidate]:
     ]
 
 
+def costs(n_splits: int = 5, **kwargs: Any) -> CostModel:
+    """The cost model of 5-fold (or an 80/20 holdout): refits see 5/4 the rows."""
+    return CostModel(n_splits=n_splits, refit_rows=1.25, **kwargs)
+
+
+def reserve(
+    trials: list[Candidate],
+    model: CostModel,
+    stack: bool | str = "auto",
+    n_refits: int | None = None,
+) -> float:
+    return model.reserve(trials, stack=stack, refit_full=False, n_refits=n_refits)
+
+
 def test_no_time_is_kept_for_a_stack_the_cap_cannot_afford() -> None:
     policy = plan_fit(params(time_limit=60, cv_repeats=1), table(1_000), ROOMY).reserve
-    base = policy.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
+    five = costs()
+    base = policy.seconds([], five) - reserve([], five)
     cheap, dear = _candidates([0.5] * 4), _candidates([20.0] * 4)
-    with_stack = reserve_seconds(cheap, n_splits=5, stack="auto")
-    assert policy.seconds(cheap, n_splits=5) == pytest.approx(base + with_stack)
+    with_stack = reserve(cheap, five)
+    assert policy.seconds(cheap, five) == pytest.approx(base + with_stack)
     # Stacking these would need more than the cap: only the members' time is kept.
-    members_only = reserve_seconds(dear, n_splits=5, stack=False)
-    assert reserve_seconds(dear, n_splits=5, stack="auto") > 0.25 * 60
-    assert policy.seconds(dear, n_splits=5) == pytest.approx(
+    members_only = reserve(dear, five, stack=False)
+    assert reserve(dear, five) > 0.25 * 60
+    assert policy.seconds(dear, five) == pytest.approx(
         base + min(members_only, 0.25 * 60)
     )
 
 
 def test_no_time_is_kept_for_a_stack_over_its_share_of_the_time_limit() -> None:
     policy = plan_fit(params(time_limit=60, cv_repeats=1), table(1_000), ROOMY).reserve
-    base = policy.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
+    five = costs()
+    base = policy.seconds([], five) - reserve([], five)
     candidates = _candidates([1.5] * 4)
-    members_only = reserve_seconds(candidates, n_splits=5, stack=False)
-    with_stack = reserve_seconds(candidates, n_splits=5, stack="auto")
+    members_only = reserve(candidates, five, stack=False)
+    with_stack = reserve(candidates, five)
     # Under the ensemble's cap, but the stacking part is over 10 % of 60 s.
     assert with_stack <= 0.25 * 60 and with_stack - members_only > 0.1 * 60
-    assert policy.seconds(candidates, n_splits=5) == pytest.approx(base + members_only)
+    assert policy.seconds(candidates, five) == pytest.approx(base + members_only)
     longer = replace(policy, time_limit=120)
-    base_120 = longer.seconds([], n_splits=5) - reserve_seconds([], n_splits=5)
-    assert longer.seconds(candidates, n_splits=5) == pytest.approx(
-        base_120 + with_stack
-    )
+    base_120 = longer.seconds([], five) - reserve([], five)
+    assert longer.seconds(candidates, five) == pytest.approx(base_120 + with_stack)
+    # the policy's share decides
+    roomier = replace(policy, policy=Policy(stack_share=0.2))
+    assert roomier.seconds(candidates, five) == pytest.approx(base + with_stack)
+
+
+def test_the_plan_makes_the_cost_model_of_its_splits() -> None:
+    plan = plan_fit(params(time_limit=60, cv_repeats=2), table(1_000), ROOMY)
+    assert plan.reserve.cv_repeats == 2
+    rows = np.arange(1_000)
+    splits = [(rows[rows % 5 != k], rows[rows % 5 == k]) for k in range(5)] * 2
+    model = plan.cost_model(splits, 1_000)
+    assert (model.n_splits, model.cv_repeats) == (10, 2)
+    assert model.refit_rows == pytest.approx(1.25)
+    assert model.policy is plan.policy
 
 
 def test_the_stacking_check_is_estimated_on_one_of_the_repeated_k_folds() -> None:
-    plan = plan_fit(params(time_limit=60, cv_repeats=2), table(1_000), ROOMY)
-    assert plan.reserve.cv_repeats == 2
     candidates = _candidates([2.0] * 4)
-    once = reserve_seconds(candidates, n_splits=10, stack="auto")
-    repeated = reserve_seconds(candidates, n_splits=10, stack="auto", cv_repeats=2)
+    once = reserve(candidates, costs(10))
+    repeated = reserve(candidates, costs(10, cv_repeats=2))
     assert repeated < once
 
 
 def test_the_checks_stackers_run_on_one_k_fold_the_stacks_on_all_repeats() -> None:
     candidates = _candidates([2.0] * 4)
-    members = reserve_seconds(candidates, n_splits=5, stack=False)
+    members = reserve(candidates, costs(), stack=False)
 
     def stacking(cv_repeats: int) -> float:
-        return reserve_seconds(candidates, n_splits=5, cv_repeats=cv_repeats) - members
+        return reserve(candidates, costs(cv_repeats=cv_repeats)) - members
 
     final_stackers = stacking(10**12)  # what does not shrink with the repeats
-    stackers = stacker_estimate([c.duration or 1.0 for c in candidates], None)
-    assert final_stackers == pytest.approx(RESERVE_SAFETY * stackers)
+    stackers = costs().stackers(candidates)
+    assert final_stackers == pytest.approx(Policy().reserve_safety * stackers)
     check = stacking(1) - final_stackers
     assert stacking(3) - final_stackers == pytest.approx(check / 3)
+    assert costs(cv_repeats=3).stackers_after_check(0.8) == pytest.approx(3.0)
 
 
 def test_the_stackers_are_estimated_dearer_with_more_classes() -> None:
@@ -208,10 +238,10 @@ def test_the_stackers_are_estimated_dearer_with_more_classes() -> None:
     assert plan.reserve.n_classes == 2
     candidates = _candidates([2.0] * 4)
 
-    def reserve(n_classes: int | None) -> float:
-        return reserve_seconds(candidates, n_splits=5, n_classes=n_classes)
+    def with_classes(n_classes: int | None) -> float:
+        return reserve(candidates, costs(n_classes=n_classes))
 
-    assert reserve(None) == reserve(2) < reserve(4) < reserve(19)
+    assert with_classes(None) == with_classes(2) < with_classes(4) < with_classes(19)
 
 
 def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:
@@ -221,14 +251,17 @@ def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:
     assert plan.ensemble_threads == 2
     assert plan.reserve.refit_speedup == 2.0
     candidates = _candidates([4.0] * 4)
-    alone = reserve_seconds(candidates, n_splits=1, stack=False, refit_speedup=2.0)
-    beside = reserve_seconds(candidates, n_splits=1, stack=False)
+    alone = reserve(candidates, costs(1, refit_speedup=2.0), stack=False)
+    beside = reserve(candidates, costs(1), stack=False)
     assert alone < beside
+    # the builder's estimate of one refit is the reserve's
+    assert costs(1, refit_speedup=2.0).refit(candidates[0]) == pytest.approx(2.5)
 
 
 def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
     policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
-    base = policy.seconds([], n_splits=1) - reserve_seconds([], n_splits=1)
+    holdout = costs(1)
+    base = policy.seconds([], holdout) - reserve([], holdout)
     model = tmp_path / "model.joblib"
     model.write_bytes(b"0" * 1000)
     cheap, middling, dear = (
@@ -238,14 +271,14 @@ def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
         ]
         for s in (0.5, 5.0, 40.0)
     )
-    refits = reserve_seconds(cheap, n_splits=1, stack=False)
-    assert policy.seconds(cheap, n_splits=1) == pytest.approx(base + refits)
+    refits = reserve(cheap, holdout, stack=False)
+    assert policy.seconds(cheap, holdout) == pytest.approx(base + refits)
     # Refitting all of these would take more than the cap, the best alone not:
     # its refit is kept time for, the others will be the models their trials kept.
-    best_refit = reserve_seconds(middling, n_splits=1, stack=False, n_refits=1)
-    assert reserve_seconds(middling, n_splits=1, stack=False) > 0.25 * 60 > best_refit
-    assert policy.seconds(middling, n_splits=1) == pytest.approx(base + best_refit)
+    best_refit = reserve(middling, holdout, stack=False, n_refits=1)
+    assert reserve(middling, holdout, stack=False) > 0.25 * 60 > best_refit
+    assert policy.seconds(middling, holdout) == pytest.approx(base + best_refit)
     # Not even the best one's refit fits: only the reading of the kept models.
-    kept = reserve_seconds(dear, n_splits=1, stack=False, n_refits=0)
-    assert reserve_seconds(dear, n_splits=1, stack=False, n_refits=1) > 0.25 * 60
-    assert policy.seconds(dear, n_splits=1) == pytest.approx(base + kept)
+    kept = reserve(dear, holdout, stack=False, n_refits=0)
+    assert reserve(dear, holdout, stack=False, n_refits=1) > 0.25 * 60
+    assert policy.seconds(dear, holdout) == pytest.approx(base + kept)

@@ -7,39 +7,28 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from automl import AutoClassifier
-from automl.evaluation import TrialResult, TrialSettings, refit
-from automl.run import REFIT_TIME_SHARE, affordable_budget
-from automl.search import TrialRecord
+from automl.costs import CostModel
+from automl.evaluation import TrialSettings, refit
+from automl.policy import Policy
 
 pytestmark = pytest.mark.slow
 
-
-def _record(budget: float | None, fit_time: float) -> TrialRecord:
-    outcome = TrialResult(loss=0.1, status="ok", fit_time=fit_time)
-    return TrialRecord(
-        0,
-        {"model": "linear"},
-        0,
-        budget,
-        "smac",
-        0.1,
-        "ok",
-        0.0,
-        fit_time,
-        outcome=outcome,
-    )
+SHARE = Policy().refit_time_share
+affordable_budget = CostModel().refit_budget
 
 
 def test_all_rows_when_the_scaled_up_fit_time_fits() -> None:
-    assert affordable_budget(_record(1 / 9, 1.0), seconds=60.0) is None
-    assert affordable_budget(_record(None, 100.0), seconds=1.0) is None
+    assert affordable_budget(1 / 9, 1.0, 60.0) is None
+    assert affordable_budget(None, 100.0, 1.0) is None
 
 
 def test_fewer_rows_when_time_is_short_but_never_fewer_than_the_trial_saw() -> None:
-    budget = affordable_budget(_record(1 / 27, 2.0), seconds=20.0)
-    assert budget == pytest.approx(REFIT_TIME_SHARE * 20.0 / (2.0 * 27))
-    assert 1 / 27 < budget < 1
-    assert affordable_budget(_record(1 / 27, 20.0), seconds=1.0) == 1 / 27
+    budget = affordable_budget(1 / 27, 2.0, 20.0)
+    assert budget == pytest.approx(SHARE * 20.0 / (2.0 * 27))
+    assert budget is not None and 1 / 27 < budget < 1
+    assert affordable_budget(1 / 27, 20.0, 1.0) == 1 / 27
+    halved = CostModel(Policy(refit_time_share=0.3)).refit_budget(1 / 27, 2.0, 20.0)
+    assert halved == pytest.approx(budget / 2)
 
 
 def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from automl.policy import Policy
 from automl.resampling import (
-    MAX_CV_REPEATS,
     OutOfFold,
     choose_cv_repeats,
     choose_min_budget,
@@ -105,7 +105,9 @@ def test_out_of_fold_predictions_are_the_mean_over_repeats() -> None:
 
 def test_auto_repeats_small_tables_by_the_time_each_row_gets() -> None:
     assert choose_cv_repeats("auto", "cv", 1_000, 60, n_cores=2) == 2
-    assert choose_cv_repeats("auto", "cv", 300, 60, n_cores=2) == MAX_CV_REPEATS
+    assert (
+        choose_cv_repeats("auto", "cv", 300, 60, n_cores=2) == Policy().max_cv_repeats
+    )
     assert choose_cv_repeats("auto", "cv", 3_000, 60, n_cores=2) == 1
     assert choose_cv_repeats("auto", "cv", 3_000, 300, n_cores=2) == 3
     assert choose_cv_repeats("auto", "cv", 300, None, n_cores=2) == 1

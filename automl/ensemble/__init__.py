@@ -7,18 +7,12 @@ deadline, degrading from a stack to a plain ensemble to the single best model.
 
 from __future__ import annotations
 
+from automl.costs import diverse_bases
 from automl.ensemble.bagging import Bag, BaggedModel, BagTimeoutError, fit_bag
-from automl.ensemble.builder import (
-    Candidate,
-    build_ensemble,
-    diverse_bases,
-    has_diverged,
-    reserve_seconds,
-)
+from automl.ensemble.builder import Candidate, build_ensemble, has_diverged
 from automl.ensemble.fitted import BaseMember, FittedEnsemble
 from automl.ensemble.pool import CandidatePool
 from automl.ensemble.selection import (
-    DEFAULT_ROUNDS,
     EnsembleSelection,
     greedy_ensemble_selection,
     metric_loss,
@@ -32,7 +26,6 @@ from automl.ensemble.stacking import (
 )
 
 __all__ = [
-    "DEFAULT_ROUNDS",
     "Bag",
     "BagTimeoutError",
     "BaggedModel",
@@ -52,5 +45,4 @@ __all__ = [
     "greedy_ensemble_selection",
     "has_diverged",
     "metric_loss",
-    "reserve_seconds",
 ]

@@ -18,7 +18,6 @@ all rows) is what a holdout member should use for new data.
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -29,8 +28,13 @@ import numpy as np
 import pandas as pd
 
 from automl.data.types import Task
-from automl.evaluation import TrialData, TrialSettings, fit_pipeline, predict_pipeline
-from automl.resampling import OutOfFold
+from automl.evaluation import (
+    TrialData,
+    TrialSettings,
+    fit_folds,
+    fit_pipeline,
+    predict_pipeline,
+)
 
 
 class BagTimeoutError(TimeoutError):
@@ -150,51 +154,25 @@ def fit_bag(
             model = fit_pipeline(config, data, None, settings, seed, deadline)
         bagged = BaggedModel([model], data.task, data.n_classes)
         return Bag(bagged, None, np.arange(0), time.time() - start)
-    oof = OutOfFold(data.splits)
     models: list[Any] = []
-    for k, (train, valid) in enumerate(data.splits):
-        _check_time(deadline, f"fold {k + 1} of {len(data.splits)}")
-        fold_deadline = fold_share(deadline, folds_left=len(data.splits) - k)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = fit_pipeline(config, data, train, settings, seed, fold_deadline)
-        pred = predict_pipeline(model, data.X.iloc[valid], data.task, data.n_classes)
-        oof.add(valid, pred)
-        models.append(model)
+    oof = fit_folds(
+        config,
+        data,
+        settings,
+        seed,
+        deadline,
+        keep=models.append,
+        before_fold=lambda k: _check_time(
+            deadline, f"fold {k + 1} of {len(data.splits)}"
+        ),
+    )
     bagged = BaggedModel(models, data.task, data.n_classes)
     return Bag(bagged, oof.predictions(), oof.rows, time.time() - start)
-
-
-#: Reading a kept fold model back takes less time than its trial took to
-#: write it: over the families on breast cancer, reading took 0.5 to 2.3 times
-#: the write (median 0.8; forests and linear models less, CatBoost more), and
-#: the trials write beside the other workers while the ensemble reads alone
-#: (colic at 60 s, 3 members of 15 files: read in 2.6 s, 3.8 s estimated at 1.0).
-#: Plus a small cost a file.
-LOAD_SECONDS_PER_SAVE_SECOND = 0.7
-LOAD_SECONDS_PER_FILE = 0.01
 
 
 def load_bag(files: tuple[str, ...], task: Task, n_classes: int | None) -> BaggedModel:
     """The bag of a trial's own fold models, read from its kept ``files``."""
     return BaggedModel([joblib.load(path) for path in files], task, n_classes)
-
-
-def load_seconds(files: tuple[str, ...], save_seconds: float) -> float:
-    """Estimated seconds for :func:`load_bag` of ``files`` that took
-    ``save_seconds`` to write (inf if a file is gone)."""
-    if not all(os.path.exists(path) for path in files):
-        return float("inf")
-    per_file = LOAD_SECONDS_PER_FILE * len(files)
-    return per_file + LOAD_SECONDS_PER_SAVE_SECOND * save_seconds
-
-
-def fold_share(deadline: float | None, folds_left: int) -> float | None:
-    """Deadline of the next fold: an equal share of the time left."""
-    if deadline is None:
-        return None
-    now = time.time()
-    return now + max(0.0, deadline - now) / folds_left
 
 
 def _check_time(deadline: float | None, what: str) -> None:

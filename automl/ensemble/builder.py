@@ -4,8 +4,8 @@ The order of work is also the order of degradation, so that whatever the
 clock allows, something useful is kept:
 
 1. Greedy ensemble selection over the kept validation predictions of the
-   trials (cheap: no model is fitted). On up to
-   :data:`CHECKED_SELECTION_ROWS` rows it is checked on held-out halves of
+   trials (cheap: no model is fitted). On up to the policy's
+   ``checked_selection_rows`` rows it is checked on held-out halves of
    those rows against the best single model, which replaces it when the
    selection only fitted the noise of its own rows.
 2. The selected members are made into predictors. With k-fold trials and
@@ -24,7 +24,7 @@ clock allows, something useful is kept:
    rows and the final greedy selection runs over the stackers.
 
 A regression ensemble gets a guard against one member extrapolating far
-from the others (:data:`REGRESSION_GUARD`); a classifier's final
+from the others (``policy.regression_guard``); a classifier's final
 probabilities get the temperature and decision rule of
 :mod:`automl.ensemble.calibration`, each kept only where it helps on the
 out-of-fold rows.
@@ -33,20 +33,18 @@ If no member could be fitted, the best trial is refitted on all rows with
 whatever time is left (iterative models stop at the deadline): never nothing.
 
 With ``infer_limit`` (seconds per row), each fitted member's predict time is
-measured on a batch of :data:`INFER_BATCH` training rows (drawn with
+measured on a batch of ``policy.infer_batch`` training rows (drawn with
 replacement); members are dropped, least weight per second first, and the
 selection rerun, until their sum meets the limit; down to one member, the
 best that meets it alone (else the fastest) is kept. Stacking is then
 skipped (its stackers add to every prediction).
 
-Time estimates come from the trials' durations: a kept bag costs its reading
-(:func:`~automl.ensemble.bagging.load_seconds`), a refitted bag about what
-its trial cost (the same k fits), a full refit ``duration / k × n / n_train``;
-the two stackers a share of the median base trial (:data:`STACKER_SHARE`,
-more with more classes), and after the check their measured time. Estimates
-are inflated by :data:`SAFETY` (the stacking steps, which stop at the deadline,
-by :data:`STACK_SAFETY`); :func:`reserve_seconds` gives the search the same
-estimate in advance.
+Time estimates come from the one cost model, :class:`~automl.costs.CostModel`
+(a kept bag costs its reading, a refitted bag about what its trial cost, a
+full refit ``duration / k × n / n_train``; the stackers a share of the median
+base trial, and after the check their measured time), which gives the search
+its reserve in advance. Estimates are inflated by ``policy.safety`` (the
+stacking steps, which stop at the deadline, by ``policy.stack_safety``).
 """
 
 from __future__ import annotations
@@ -59,17 +57,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from automl.ensemble.bagging import (
-    BaggedModel,
-    BagTimeoutError,
-    fit_bag,
-    load_bag,
-    load_seconds,
-)
+from automl.costs import CostModel, diverse_bases
+from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag, load_bag
 from automl.ensemble.calibration import Calibration, calibrate
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import (
-    DEFAULT_ROUNDS,
     EnsembleSelection,
     greedy_ensemble_selection,
     metric_loss,
@@ -77,50 +69,10 @@ from automl.ensemble.selection import (
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
 from automl.evaluation import TrialData, TrialSettings
 from automl.metrics import Metric
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.resampling import halves_of, validation_indices
 
 logger = logging.getLogger("automl")
-
-#: Time estimates are multiplied by this before they are compared with the clock.
-SAFETY = 1.3
-#: The same for the stacking check and the stack, which stop at the deadline
-#: with the plain ensemble already fitted: an overrun costs the time left, not
-#: the result. The search's last trials return a few seconds past the reserve
-#: point (the reserve grows with them), which at :data:`SAFETY` made the builder
-#: refuse the check the search had kept time for (sick and credit-g at 300 s).
-STACK_SAFETY = 1.0
-#: Seconds kept free before the deadline on top of the estimates.
-MARGIN = 0.5
-#: A refit on all rows whose loss on the validation rows (which it trained on)
-#: exceeds its trial's loss on them (unseen) by more than the trial's loss, or
-#: this much, has diverged on the rows the trial did not train on.
-DIVERGENCE_TOLERANCE = 0.01
-#: Candidates considered by the selection (auto-sklearn's ``ensemble_nbest``).
-MAX_CANDIDATES = 50
-#: Base configurations of the stack (best of each family first).
-N_STACK_BASES = 5
-#: Share of the rows the stacking check fits on (all but one of the 5 folds):
-#: its bases and stackers cost about this share of the same fits on all rows.
-CHECK_ROWS = 0.8
-#: Regression ensembles clip each member to within this many times its OOF
-#: root mean squared error of the members' weighted median, row by row
-#: (``FittedEnsemble.guard``); None turns the guard off (for ablations).
-REGRESSION_GUARD: float | None = 3.0
-#: Whether classifiers get :mod:`automl.ensemble.calibration` (False: for
-#: ablations).
-CALIBRATE = True
-#: Up to this many OOF rows, the selection is checked on held-out halves
-#: against the best single model (:meth:`_Builder.selection_holds`).
-CHECKED_SELECTION_ROWS = 5_000
-#: The best single model replaces the selection only when its held-out loss
-#: is lower by more than this share (on vehicle, a 0.3 % edge of the single
-#: model on the halves cost 10 % of test log loss).
-SELECTION_CHECK_MARGIN = 0.01
-#: Batch size (rows drawn from the training rows) at which ``infer_limit`` is
-#: measured, as AutoGluon's ``infer_limit_batch_size``. A member whose time on
-#: a tenth of it says the clock cannot afford the whole is timed on that tenth
-#: (per-row costs only fall with larger batches: an overestimate).
-INFER_BATCH = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,8 +154,9 @@ def build_ensemble(
     refit_full: bool = False,
     max_members: int | None = None,
     infer_limit: float | None = None,
-    rounds: int = DEFAULT_ROUNDS,
     decision_threshold: float | Literal["auto"] | None = "auto",
+    policy: Policy = DEFAULT_POLICY,
+    costs: CostModel | None = None,
 ) -> FittedEnsemble:
     """Build the final predictor from the search's candidates (module docstring).
 
@@ -238,18 +191,23 @@ def build_ensemble(
         on the number of base models the stackers read.
     infer_limit : float or None, default=None
         Most seconds per row the members may take to predict, measured on a
-        batch of :data:`INFER_BATCH` training rows; slow, light members are
+        batch of ``policy.infer_batch`` training rows; slow, light members are
         dropped to meet it, and there is no stacking. If no combination
         meets it, the best member that meets it alone is kept; if none does,
         the fastest, and ``decision`` says so.
-    rounds : int, default=25
-        Rounds of greedy selection.
     decision_threshold : float, "auto" or None, default="auto"
         Classification: "auto" calibrates the probabilities and tunes the
         decision rule for a label metric on the final model's OOF
         predictions, each where it helps
         (:func:`~automl.ensemble.calibration.calibrate`); a float is a fixed
         binary threshold; None keeps the argmax (calibration still applies).
+    policy : Policy, optional
+        The time model's shares and safety factors, the selection's rounds and
+        checks, the guard and calibration (:class:`~automl.policy.Policy`).
+    costs : CostModel or None, default=None
+        The fit's cost model (the one its search reserved time with); None
+        makes one from ``data``'s splits, ``policy``, ``refit_speedup`` and
+        ``cv_repeats``.
 
     Returns
     -------
@@ -265,6 +223,15 @@ def build_ensemble(
     ValueError
         If no candidate has predictions.
     """
+    if costs is None:
+        costs = CostModel.for_splits(
+            data.splits,
+            len(data.y),
+            policy=policy,
+            refit_speedup=refit_speedup,
+            cv_repeats=cv_repeats,
+            n_classes=data.n_classes,
+        )
     builder = _Builder(
         data,
         metric,
@@ -272,136 +239,24 @@ def build_ensemble(
         deadline=deadline,
         seed=seed,
         refit_full=refit_full,
-        refit_speedup=refit_speedup,
-        cv_repeats=cv_repeats,
+        costs=costs,
         max_members=max_members,
         infer_limit=infer_limit,
-        rounds=rounds,
         decision_threshold=decision_threshold,
+        policy=policy,
     )
-    return builder.run(_rank(candidates), stack)
+    return builder.run(_rank(candidates, policy.max_candidates), stack)
 
 
-#: Typical number of distinct members of a 25-round selection, for the reserve.
-TYPICAL_MEMBERS = 4
-#: The reserve is decided before the search ends: more slack than the builder's
-#: :data:`STACK_SAFETY`, about :data:`SAFETY`'s for the members.
-RESERVE_SAFETY = 1.25
-
-
-def reserve_seconds(
-    candidates: Sequence[Candidate],
-    *,
-    n_splits: int,
-    stack: bool | Literal["auto"] = "auto",
-    refit_full: bool = False,
-    n_refits: int | None = None,
-    refit_speedup: float = 1.0,
-    cv_repeats: int = 1,
-    n_classes: int | None = None,
-) -> float:
-    """Seconds to keep free at the end of the search for :func:`build_ensemble`.
-
-    Estimated from the trials so far like ``build_ensemble``'s own plan: the
-    members (the best few trials), and with stacking the check and the
-    stack's extra bases. Use it in the search's ``reserve`` callable, capped
-    by the share of ``time_limit`` the fit allows the ensemble.
-
-    Parameters
-    ----------
-    candidates : sequence of Candidate
-        Finished trials so far (predictions are not read).
-    n_splits : int
-        Number of validation splits (1 for a holdout).
-    stack, refit_full
-        As passed to :func:`build_ensemble`.
-    n_refits : int or None, default=None
-        With full refits (a holdout, or ``refit_full``): how many of the best
-        members are refitted on all rows, the others being the models their
-        trials kept (read, not refitted), as :func:`build_ensemble` makes
-        them when not every refit fits in the time left; None: all of them.
-    refit_speedup, cv_repeats
-        As passed to :func:`build_ensemble`.
-    n_classes : int or None, default=None
-        Classes of the target (None for regression): the stackers' boosting
-        grows one tree per class and round.
-
-    Returns
-    -------
-    float
-    """
-    ranked = sorted(
-        (c for c in candidates if np.isfinite(c.loss)), key=lambda c: c.loss
-    )
-    if not ranked:
-        return MARGIN
-
-    full = refit_full or n_splits == 1
-    refitted = TYPICAL_MEMBERS if n_refits is None else n_refits
-
-    def member(c: Candidate, rank: int = 0) -> float:
-        if full and rank < refitted:
-            return _duration(c) / max(1, n_splits - 1) / refit_speedup
-        return bag_seconds(c)
-
-    members = ranked[:TYPICAL_MEMBERS]
-    total = sum(member(c, rank) for rank, c in enumerate(members))
-    if stack is not False and n_splits > 1:
-        bases = [ranked[i] for i in diverse_bases(ranked, N_STACK_BASES)]
-        extra = [c for c in bases if all(c is not m for m in members)]
-        durations = [_duration(c) for c in bases]
-        total += check_estimate(durations, cv_repeats, n_classes)
-        total += stacker_estimate(durations, n_classes)
-        total += sum(member(c) for c in extra)
-    return RESERVE_SAFETY * total + MARGIN
-
-
-def bag_seconds(candidate: Candidate) -> float:
-    """Estimated seconds to make ``candidate`` a bag: read its kept fold
-    models, or refit them (about its trial's duration)."""
-    kept = np.inf
-    if candidate.model_files:
-        kept = load_seconds(candidate.model_files, candidate.model_save_seconds)
-    return float(min(kept, _duration(candidate)))
-
-
-def _duration(candidate: Candidate) -> float:
-    return candidate.duration if candidate.duration is not None else 1.0
-
-
-def has_diverged(refit_loss: float, trial_loss: float) -> bool:
+def has_diverged(refit_loss: float, trial_loss: float, tolerance: float = 0.01) -> bool:
     """Whether a refit on all rows broke on the validation rows of its trial:
     its loss there (rows it trained on) exceeds the trial's (rows it had not
-    seen) by more than the trial's loss, or :data:`DIVERGENCE_TOLERANCE`."""
-    return refit_loss > trial_loss + max(abs(trial_loss), DIVERGENCE_TOLERANCE)
+    seen) by more than the trial's loss, or ``tolerance``
+    (``policy.divergence_tolerance``)."""
+    return refit_loss > trial_loss + max(abs(trial_loss), tolerance)
 
 
-#: The stackers' bags (a linear model and a small LightGBM on the bases'
-#: predictions) cost this share of the median base trial, plus
-#: :data:`STACKER_SHARE_PER_TREE` for each extra tree a boosting round grows
-#: (one per class). Measured with the check's own timing at 300 s: 0.15 on
-#: credit-g, 0.21 on sick, 0.35 on car (4 classes), 2.2 on soybean (19).
-STACKER_SHARE = 0.2
-STACKER_SHARE_PER_TREE = 0.1
-
-
-def stacker_estimate(base_durations: Sequence[float], n_classes: int | None) -> float:
-    """Seconds to fit the stackers as bags on every repeat of k-fold."""
-    extra_trees = n_classes - 1 if n_classes is not None and n_classes > 2 else 0
-    share = STACKER_SHARE + STACKER_SHARE_PER_TREE * extra_trees
-    return share * float(np.median(base_durations))
-
-
-def check_estimate(
-    base_durations: Sequence[float], cv_repeats: int, n_classes: int | None
-) -> float:
-    """Seconds for the stacking check: its bases (fitted on fewer rows than
-    their trials) and its stackers, on one k-fold of the repeated ones."""
-    stackers = stacker_estimate(base_durations, n_classes)
-    return (CHECK_ROWS * sum(base_durations) + stackers) / cv_repeats
-
-
-def _rank(candidates: Sequence[Candidate]) -> list[Candidate]:
+def _rank(candidates: Sequence[Candidate], max_candidates: int) -> list[Candidate]:
     usable = [
         c for c in candidates if c.predictions is not None and np.isfinite(c.loss)
     ]
@@ -411,7 +266,7 @@ def _rank(candidates: Sequence[Candidate]) -> list[Candidate]:
             "predictions; none were given."
         )
     usable.sort(key=lambda c: (c.loss, -1 if c.trial_id is None else c.trial_id))
-    return usable[:MAX_CANDIDATES]
+    return usable[:max_candidates]
 
 
 class _Builder:
@@ -426,14 +281,13 @@ class _Builder:
         refit_full: bool,
         max_members: int | None,
         infer_limit: float | None,
-        rounds: int,
+        costs: CostModel,
         decision_threshold: float | str | None = "auto",
-        refit_speedup: float = 1.0,
-        cv_repeats: int = 1,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.start = time.time()
-        self.refit_speedup = refit_speedup
-        self.cv_repeats = cv_repeats
+        self.policy = policy
+        self.costs = costs
         self.data = data
         self.metric = metric
         self.decision_threshold = decision_threshold
@@ -446,7 +300,7 @@ class _Builder:
         self.seed = seed
         self.max_members = max_members
         self.infer_limit = infer_limit
-        self.rounds = rounds
+        self.rounds = policy.selection_rounds
         self.kfold = len(data.splits) > 1 and len(self.y_valid) == len(data.y)
         self.full = refit_full or not self.kfold
         self.losses: dict[str, float] = {}
@@ -468,21 +322,23 @@ class _Builder:
     def remaining(self) -> float:
         if self.deadline is None:
             return float("inf")
-        return self.deadline - time.time() - MARGIN
+        return self.deadline - time.time() - self.policy.margin_seconds
 
-    def affords(self, seconds: float, safety: float = SAFETY) -> bool:
+    def affords(self, seconds: float, safety: float | None = None) -> bool:
+        """Whether the clock has ``seconds`` times ``safety`` (the policy's
+        members' safety by default) left."""
+        if safety is None:
+            safety = self.policy.safety
         return self.remaining() >= safety * seconds
 
     def cost(self, candidate: Candidate) -> float:
         """Estimated seconds to make ``candidate`` a predictor."""
-        if not self.full:
-            return bag_seconds(candidate)
-        n_train = float(np.mean([len(train) for train, _ in self.data.splits]))
-        one_fit = _duration(candidate) / len(self.data.splits) / self.refit_speedup
-        return one_fit * len(self.data.y) / n_train
+        return self.costs.member(candidate, self.full)
 
     def member_deadline(self) -> float | None:
-        return None if self.deadline is None else self.deadline - MARGIN
+        if self.deadline is None:
+            return None
+        return self.deadline - self.policy.margin_seconds
 
     # -- the stages --------------------------------------------------------------
 
@@ -521,7 +377,9 @@ class _Builder:
 
     def calibration(self) -> Calibration:
         """Temperature and decision rule fitted on the final model's OOF."""
-        if not CALIBRATE or self.data.task == "regression" or self.final_oof is None:
+        if not self.policy.calibrate:
+            return Calibration()
+        if self.data.task == "regression" or self.final_oof is None:
             return Calibration()
         proba = self.final_oof / self.final_oof.sum(axis=1, keepdims=True)
         threshold = self.decision_threshold
@@ -532,6 +390,8 @@ class _Builder:
             tune_decision=threshold == "auto",
             threshold=None if isinstance(threshold, str | None) else float(threshold),
             seed=self.seed,
+            min_gain=self.policy.calibration_min_gain,
+            temperature_min_gain=self.policy.temperature_min_gain,
         )
 
     def lap(self, stage: str) -> None:
@@ -561,9 +421,9 @@ class _Builder:
     def should_check_selection(self, selection_seconds: float) -> bool:
         """Small tables only, and only if the clock affords two more
         selections (one per half) besides the members."""
-        if len(self.y_valid) > CHECKED_SELECTION_ROWS:
+        if len(self.y_valid) > self.policy.checked_selection_rows:
             return False
-        if self.affords(2 * selection_seconds + MARGIN):
+        if self.affords(2 * selection_seconds + self.policy.margin_seconds):
             return True
         self.notes.append("selection check skipped: no time")
         return False
@@ -574,7 +434,7 @@ class _Builder:
         half of the OOF rows are scored on the other, both ways. On small
         tables the selection can fit the noise of its own rows. It holds
         unless the single model wins by more than
-        :data:`SELECTION_CHECK_MARGIN`."""
+        ``policy.selection_check_margin``."""
         halves = halves_of(self.y_valid, self.data.task, self.seed)
         ensemble, single = [], []
         for chosen_on, scored_on in (halves, halves[::-1]):
@@ -594,7 +454,7 @@ class _Builder:
             )
             single.append(self.loss_fn(y_scored, np.asarray(preds[best])[scored_on]))
         # The ensemble is the default: only clear evidence replaces it.
-        margin = SELECTION_CHECK_MARGIN * abs(float(np.mean(single)))
+        margin = self.policy.selection_check_margin * abs(float(np.mean(single)))
         holds = float(np.mean(ensemble)) <= float(np.mean(single)) + margin
         self.notes.append(
             f"selection check on held-out halves: ensemble {np.mean(ensemble):.5g} "
@@ -657,7 +517,7 @@ class _Builder:
         for i in members:
             trying = [*refits, i]
             seconds = sum(self.cost(ranked[j]) for j in trying) + sum(
-                bag_seconds(ranked[j]) for j in members if j not in trying
+                self.costs.bag(ranked[j]) for j in members if j not in trying
             )
             if self.affords(seconds):
                 refits.append(i)
@@ -682,7 +542,7 @@ class _Builder:
         """Drop members, least weight per second of predict time first, to
         bring the ensemble's predict time per row within ``limit``."""
         rows = np.random.RandomState(self.seed).randint(
-            0, len(self.data.y), INFER_BATCH
+            0, len(self.data.y), self.policy.infer_batch
         )
         batch = self.data.X.iloc[rows]
         seconds = {
@@ -788,7 +648,7 @@ class _Builder:
         """
         rows = validation_indices(self.data.splits)
         loss = self.loss_fn(self.y_valid, model.predict_raw(self.data.X.iloc[rows]))
-        return has_diverged(loss, candidate.loss)
+        return has_diverged(loss, candidate.loss, self.policy.divergence_tolerance)
 
     def ensemble(
         self, ranked: list[Candidate], selection: EnsembleSelection
@@ -815,10 +675,10 @@ class _Builder:
     def regression_guard(
         self, ranked: list[Candidate], selection: EnsembleSelection
     ) -> float | None:
-        """:data:`REGRESSION_GUARD` for a regression ensemble, unless clipping
+        """``policy.regression_guard`` for a regression ensemble, unless clipping
         its members on the OOF rows would have made it worse there."""
         weighted = [i for i in range(len(ranked)) if selection.weights[i] > 0]
-        guard = REGRESSION_GUARD
+        guard = self.policy.regression_guard
         if guard is None or self.data.task != "regression" or len(weighted) < 2:
             return None
         values = np.column_stack([np.asarray(ranked[i].predictions) for i in weighted])
@@ -900,21 +760,24 @@ class _Builder:
         if not self.kfold:
             self.notes.append("no stacking: it needs k-fold splits")
             return None
-        bases = diverse_bases(ranked, min(N_STACK_BASES, self.max_members or 99))
+        policy = self.policy
+        bases = diverse_bases(ranked, min(policy.n_stack_bases, self.max_members or 99))
         if len(bases) < 2:
             self.notes.append("no stacking: fewer than 2 base models")
             return None
-        durations = [_duration(ranked[i]) for i in bases]
-        stacker_cost = stacker_estimate(durations, self.data.n_classes)
+        chosen = [ranked[i] for i in bases]
+        stacker_cost = self.costs.stackers(chosen)
         final_cost = stacker_cost + sum(
             self.cost(ranked[i]) for i in bases if i not in self.fitted
         )
         self.estimates["stack"] = final_cost
         if check:
-            check_cost = check_estimate(durations, self.cv_repeats, self.data.n_classes)
+            check_cost = self.costs.stacking_check(chosen)
             self.estimates["stacking_check"] = check_cost
-            self.estimates["stacking_check_stackers"] = stacker_cost / self.cv_repeats
-            if not self.affords(check_cost + final_cost, STACK_SAFETY):
+            self.estimates["stacking_check_stackers"] = (
+                stacker_cost / self.costs.cv_repeats
+            )
+            if not self.affords(check_cost + final_cost, policy.stack_safety):
                 self.notes.append("no stacking: no time for the stacking check")
                 return None
             result = self.run_check(ranked, bases)
@@ -926,9 +789,10 @@ class _Builder:
             if not result.use_stack:
                 return None
             # The stack's stackers: on all rows and every repeat of k-fold.
-            final_cost += self.cv_repeats * stacker_seconds / CHECK_ROWS - stacker_cost
+            final_stackers = self.costs.stackers_after_check(stacker_seconds)
+            final_cost += final_stackers - stacker_cost
             self.estimates["stack"] = final_cost
-        if not self.affords(final_cost, STACK_SAFETY):
+        if not self.affords(final_cost, policy.stack_safety):
             self.notes.append("no stacking: no time to fit the stack")
             return None
         return self.fit_stack(ranked, bases)
@@ -1007,32 +871,3 @@ def _predict_seconds(model: BaggedModel, X: Any) -> float:
     start = time.perf_counter()
     model.predict_raw(X)
     return time.perf_counter() - start
-
-
-def diverse_bases(ranked: Sequence[Candidate], n: int) -> list[int]:
-    """Indices of up to ``n`` candidates: the best of each family, then the rest.
-
-    Parameters
-    ----------
-    ranked : sequence of Candidate
-        Best first.
-    n : int
-
-    Returns
-    -------
-    list of int
-        Sorted indices into ``ranked``.
-    """
-    picked: list[int] = []
-    families: set[str] = set()
-    for i, candidate in enumerate(ranked):
-        if candidate.family not in families:
-            picked.append(i)
-            families.add(candidate.family)
-    picked = picked[:n]
-    for i in range(len(ranked)):
-        if len(picked) >= n:
-            break
-        if i not in picked:
-            picked.append(i)
-    return sorted(picked)

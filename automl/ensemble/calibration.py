@@ -31,19 +31,12 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from automl.metrics import Metric
+from automl.policy import DEFAULT_POLICY
 from automl.resampling import halves_of
 
 _EPS = 1e-12
 #: Candidate thresholds: at most this many quantiles of the OOF probabilities.
 N_THRESHOLDS = 256
-#: A correction must lower the cross-fitted loss by more than this share.
-MIN_GAIN = 1e-4
-#: A temperature must lower it by more than this share: the final model's OOF
-#: predictions were already chosen and weighted on these rows, and smaller
-#: gains did not carry to the test rows (standard suite's small log-loss
-#: tables at 60 s: temperatures kept for gains of 0.04-0.6 % on vehicle, cmc
-#: and splice, test log loss worse or level on all three).
-TEMPERATURE_MIN_GAIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -100,6 +93,8 @@ def calibrate(
     tune_decision: bool = True,
     threshold: float | None = None,
     seed: int = 0,
+    min_gain: float = DEFAULT_POLICY.calibration_min_gain,
+    temperature_min_gain: float = DEFAULT_POLICY.temperature_min_gain,
 ) -> Calibration:
     """Fit the corrections that help on the OOF predictions (module docstring).
 
@@ -117,6 +112,10 @@ def calibrate(
         A fixed binary threshold chosen by the user (no tuning).
     seed : int, default=0
         Seed of the check's split.
+    min_gain, temperature_min_gain : float
+        Share of the cross-fitted loss a decision rule, and a temperature, must
+        save to be kept (``Policy.calibration_min_gain``,
+        ``Policy.temperature_min_gain``).
 
     Returns
     -------
@@ -124,7 +123,7 @@ def calibrate(
     """
     halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
-    temperature = _temperature(oof, y, metric, halves, notes)
+    temperature = _temperature(oof, y, metric, halves, notes, temperature_min_gain)
     calibrated = _scaled(oof, temperature)
     if threshold is not None:
         notes.append(f"decision threshold {threshold:g} (given)")
@@ -132,9 +131,9 @@ def calibrate(
     if not tune_decision or metric.needs != "label":
         return Calibration(temperature, None, None, tuple(notes))
     if calibrated.shape[1] == 2:
-        tuned = _binary_threshold(calibrated, y, metric, halves, notes)
+        tuned = _binary_threshold(calibrated, y, metric, halves, notes, min_gain)
         return Calibration(temperature, tuned, None, tuple(notes))
-    weights = _class_weights(calibrated, y, metric, notes)
+    weights = _class_weights(calibrated, y, metric, notes, min_gain)
     return Calibration(temperature, None, weights, tuple(notes))
 
 
@@ -144,6 +143,7 @@ def _temperature(
     metric: Metric,
     halves: tuple[np.ndarray, np.ndarray],
     notes: list[str],
+    min_gain: float,
 ) -> float:
     if metric.needs != "proba":
         return 1.0
@@ -155,7 +155,7 @@ def _temperature(
     before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
     after = _weighted([(len(b), loss(b, t)) for b, t in crossed])
     temperature = _fit_temperature(oof, y)
-    if not _helps(before, after, TEMPERATURE_MIN_GAIN):
+    if not _helps(before, after, min_gain):
         notes.append(
             f"temperature scaling not kept (cross-fitted {after:.5g} vs {before:.5g})"
         )
@@ -186,6 +186,7 @@ def _binary_threshold(
     metric: Metric,
     halves: tuple[np.ndarray, np.ndarray],
     notes: list[str],
+    min_gain: float,
 ) -> float | None:
     def best(rows: np.ndarray) -> float:
         candidates = np.unique(
@@ -201,7 +202,7 @@ def _binary_threshold(
     after = _weighted(
         [(len(b), _threshold_loss(proba[b], y[b], metric, best(a))) for a, b in pairs]
     )
-    if not _helps(before, after):
+    if not _helps(before, after, min_gain):
         notes.append(f"threshold 0.5 kept (tuned {after:.5g} vs {before:.5g})")
         return None
     threshold = best(np.concatenate(halves))
@@ -216,13 +217,13 @@ def _threshold_loss(
 
 
 def _class_weights(
-    proba: np.ndarray, y: np.ndarray, metric: Metric, notes: list[str]
+    proba: np.ndarray, y: np.ndarray, metric: Metric, notes: list[str], min_gain: float
 ) -> tuple[float, ...] | None:
     prior = np.bincount(y, minlength=proba.shape[1]) / len(y)
     weights = 1.0 / np.maximum(prior, 1.0 / len(y))
     before = metric.loss(y, np.argmax(proba, axis=1))
     after = metric.loss(y, np.argmax(proba * weights, axis=1))
-    if not _helps(before, after):
+    if not _helps(before, after, min_gain):
         notes.append(f"class weights 1/prior not kept ({after:.5g} vs {before:.5g})")
         return None
     notes.append(f"class weights 1/prior ({after:.5g} vs {before:.5g})")
@@ -241,5 +242,5 @@ def _weighted(parts: list[tuple[int, float]]) -> float:
     return sum(n * loss for n, loss in parts) / max(total, 1)
 
 
-def _helps(before: float, after: float, min_gain: float = MIN_GAIN) -> bool:
+def _helps(before: float, after: float, min_gain: float) -> bool:
     return after < before - min_gain * max(abs(before), 1e-12)

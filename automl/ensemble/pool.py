@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from automl.ensemble.builder import MAX_CANDIDATES, Candidate
+from automl.ensemble.builder import Candidate
+from automl.policy import DEFAULT_POLICY
 
 #: Predictions above this size go to disk when the pool has a directory.
 SPILL_BYTES = 8 * 2**20
@@ -48,7 +49,7 @@ class CandidatePool:
 
     def __init__(
         self,
-        max_candidates: int = MAX_CANDIDATES,
+        max_candidates: int = DEFAULT_POLICY.max_candidates,
         directory: str | Path | None = None,
         spill_bytes: int = SPILL_BYTES,
         max_model_bytes: int = MAX_MODEL_BYTES,

@@ -34,11 +34,9 @@ import numpy as np
 
 from automl.data.types import Task
 from automl.metrics import Metric, fast_loss, score_predictions
+from automl.policy import DEFAULT_POLICY
 
 LossFn = Callable[[np.ndarray, np.ndarray], float]
-
-#: Default number of greedy additions (see the module docstring).
-DEFAULT_ROUNDS = 25
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def greedy_ensemble_selection(
     y: np.ndarray,
     loss_fn: LossFn,
     *,
-    rounds: int = DEFAULT_ROUNDS,
+    rounds: int = DEFAULT_POLICY.selection_rounds,
     max_members: int | None = None,
 ) -> EnsembleSelection:
     """Select a weighted ensemble of candidates greedily, with replacement.

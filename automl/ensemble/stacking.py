@@ -59,6 +59,7 @@ from automl.data.types import Task
 from automl.ensemble.bagging import Bag, BaggedModel, fit_bag
 from automl.ensemble.selection import LossFn, greedy_ensemble_selection
 from automl.evaluation import TrialData, TrialSettings
+from automl.limits import share_of
 from automl.resampling import make_splits
 from automl.space import MODELS
 
@@ -208,7 +209,7 @@ def fit_stackers(
     specs = list(stackers or default_stackers(data.task, len(data.y)))
     fitted = []
     for i, spec in enumerate(specs):
-        share = _share(deadline, len(specs) - i)
+        share = share_of(deadline, len(specs) - i)
         start = time.time()
         sdata = stacker_data(data, base_oof, spec.with_features)
         bag = fit_bag(spec.config, sdata, settings, seed=seed, deadline=share)
@@ -220,13 +221,6 @@ def fit_stackers(
             ).model
         fitted.append(FittedStacker(spec, model, bag.oof, time.time() - start))
     return fitted
-
-
-def _share(deadline: float | None, parts_left: int) -> float | None:
-    if deadline is None:
-        return None
-    now = time.time()
-    return now + max(0.0, deadline - now) / parts_left
 
 
 @dataclass
@@ -321,7 +315,7 @@ def _base_predictions(
     after them get one share too)."""
     bags: list[Bag] = []
     for i, (config, base_seed) in enumerate(bases):
-        share = _share(deadline, len(bases) + 1 - i)
+        share = share_of(deadline, len(bases) + 1 - i)
         bags.append(fit_bag(config, data, settings, seed=base_seed, deadline=share))
     oof = [b.oof for b in bags if b.oof is not None]
     return oof, [b.model.predict_raw(X_holdout) for b in bags]

@@ -58,6 +58,7 @@ from automl.metalearning.metadata import (
     read_jsonl,
 )
 from automl.plan import Machine
+from automl.policy import DEFAULT_POLICY
 from automl.prepare import Prepared, prepare
 from automl.run import RunOptions, constant_loss, run_fit
 from automl.search import available_cores, is_full_budget_success
@@ -71,9 +72,10 @@ SEARCH_TRIALS = 16
 TRIAL_SECONDS = 30.0
 #: Seconds one task's search may take in all (its final model included).
 SEARCH_SECONDS = 120.0
-#: Tasks up to this many rows are cross-validated, larger ones use a holdout
-#: (what a short fit does; CV everywhere would multiply the build's time).
-CV_MAX_ROWS = 1_000
+#: Tasks up to this many rows are cross-validated, larger ones use a holdout:
+#: what a short fit does (``Policy.cv_always_rows``), not a fit without a time
+#: limit (``Policy.cv_max_rows``): CV everywhere would multiply the build's time.
+SEARCH_CV_MAX_ROWS = DEFAULT_POLICY.cv_always_rows
 #: Rows of a task's training split the search uses, at most.
 MAX_ROWS = 5_000
 #: Rows the matrix evaluations use, at most: there are many of them.
@@ -127,7 +129,7 @@ def _prepared(spec: CorpusDataset, max_rows: int | None, **params: Any) -> Prepa
         encoder = LabelEncoder().fit(y_checked)
         y_encoded = encoder.transform(y_checked).astype(np.int64)
         task = "binary" if len(encoder.classes_) == 2 else "multiclass"
-    resampling = "cv" if len(X_frame) <= CV_MAX_ROWS else "holdout"
+    resampling = "cv" if len(X_frame) <= SEARCH_CV_MAX_ROWS else "holdout"
     machine = Machine(available_cores(), default_memory_limit_mb())
     fit_params = {**FIT_PARAMS, "resampling": resampling, **params}
     return prepare(X_frame, y_encoded, task, fit_params, machine, name=name)

@@ -24,7 +24,7 @@ which a fit reads through :func:`load_metadata`. Its fields:
     For ``classification`` and ``regression``: the candidate ids in order,
     and the held-out regret curve that chose their number; and under
     ``by_time_limit`` the same for each of :data:`PORTFOLIO_TIME_LIMITS`
-    (seconds on :data:`REFERENCE_CORES` cores), selected with only the
+    (seconds on ``Policy.reference_cores`` cores), selected with only the
     evaluations that would have finished within a trial's share of that limit
     on the task's full training split (:func:`trial_seconds_at_size`).
 ``defaults_first``
@@ -63,6 +63,7 @@ from automl.metalearning.portfolio import (
     normalised_regret,
     relative_cost,
 )
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.resampling import choose_resampling
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
@@ -81,11 +82,9 @@ DEFAULT_PREFIX = "default:"
 GENERATED_PREFIX = "generated:"
 TASK_PREFIX = "task:"
 GROUPS = {"binary": "classification", "multiclass": "classification"}
-#: Time limits (seconds) a portfolio is selected for, on ``REFERENCE_CORES``.
+#: Time limits (seconds) a portfolio is selected for, on the policy's
+#: ``reference_cores``; a trial gets its ``trial_share`` of them.
 PORTFOLIO_TIME_LIMITS = (30, 60, 300, 3600)
-REFERENCE_CORES = 2
-#: A trial's share of the time limit (the estimators' default per-trial limit).
-TRIAL_SHARE = 0.25
 #: The matrix evaluates candidates on at most this many rows, 5-fold
 #: cross-validated (``automl.metalearning.build.MATRIX_ROWS``).
 MATRIX_ROWS = 3_000
@@ -233,17 +232,22 @@ def ok_values(
 
 
 def trial_seconds_at_size(
-    matrix_seconds: float, n_train: float, time_limit: float | None = None
+    matrix_seconds: float,
+    n_train: float,
+    time_limit: float | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> float:
     """Estimated seconds of a matrix evaluation's trial on ``n_train`` rows.
 
     The matrix cross-validated on at most :data:`MATRIX_ROWS` rows; a fit on
-    the whole table with ``time_limit`` on :data:`REFERENCE_CORES` validates
-    as ``resampling="auto"`` chooses: five folds, or a holdout (one fit). The
-    cost is taken as linear in the rows: tree and linear models are about so.
+    the whole table with ``time_limit`` on the policy's ``reference_cores``
+    validates as ``resampling="auto"`` chooses: five folds, or a holdout (one
+    fit). The cost is taken as linear in the rows: tree and linear models are
+    about so.
     """
     measured_rows = min(n_train, MATRIX_ROWS)
-    resampling = choose_resampling("auto", int(n_train), time_limit, REFERENCE_CORES)
+    cores = policy.reference_cores
+    resampling = choose_resampling("auto", int(n_train), time_limit, cores, policy)
     fits = 5 if resampling == "cv" else 1
     return matrix_seconds * (fits * n_train) / (5 * max(measured_rows, 1.0))
 
@@ -271,10 +275,10 @@ def _portfolio(
             [trial_seconds_at_size(1.0, n, limit) for n in sizes], axis=0
         )
         portfolio["by_time_limit"][str(limit)] = _select(
-            losses.where(at_size <= TRIAL_SHARE * limit),
+            losses.where(at_size <= DEFAULT_POLICY.trial_share * limit),
             times,
             at_size.to_numpy(),
-            limit * REFERENCE_CORES,
+            limit * DEFAULT_POLICY.reference_cores,
             defaults_first,
         )
     return portfolio
@@ -317,13 +321,14 @@ def portfolio_members(
     time_limit: float | None,
     n_cores: int,
     n_rows: int | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[str]:
     """The portfolio for a fit.
 
     The one selected for the largest time limit the fit reaches (the
     smallest if it reaches none; the one without a limit when ``time_limit``
     is None or the knowledge base has none). A fit's reach is ``time_limit``
-    scaled to :data:`REFERENCE_CORES` by ``n_cores``, and by its trials' cost
+    scaled to ``policy.reference_cores`` by ``n_cores``, and by its trials' cost
     at ``n_rows`` against the group's typical task
     (:func:`trial_seconds_at_size`): a table whose trials take three times
     longer reaches a third as far.
@@ -333,10 +338,10 @@ def portfolio_members(
     if time_limit is None or not by_limit:
         return list(portfolio.get("members", []))
     limits = sorted(by_limit, key=float)
-    reach = time_limit * n_cores / REFERENCE_CORES
+    reach = time_limit * n_cores / policy.reference_cores
     typical = portfolio.get("median_trial_scale")
     if n_rows is not None and typical:
-        reach *= typical / trial_seconds_at_size(1.0, n_rows, reach)
+        reach *= typical / trial_seconds_at_size(1.0, n_rows, reach, policy)
     chosen = max((k for k in limits if float(k) <= reach), key=float, default=limits[0])
     return list(by_limit[chosen]["members"])
 

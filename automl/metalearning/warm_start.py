@@ -19,7 +19,6 @@ from ConfigSpace import ConfigurationSpace
 
 from automl.data.types import FeatureColumns, Task
 from automl.metalearning.metadata import (
-    REFERENCE_CORES,
     candidate_config,
     group_of,
     portfolio_members,
@@ -27,18 +26,10 @@ from automl.metalearning.metadata import (
     uses_knowledge,
 )
 from automl.metalearning.metafeatures import compute_metafeatures, metafeature_vector
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.space import family_defaults, repair_config
 
 logger = logging.getLogger(__name__)
-
-#: Prior tasks whose best configuration joins the initial design.
-N_NEIGHBOURS = 5
-#: Families whose default configuration every fit on a small table (up to
-#: :data:`STRONG_DEFAULTS_MAX_ROWS` rows) evaluates early, after the first
-#: :data:`STRONG_DEFAULTS_AFTER` warm-start configurations.
-STRONG_DEFAULTS = ("random_forest", "extra_trees", "linear")
-STRONG_DEFAULTS_AFTER = 4
-STRONG_DEFAULTS_MAX_ROWS = 5_000
 
 #: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task`` or
 #: ``default``.
@@ -54,7 +45,8 @@ def initial_design(
     columns: FeatureColumns,
     *,
     time_limit: float | None = None,
-    n_cores: int = REFERENCE_CORES,
+    n_cores: int = DEFAULT_POLICY.reference_cores,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Seed]:
     """Configurations to evaluate before SMAC's own, deduplicated, in order.
 
@@ -73,16 +65,18 @@ def initial_design(
         (:func:`~automl.metalearning.metadata.portfolio_members`).
     n_cores : int, default=2
         Cores the fit's trials run on.
+    policy : Policy, optional
+        Its ``n_neighbours`` and ``strong_defaults*`` fields.
 
     Returns
     -------
     list of (origin, config)
         Without a knowledge base: every family's default, on small tables
-        those of :data:`STRONG_DEFAULTS` first. With one: the portfolio's
-        members with the best configuration of each of the ``N_NEIGHBOURS``
+        those of ``policy.strong_defaults`` first. With one: the portfolio's
+        members with the best configuration of each of the ``n_neighbours``
         nearest prior tasks of the same kind interleaved (one after each of
         the first members: a task close to this one is worth trying early),
-        on small tables the defaults of :data:`STRONG_DEFAULTS` after the
+        on small tables the defaults of ``policy.strong_defaults`` after the
         first four, then family defaults if fewer configurations than
         families came out. With a ``defaults_first`` one: all the defaults
         as without, then the members and nearest tasks. As without one when
@@ -90,37 +84,43 @@ def initial_design(
     """
     defaults = family_defaults(space)
     all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
-    cold = _unique(with_strong_defaults([], defaults, len(y)) + all_defaults)
+    cold = _unique(with_strong_defaults([], defaults, len(y), policy) + all_defaults)
     if metadata is None or not uses_knowledge(metadata, task, time_limit, n_cores):
         return cold
     _warn_if_stale(metadata)
     members = portfolio_members(
-        metadata, group_of(task), time_limit, n_cores, n_rows=len(y)
+        metadata, group_of(task), time_limit, n_cores, n_rows=len(y), policy=policy
     )
     knowledge = _interleave(
         _portfolio(space, metadata, members, defaults),
-        _nearest(space, metadata, X, y, task, columns),
+        _nearest(space, metadata, X, y, task, columns, policy.n_neighbours),
     )
     if metadata.get("defaults_first"):
         return _unique(cold + knowledge)
-    seeds = with_strong_defaults(_unique(knowledge), defaults, n_rows=len(y))
+    seeds = with_strong_defaults(_unique(knowledge), defaults, len(y), policy)
     if len(seeds) < len(defaults):
         seeds = _unique(seeds + all_defaults)
     return seeds
 
 
 def with_strong_defaults(
-    seeds: list[Seed], defaults: dict[str, dict[str, Any]], n_rows: int
+    seeds: list[Seed],
+    defaults: dict[str, dict[str, Any]],
+    n_rows: int,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Seed]:
-    """The defaults of :data:`STRONG_DEFAULTS` among the first seeds on a
-    table of up to :data:`STRONG_DEFAULTS_MAX_ROWS` rows: strong and cheap on
-    small tables (a default random forest beat every AutoML system on one), so
-    every fit there evaluates them and the ensemble has them. On large tables
-    they cost several trials' time and rarely win: ``seeds`` unchanged."""
-    if n_rows > STRONG_DEFAULTS_MAX_ROWS:
+    """The defaults of ``policy.strong_defaults`` among the first seeds (after
+    ``policy.strong_defaults_after``) on a table of up to
+    ``policy.strong_defaults_max_rows`` rows: strong and cheap on small tables
+    (a default random forest beat every AutoML system on one), so every fit
+    there evaluates them and the ensemble has them. On large tables they cost
+    several trials' time and rarely win: ``seeds`` unchanged."""
+    if n_rows > policy.strong_defaults_max_rows:
         return seeds
-    strong = [("default", defaults[f]) for f in STRONG_DEFAULTS if f in defaults]
-    head, tail = seeds[:STRONG_DEFAULTS_AFTER], seeds[STRONG_DEFAULTS_AFTER:]
+    families = policy.strong_defaults
+    strong = [("default", defaults[f]) for f in families if f in defaults]
+    after = policy.strong_defaults_after
+    head, tail = seeds[:after], seeds[after:]
     return _unique(head + strong + tail)
 
 
@@ -165,6 +165,7 @@ def _nearest(
     y: np.ndarray,
     task: Task,
     columns: FeatureColumns,
+    n_neighbours: int,
 ) -> list[Seed]:
     tasks = [t for t in metadata["tasks"] if group_of(t["type"]) == group_of(task)]
     if not tasks:
@@ -175,7 +176,7 @@ def _nearest(
     # L1 distance on standardised meta-features (the means cancel out).
     distance = np.abs((prior - here) / np.where(std > 0, std, 1.0)).sum(axis=1)
     seeds = []
-    for i in np.argsort(distance, kind="stable")[:N_NEIGHBOURS]:
+    for i in np.argsort(distance, kind="stable")[:n_neighbours]:
         logger.debug("nearest task %s at %.2f", tasks[i]["name"], distance[i])
         config = repair_config(tasks[i]["best"][0], space)
         if config is not None:

@@ -21,19 +21,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from automl.policy import DEFAULT_POLICY, Policy
 from automl.search.proposals import Optimizer, Proposal
 
 Schedule = Literal["full", "successive_halving", "hyperband", "auto"]
-
-#: Finished trials the auto policy waits for before judging the cost.
-MIN_OBSERVATIONS = 4
-#: The auto policy keeps full budgets while at least this many more full-budget
-#: trials fit in the time left (on all workers).
-FULL_TRIALS_WANTED = 20
-#: The auto policy decides in the first half of the search only: later, few
-#: trials fit in what is left whatever they cost, and halving would start
-#: rungs that cannot reach the full budget.
-DECIDE_WITHIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,10 +61,11 @@ FULL = Fidelity("full")
 class HalvingWhenDear:
     """Full budgets first; successive halving once full trials prove too dear.
 
-    After :data:`MIN_OBSERVATIONS` finished trials and during the first
-    :data:`DECIDE_WITHIN` of the search, whenever fewer than
-    :data:`FULL_TRIALS_WANTED` more trials of their median duration would fit
-    in ``seconds_left()`` on ``n_workers``, the halving optimiser is made,
+    After ``policy.halving_min_observations`` finished trials and during the
+    first ``policy.halving_decide_within`` of the search, whenever fewer than
+    ``policy.halving_full_trials_wanted`` more trials of their median duration
+    would fit in ``seconds_left()`` on ``n_workers``, the halving optimiser is
+    made,
     told every result so far and asked from then on. Trials proposed by the
     first optimiser and still running then are only recorded.
 
@@ -88,6 +80,7 @@ class HalvingWhenDear:
     seconds_left : callable
         Seconds the search has left.
     n_workers : int
+    policy : Policy, optional
     """
 
     def __init__(
@@ -96,14 +89,18 @@ class HalvingWhenDear:
         make_halving: Callable[[list[dict[str, Any]]], Optimizer],
         seconds_left: Callable[[], float],
         n_workers: int,
+        *,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.current = full
+        self.min_observations = policy.halving_min_observations
+        self.full_trials_wanted = policy.halving_full_trials_wanted
         self.make_halving = make_halving
         self.seconds_left = seconds_left
         self.n_workers = n_workers
         self.switched = False
         self._asked = False
-        self._decide_until = DECIDE_WITHIN * seconds_left()
+        self._decide_until = policy.halving_decide_within * seconds_left()
         self._full = full
         #: Every result so far, as ``tell_known`` takes it.
         self._told: list[dict[str, Any]] = []
@@ -178,10 +175,10 @@ class HalvingWhenDear:
 
     def _too_dear(self) -> bool:
         left = self.seconds_left()
-        if len(self._told) < MIN_OBSERVATIONS or left < self._decide_until:
+        if len(self._told) < self.min_observations or left < self._decide_until:
             return False
         median = float(np.median([t["seconds"] for t in self._told]))
-        return left * self.n_workers / max(median, 1e-9) < FULL_TRIALS_WANTED
+        return left * self.n_workers / max(median, 1e-9) < self.full_trials_wanted
 
     def _switch(self) -> None:
         halving = self.make_halving(self._told)

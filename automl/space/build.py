@@ -31,12 +31,14 @@ from automl.space.registry import MODELS, PREPROCESSORS
 
 DELIMITER = ":"
 NATIVE = "native"
-#: Whether the space offers ``feature_generator`` (False: for ablations).
-GENERATED_FEATURES = True
 
 
 def build_space(
-    properties: DatasetProperties, models: Sequence[str], seed: int = 0
+    properties: DatasetProperties,
+    models: Sequence[str],
+    seed: int = 0,
+    *,
+    generated_features: bool = True,
 ) -> ConfigurationSpace:
     """Build the conditional configuration space over ``models``.
 
@@ -51,6 +53,8 @@ def build_space(
         Family names, usually from ``select_models``.
     seed : int, default=0
         Seed of the space's sampler.
+    generated_features : bool, default=True
+        Whether to offer ``feature_generator`` (``Policy.generated_features``).
 
     Returns
     -------
@@ -76,7 +80,8 @@ def build_space(
         scaled = [n for n in models if MODELS[n].needs_scaling]
         if scaled:
             _add_choice(cs, kind, list(PREPROCESSORS[kind]), properties, model, scaled)
-    _add_feature_generator(cs, model, properties, models)
+    if generated_features:
+        _add_feature_generator(cs, model, properties, models)
     weighted = [n for n in models if MODELS[n].supports_sample_weight]
     if properties.task != "regression" and weighted:
         hp = _categorical("class_weight", ["none", "balanced"], default="none")
@@ -161,8 +166,6 @@ def _add_feature_generator(
     """``feature_generator`` for the families that take generated features,
     when the table has something to combine."""
     boosters = [n for n in models if MODELS[n].generated_features]
-    if not GENERATED_FEATURES:
-        return
     combine = PREPROCESSORS["feature_generator"]["combine"]
     if boosters and len(combine.search_space(properties)) > 0:
         choices = list(PREPROCESSORS["feature_generator"])

@@ -91,7 +91,14 @@ def test_extra_datasets_are_taken_only_where_named(tmp_path: Path) -> None:
         binary_frame(20, seed=0).to_csv(folder / f"{name}.csv", index=False)
         write_index(
             folder,
-            [{"name": name, "file": f"{name}.csv", "task": "binary", "target": "label"}],
+            [
+                {
+                    "name": name,
+                    "file": f"{name}.csv",
+                    "task": "binary",
+                    "target": "label",
+                }
+            ],
         )
     specs, extras = read_index(corpus), read_index(extra)
     assert select(specs, "full", extra=extras) == specs

@@ -328,17 +328,25 @@ def test_lightgbm_baseline_fits_column_names_lightgbm_refuses() -> None:
     assert X.columns[0] == "char_freq_;"  # the caller's frame is untouched
 
 
-def test_ablation_switches_name_real_constants() -> None:
-    from importlib import import_module
-
+def test_ablations_are_policies_that_change_a_default() -> None:
+    from automl import Policy
     from benchmarks.systems import SYSTEMS
 
-    switched = [s for s in SYSTEMS.values() if getattr(s, "switches", None)]
-    assert len(switched) >= 4
-    for system in switched:
-        for target in system.switches:
-            module, attribute = target.rsplit(".", 1)
-            assert hasattr(import_module(module), attribute), target
+    ablations = [s for s in SYSTEMS.values() if getattr(s, "policy", None)]
+    assert len(ablations) >= 4
+    for system in ablations:
+        policy = Policy(**system.policy)  # a TypeError names an unknown field
+        assert policy != Policy(), system.name
+
+
+def test_no_benchmark_assigns_a_module_global_of_automl() -> None:
+    import re
+    from pathlib import Path
+
+    import benchmarks
+
+    for path in Path(benchmarks.__file__).parent.glob("*.py"):
+        assert not re.search(r"\bsetattr\(", path.read_text()), path
 
 
 def test_variant_options_name_real_estimator_parameters() -> None:

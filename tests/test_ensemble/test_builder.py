@@ -9,14 +9,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from automl.ensemble import Candidate, build_ensemble, has_diverged, reserve_seconds
-from automl.ensemble import builder as builder_module
+from automl.costs import CostModel
+from automl.ensemble import Candidate, build_ensemble, has_diverged
 from automl.ensemble.bagging import BaggedModel
 from automl.ensemble.builder import _Builder
 from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.selection import metric_loss
 from automl.evaluation import TrialResult, predict_pipeline
 from automl.metrics import get_metric
+from automl.policy import Policy
 from automl.resampling import validation_indices
 from automl.search import TrialRecord
 from tests.test_ensemble.problems import Problem, make_candidates, make_trial_data
@@ -178,11 +179,9 @@ def test_max_members(binary_problem: Problem) -> None:
     assert ensemble.members[0]["weight"] == pytest.approx(1.0)
 
 
-@pytest.fixture
-def no_selection_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ensembles of several members, whatever the held-out selection check
-    would say on these small problems."""
-    monkeypatch.setattr(builder_module, "CHECKED_SELECTION_ROWS", 0)
+#: Ensembles of several members, whatever the held-out selection check would
+#: say on these small problems.
+NO_SELECTION_CHECK = Policy(checked_selection_rows=0)
 
 
 def test_the_selection_check_keeps_what_wins_on_held_out_halves(
@@ -196,7 +195,7 @@ def test_the_selection_check_keeps_what_wins_on_held_out_halves(
         ensemble_loss, single_loss = (
             float(word) for word in note.replace(" ->", "").split() if _is_number(word)
         )
-        margin = builder_module.SELECTION_CHECK_MARGIN * abs(single_loss)
+        margin = Policy().selection_check_margin * abs(single_loss)
         if ensemble_loss <= single_loss + margin:
             assert note.endswith("-> ensemble")
         else:
@@ -218,11 +217,15 @@ def _is_number(word: str) -> bool:
     return True
 
 
-@pytest.mark.usefixtures("no_selection_check")
 def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
     problem = binary_problem
     free = build_ensemble(
-        problem.candidates, problem.data, problem.metric, stack=False, refit_full=True
+        problem.candidates,
+        problem.data,
+        problem.metric,
+        stack=False,
+        refit_full=True,
+        policy=NO_SELECTION_CHECK,
     )
     assert len(free.members) >= 2
 
@@ -234,6 +237,7 @@ def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
             stack=True,
             refit_full=True,
             infer_limit=limit,
+            policy=NO_SELECTION_CHECK,
         )
 
     generous = fit(10.0)  # seconds per row: any model meets it
@@ -247,7 +251,6 @@ def test_infer_limit_drops_members_until_met(binary_problem: Problem) -> None:
     assert impossible.members[0]["trial_id"] in {m["trial_id"] for m in free.members}
 
 
-@pytest.mark.usefixtures("no_selection_check")
 def test_infer_limit_drops_a_slow_best_member(
     binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,7 +264,11 @@ def test_infer_limit_drops_a_slow_best_member(
     problem = binary_problem
     best = min(problem.candidates, key=lambda c: c.loss).trial_id
     ensemble = build_ensemble(
-        problem.candidates, problem.data, problem.metric, infer_limit=1e-3
+        problem.candidates,
+        problem.data,
+        problem.metric,
+        infer_limit=1e-3,
+        policy=NO_SELECTION_CHECK,
     )
     assert "s/row met" in ensemble.decision
     assert best not in {m["trial_id"] for m in ensemble.members}
@@ -284,12 +291,12 @@ def test_candidate_from_record_and_no_candidates(binary_problem: Problem) -> Non
 def test_reserve_is_enough_for_the_plan(multiclass_problem: Problem) -> None:
     problem = multiclass_problem
     cands = problem.candidates
-    n_splits = len(problem.data.splits)
-    plain = reserve_seconds(cands, n_splits=n_splits, stack=False)
-    stacked = reserve_seconds(cands, n_splits=n_splits, stack="auto")
-    fast = reserve_seconds(cands, n_splits=n_splits, stack=False, refit_full=True)
+    costs = CostModel.for_splits(problem.data.splits, len(problem.data.y))
+    plain = costs.reserve(cands, stack=False, refit_full=False)
+    stacked = costs.reserve(cands, stack="auto", refit_full=False)
+    fast = costs.reserve(cands, stack=False, refit_full=True)
     assert fast < plain < stacked
-    assert reserve_seconds([], n_splits=n_splits) > 0
+    assert costs.reserve([], stack="auto", refit_full=False) > 0
     deadline = time.time() + stacked
     ensemble = build_ensemble(cands, problem.data, problem.metric, deadline=deadline)
     assert time.time() <= deadline + 1.0

@@ -5,13 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble import calibration as calibration_module
-from automl.ensemble.calibration import (
-    MIN_GAIN,
-    Calibration,
-    calibrate,
-)
+from automl.ensemble.calibration import Calibration, calibrate
 from automl.metrics import get_metric
+from automl.policy import Policy
 from tests.test_ensemble.problems import Problem
 
 
@@ -45,7 +41,7 @@ def test_an_overconfident_model_gets_a_temperature_that_lowers_log_loss(
 
 
 def test_a_temperature_that_gains_less_than_one_percent_is_not_kept(
-    binary_problem: Problem, monkeypatch: pytest.MonkeyPatch
+    binary_problem: Problem,
 ) -> None:
     y = binary_problem.data.y
     metric = get_metric("log_loss", "binary")
@@ -55,8 +51,8 @@ def test_a_temperature_that_gains_less_than_one_percent_is_not_kept(
     assert crossed.temperature == 1.0
     assert "not kept" in crossed.notes[0]
     # with the margin of the other corrections it would have been kept
-    monkeypatch.setattr(calibration_module, "TEMPERATURE_MIN_GAIN", MIN_GAIN)
-    assert calibrate(nearly, y, metric).temperature != 1.0
+    gain = Policy().calibration_min_gain
+    assert calibrate(nearly, y, metric, temperature_min_gain=gain).temperature != 1.0
 
 
 def test_ranking_metrics_never_keep_a_temperature(binary_problem: Problem) -> None:

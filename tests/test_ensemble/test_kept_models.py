@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from automl.costs import CostModel
 from automl.ensemble import Candidate, CandidatePool, build_ensemble
-from automl.ensemble.bagging import load_bag, load_seconds
+from automl.ensemble.bagging import load_bag
 from automl.ensemble.builder import _Builder
 from automl.ensemble.selection import EnsembleSelection
 from automl.evaluation import TrialSettings, evaluate, predict_pipeline
@@ -66,7 +67,7 @@ def test_a_full_budget_trial_keeps_the_fold_models_it_was_scored_with(
     assert len(result.model_files) == len(data.splits)
     # reading them back is estimated from the time their writes took
     assert 0 < result.model_save_seconds < result.fit_time
-    estimate = load_seconds(result.model_files, result.model_save_seconds)
+    estimate = CostModel().read(result.model_files, result.model_save_seconds)
     assert estimate > result.model_save_seconds
     assert sorted(str(p) for p in tmp_path.iterdir()) == sorted(result.model_files)
     bag = load_bag(result.model_files, data.task, data.n_classes)
@@ -220,9 +221,9 @@ def test_a_holdout_refits_the_members_it_affords_and_keeps_the_others(
         deadline=time.time() + 60,
         seed=0,
         refit_full=False,
+        costs=CostModel.for_splits(data.splits, len(data.y)),
         max_members=None,
         infer_limit=None,
-        rounds=25,
     )
     both = EnsembleSelection(np.array([0.6, 0.4]), [0, 1], [0.0], 0.0)
     assert builder.plan_members(ranked, both) == [0, 1]

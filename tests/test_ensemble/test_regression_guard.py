@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
 from automl.ensemble import build_ensemble
 from automl.ensemble.fitted import guard_predictions
+from automl.policy import Policy
 from tests.test_ensemble.problems import Problem
 
 
@@ -22,14 +22,15 @@ def test_a_member_far_from_the_weighted_median_is_clipped() -> None:
 
 
 def test_a_regression_ensemble_is_guarded_on_an_outlying_row(
-    regression_problem: Problem, monkeypatch: pytest.MonkeyPatch
+    regression_problem: Problem,
 ) -> None:
-    from automl.ensemble import builder
-
-    monkeypatch.setattr(builder, "CHECKED_SELECTION_ROWS", 0)  # several members
     data = regression_problem.data
     ensemble = build_ensemble(
-        regression_problem.candidates, data, regression_problem.metric, stack=False
+        regression_problem.candidates,
+        data,
+        regression_problem.metric,
+        stack=False,
+        policy=Policy(checked_selection_rows=0),  # several members
     )
     assert "regression guard binds on" in ensemble.decision
     assert ensemble.guard is not None, ensemble.decision  # kept on these rows

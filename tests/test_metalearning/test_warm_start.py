@@ -23,11 +23,10 @@ from automl.metalearning.metadata import (
     uses_knowledge,
 )
 from automl.metalearning.warm_start import (
-    STRONG_DEFAULTS,
-    STRONG_DEFAULTS_MAX_ROWS,
     initial_design,
     with_strong_defaults,
 )
+from automl.policy import Policy
 from automl.space import build_space, select_models
 from tests.test_benchmarks.conftest import binary_frame, regression_frame, write_index
 
@@ -208,7 +207,7 @@ def test_nearest_tasks_are_interleaved_with_the_portfolio_without_duplicates(
     early = {c["model"] for o, c in design[:7] if o == "default"} | {
         c["model"] for _, c in design[:4]
     }
-    assert set(STRONG_DEFAULTS) & set(MODELS.split(",")) <= early
+    assert set(Policy().strong_defaults) & set(MODELS.split(",")) <= early
     rates = {
         c.get("model:lightgbm:learning_rate") for o, c in design if o == "nearest-task"
     }
@@ -267,12 +266,13 @@ def test_a_gated_knowledge_base_is_used_only_for_its_types_and_budgets(
 
 
 def test_strong_defaults_come_early_on_small_tables_only() -> None:
-    defaults = {f: {"model": f} for f in ("lightgbm", *STRONG_DEFAULTS)}
+    strong, max_rows = Policy().strong_defaults, Policy().strong_defaults_max_rows
+    defaults = {f: {"model": f} for f in ("lightgbm", *strong)}
     seeds = [("portfolio", {"model": "lightgbm", "rate": i}) for i in range(6)]
-    small = with_strong_defaults(seeds, defaults, n_rows=STRONG_DEFAULTS_MAX_ROWS)
+    small = with_strong_defaults(seeds, defaults, n_rows=max_rows)
     assert small[:4] == seeds[:4] and small[7:] == seeds[4:]
-    assert [c["model"] for _, c in small[4:7]] == list(STRONG_DEFAULTS)
-    large = with_strong_defaults(seeds, defaults, n_rows=STRONG_DEFAULTS_MAX_ROWS + 1)
+    assert [c["model"] for _, c in small[4:7]] == list(strong)
+    large = with_strong_defaults(seeds, defaults, n_rows=max_rows + 1)
     assert large == seeds
 
 

@@ -15,7 +15,10 @@ from sklearn.datasets import make_classification
 
 from automl import AutoClassifier
 from automl.data import FeatureTyper, check_features
-from automl.memory import WORKER_BASE_MB, plan_memory
+from automl.memory import plan_memory
+from automl.policy import Policy
+
+WORKER_BASE_MB = Policy().worker_base_mb
 
 pytestmark = pytest.mark.slow
 

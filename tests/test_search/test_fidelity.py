@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from ConfigSpace import ConfigurationSpace, Float
 
+from automl.policy import Policy
 from automl.search import SMACOptimizer
-from automl.search.fidelity import (
-    FULL,
-    FULL_TRIALS_WANTED,
-    MIN_OBSERVATIONS,
-    Fidelity,
-    HalvingWhenDear,
-)
+from automl.search.fidelity import FULL, Fidelity, HalvingWhenDear
 from automl.search.optimizer import stage_budgets
 
 MIN_BUDGET = 1 / 9
+MIN_OBSERVATIONS = Policy().halving_min_observations
+FULL_TRIALS_WANTED = Policy().halving_full_trials_wanted
 
 
 def _space() -> ConfigurationSpace:
