@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast wheel-test lint docs-images bench-quick clean
+.PHONY: install demo test test-fast test-timing wheel-test lint docs-images bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 # The edit-test loop: everything not marked slow, in under 3 minutes.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The tests that assert on wall-clock time, apart (on an idle machine).
+test-timing: $(STAMP)
+	$(BIN)/python -m pytest -q -m timing
 
 # Build the sdist and wheel, install the wheel in a fresh environment of every
 # Python 3.10-3.13 on the machine, and use it there (tests/wheel/).

@@ -31,6 +31,7 @@ from automl.run import (
     FitResult,
     OptimizerFactory,
     RunOptions,
+    Runtime,
     run_fit,
     smac_optimizer,
 )
@@ -174,9 +175,9 @@ class BaseAuto(FittedReports, BaseEstimator):
         self._validate_params()
         self._check_budget_params()
         plan, data = self._plan(X, y)
-        result = run_fit(
-            plan, data, self._fallback_model(), self._run_options(deadline)
-        )
+        runtime = Runtime(make_optimizer=type(self)._make_optimizer)
+        options = self._run_options(deadline)
+        result = run_fit(plan, data, self._fallback_model(), options, runtime)
         self._adopt(plan, result)
         self.fit_time_ = deadline.elapsed()
         return self
@@ -247,7 +248,6 @@ class BaseAuto(FittedReports, BaseEstimator):
             max_ensemble_members=self.max_ensemble_members,
             infer_limit=self.infer_limit,
             decision_threshold=self.decision_threshold,
-            make_optimizer=type(self)._make_optimizer,
         )
 
     def _adopt(self, plan: FitPlan, result: FitResult) -> None:

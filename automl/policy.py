@@ -35,61 +35,13 @@ from typing import Any
 class Policy:
     """Every share, safety factor, margin and row threshold of a fit.
 
-    All parameters are keyword-only and have the defaults the project's
-    benchmarks chose; each attribute's comment in the source says which
-    measurement. Instances are immutable and compare by value.
-
-    Parameters
-    ----------
-    reference_time_limit, reference_cores : float, int
-        The machine the rules were measured on: ``time_limit`` seconds on
-        that many cores. Rules that scale with the budget (k-fold beyond
-        ``cv_max_rows``, the knowledge base's portfolios) scale from it.
-    trial_share, min_trial_seconds : float
-        A trial's time limit when ``per_trial_time_limit`` is None.
-    ensemble_share, stack_share, reserve_base_seconds, reserve_base_share : float
-        The time the search keeps free for the final model.
-    refit_time_share, margin_seconds : float
-        The end of the fit's refits and deadlines.
-    safety, stack_safety, reserve_safety : float
-        Factors on the final model's time estimates.
-    typical_members, stacker_share, stacker_share_per_tree, check_rows : float
-        The time model of the ensemble's members and stacking steps.
-    load_seconds_per_save_second, load_seconds_per_file : float
-        The time model of reading a trial's kept fold models.
-    max_candidates, n_stack_bases, selection_rounds : int
-        The size of ensemble selection and of the stack.
-    checked_selection_rows, selection_check_margin : int, float
-        The held-out check of ensemble selection on small tables.
-    divergence_tolerance : float
-        When a refit on all rows counts as broken.
-    regression_guard : float or None
-        The regression ensemble's guard (None: off).
-    calibrate, calibration_min_gain, temperature_min_gain : bool, float, float
-        Calibration of classifiers' probabilities and decision rule.
-    infer_batch : int
-        Rows at which ``infer_limit`` is measured.
-    cv_always_rows, cv_max_rows, cv_max_rows_long, cv_min_time_limit : int, float
-        When ``resampling="auto"`` cross-validates.
-    n_folds, holdout_fraction : int, float
-        The splits.
-    max_cv_repeats, core_seconds_per_row_repeat : int, float
-        When ``cv_repeats="auto"`` repeats k-fold.
-    multi_fidelity_min_rows, min_rows_per_budget, min_budget_fraction, \
-iteration_min_budget : int, int, float, float
-        Successive halving's budgets.
-    halving_min_observations, halving_full_trials_wanted, halving_decide_within \
-: int, int, float
-        When ``multi_fidelity="auto"`` switches to successive halving.
-    single_thread_rows : int
-        Below this many rows a trial's model uses one thread.
-    memory_share, worker_base_mb, min_subsample_rows, max_data_share, \
-float32_from_mb : float, float, int, float, float
-        The memory plan.
-    n_neighbours, strong_defaults, strong_defaults_after, strong_defaults_max_rows
-        The warm start.
-    generated_features : bool
-        Whether the space offers generated features.
+    Every field has the default the project's benchmarks chose; its comment
+    below says which measurement, and in which unit. Instances are immutable
+    and compare by value; fields are checked when the policy is made (a
+    share must be in (0, 1], nothing may be negative or not finite). The
+    reference machine (``reference_time_limit`` seconds on
+    ``reference_cores`` cores) is the one the rules were measured on: rules
+    that scale with the budget scale from it.
 
     Examples
     --------

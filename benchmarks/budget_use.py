@@ -27,7 +27,14 @@ from benchmarks.report import load_results, markdown_table
 from benchmarks.run import DETAILS_FILE
 
 REPORT_FILE = "budget_use.md"
-STAGES = ("members", "stacking_check", "stacking_check_stackers", "stack")
+#: The final model's stages the cost model estimates (``automl.costs``).
+STAGES = (
+    "selection_check",
+    "members",
+    "stacking_check",
+    "stacking_check_stackers",
+    "stack",
+)
 
 
 def load_details(folder: Path) -> pd.DataFrame:
@@ -166,7 +173,8 @@ def report(folder: Path) -> str:
                 "after s",
                 "reserved s",
                 "final model",
-                "members / check (its stackers) / stack s (estimate)",
+                "selection check / members / stacking check (its stackers) / stack "
+                "s (estimate)",
             ],
             run_rows(table),
         ),

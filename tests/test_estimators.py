@@ -180,6 +180,7 @@ def test_wrong_feature_count_at_predict(iris) -> None:
         clf.predict(X.to_numpy()[:, :3])
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 def test_time_limit_is_kept_and_beats_a_random_forest() -> None:
     """On a real table with strings and missing values, 30 s means about 30 s."""

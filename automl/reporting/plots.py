@@ -1,4 +1,5 @@
-"""Plots of a fitted estimator: the optimisation trajectory and the final model.
+"""Plots of a fitted estimator: the optimisation trajectory, the final model
+and the permutation importance of its input columns.
 
 matplotlib is imported only when a plot is drawn (``pip install
 "automl[plots]"``). Every function draws on ``ax`` when given, or on a new
@@ -119,6 +120,40 @@ def plot_ensemble(estimator: Any, ax: Any = None) -> Any:
     ax.set_xlim(0, max(1.0, max(weights)) * 1.12)
     title = "Ensemble members" if len(members) > 1 else "Final model (single best)"
     ax.set_title(title)
+    return ax
+
+
+def plot_importance(importance: pd.DataFrame, ax: Any = None, top: int = 20) -> Any:
+    """Permutation importances as horizontal bars with their 95 % intervals.
+
+    Parameters
+    ----------
+    importance : pandas.DataFrame
+        As returned by ``feature_importance``.
+    ax : matplotlib.axes.Axes or None, default=None
+        Where to draw; None creates a new figure.
+    top : int, default=20
+        The most important columns shown.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    shown = importance.head(top)
+    ax = _new_axes(ax, height=1.2 + 0.35 * len(shown))
+    positions = list(range(len(shown)))
+    errors = [
+        (shown["importance"] - shown["ci_low"]).clip(lower=0),
+        (shown["ci_high"] - shown["importance"]).clip(lower=0),
+    ]
+    colours = ["C0" if p < 0.05 else _FAILED_COLOUR for p in shown["p_value"]]
+    ax.barh(positions, shown["importance"], xerr=errors, color=colours)
+    ax.set_yticks(positions, list(shown.index))
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    metric = importance.attrs.get("metric", "the metric")
+    ax.set_xlabel(f"{metric} worse by, when the column is shuffled")
+    ax.set_title("Permutation importance (grey: p >= 0.05)")
     return ax
 
 

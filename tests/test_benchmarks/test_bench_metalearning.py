@@ -186,6 +186,7 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.mark.slow
+@pytest.mark.timing  # 4 s fits: on a starved machine no trial may finish
 def test_three_arms_run_resumably_on_a_held_out_task(
     tiny_build: tuple[Path, Path], tmp_path: Path
 ) -> None:

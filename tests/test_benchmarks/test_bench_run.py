@@ -88,6 +88,7 @@ def test_rerun_skips_finished_runs(
     assert len(read_rows(out / "results.csv")) == 7
 
 
+@pytest.mark.timing
 def test_hard_timeout_kills_the_run_and_is_recorded(
     tiny_datasets: Path, tmp_path: Path
 ) -> None:
@@ -231,6 +232,7 @@ def _automl_imports() -> bool:
     return True
 
 
+@pytest.mark.timing
 @pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
 def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> None:
     rows = run_benchmark(

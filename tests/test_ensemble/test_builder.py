@@ -12,9 +12,10 @@ import pytest
 from automl.costs import CostModel
 from automl.ensemble import Candidate, build_ensemble, has_diverged
 from automl.ensemble.bagging import BaggedModel
-from automl.ensemble.builder import _Builder
 from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.selection import metric_loss
+from automl.ensemble.state import BuildState
+from automl.ensemble.steps import InferLimit
 from automl.evaluation import TrialResult, predict_pipeline
 from automl.metrics import get_metric
 from automl.policy import Policy
@@ -97,6 +98,7 @@ def test_forced_stack_on_regression_predicts(regression_problem: Problem) -> Non
     assert ensemble.predict(problem.data.X.iloc[:9]).shape == (9,)
 
 
+@pytest.mark.timing
 def test_tight_deadline_degrades_to_a_single_model(binary_problem: Problem) -> None:
     problem = binary_problem
     deadline = time.time() + 0.3
@@ -109,6 +111,7 @@ def test_tight_deadline_degrades_to_a_single_model(binary_problem: Problem) -> N
     assert ensemble.predict_proba(problem.data.X.iloc[:5]).shape == (5, 2)
 
 
+@pytest.mark.timing
 def test_deadline_is_kept_while_stacking(multiclass_problem: Problem) -> None:
     problem = multiclass_problem
     deadline = time.time() + 2.0
@@ -256,11 +259,13 @@ def test_infer_limit_drops_a_slow_best_member(
 ) -> None:
     """Timings planted: the best trial predicts at 1 s/row, the others at 1 us."""
 
-    def planted(builder: _Builder, model: BaggedModel, batch: object) -> float:
-        index = next(i for i, fitted in builder.fitted.items() if fitted is model)
+    def planted(
+        step: InferLimit, state: BuildState, model: BaggedModel, batch: object
+    ) -> float:
+        index = next(i for i, fitted in state.fitted.items() if fitted is model)
         return 1.0 if index == 0 else 1e-6
 
-    monkeypatch.setattr(_Builder, "seconds_per_row", planted)
+    monkeypatch.setattr(InferLimit, "seconds_per_row", planted)
     problem = binary_problem
     best = min(problem.candidates, key=lambda c: c.loss).trial_id
     ensemble = build_ensemble(
@@ -288,6 +293,7 @@ def test_candidate_from_record_and_no_candidates(binary_problem: Problem) -> Non
         build_ensemble([], binary_problem.data, binary_problem.metric)
 
 
+@pytest.mark.timing
 def test_reserve_is_enough_for_the_plan(multiclass_problem: Problem) -> None:
     problem = multiclass_problem
     cands = problem.candidates

@@ -12,10 +12,12 @@ import pytest
 from automl.costs import CostModel
 from automl.ensemble import Candidate, CandidatePool, build_ensemble
 from automl.ensemble.bagging import load_bag
-from automl.ensemble.builder import _Builder
 from automl.ensemble.selection import EnsembleSelection
+from automl.ensemble.state import BuildState
+from automl.ensemble.steps import Members
 from automl.evaluation import TrialSettings, evaluate, predict_pipeline
 from automl.metrics import Metric
+from automl.policy import Policy
 from automl.resampling import validation_indices
 from automl.space import build_space, family_defaults
 from tests.test_ensemble.problems import Problem
@@ -103,6 +105,7 @@ def test_partial_budget_trials_keep_nothing_and_holdout_trials_their_model(
     assert len(holdout.model_files) == 1
 
 
+@pytest.mark.timing
 def test_holdout_members_are_their_trials_models_when_refits_do_not_fit(
     holdout_problem: Problem, tmp_path: Path
 ) -> None:
@@ -214,26 +217,26 @@ def test_a_holdout_refits_the_members_it_affords_and_keeps_the_others(
     # The first "took" an hour: no time to refit it; the second is cheap.
     ranked = [replace(first, duration=3600.0), second]
     settings = TrialSettings(metric=holdout_problem.metric, crash_loss=1e6, n_threads=1)
-    builder = _Builder(
+    state = BuildState(
+        ranked,
         data,
         holdout_problem.metric,
         settings,
+        Policy(),
+        CostModel.for_splits(data.splits, len(data.y)),
         deadline=time.time() + 60,
         seed=0,
-        refit_full=False,
-        costs=CostModel.for_splits(data.splits, len(data.y)),
-        max_members=None,
-        infer_limit=None,
+        full=False,
     )
-    both = EnsembleSelection(np.array([0.6, 0.4]), [0, 1], [0.0], 0.0)
-    assert builder.plan_members(ranked, both) == [0, 1]
-    assert builder.as_kept == {0}
-    assert "refitting 1, the others" in builder.notes[-1]
-    assert builder.fit_member(ranked, 0) and builder.fit_member(ranked, 1)
+    state.selection = EnsembleSelection(np.array([0.6, 0.4]), [0, 1], [0.0], 0.0)
+    assert Members().affordable(state) == [0, 1]
+    assert state.as_kept == {0}
+    assert "refitting 1, the others" in state.notes[-1]
+    assert state.fit_member(0) and state.fit_member(1)
     kept = load_bag(first.model_files, data.task, data.n_classes)
     np.testing.assert_array_equal(  # the slow member is its trial's own model
-        builder.fitted[0].predict_raw(data.X), kept.predict_raw(data.X)
+        state.fitted[0].predict_raw(data.X), kept.predict_raw(data.X)
     )
     own = load_bag(second.model_files, data.task, data.n_classes)
-    refit = builder.fitted[1].predict_raw(data.X)
+    refit = state.fitted[1].predict_raw(data.X)
     assert not np.array_equal(refit, own.predict_raw(data.X))  # refitted on all rows

@@ -34,6 +34,7 @@ def _mixed_table(n_rows: int) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, y
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
 @pytest.mark.parametrize("n_rows", [300, 60_000])

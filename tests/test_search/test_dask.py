@@ -131,6 +131,7 @@ def test_joblib_dask_backend_sends_the_trials_to_its_cluster(cluster, iris) -> N
     assert trial_pids and trial_pids <= worker_pids
 
 
+@pytest.mark.timing
 def test_a_killed_worker_costs_only_its_running_trial(cluster) -> None:
     from distributed import Client
     from sklearn.datasets import load_digits
