@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl import _resume
 from automl._reports import FittedReports
-from automl.data import check_features, check_target
+from automl.data import check_features, check_groups, check_target
 from automl.data.types import Task
 from automl.evaluation import TrialData
 from automl.limits import Deadline
@@ -27,6 +27,7 @@ from automl.plan import FitPlan, Machine, policy_of
 from automl.policy import Policy
 from automl.prepare import prepare
 from automl.reporting import performance_over_time
+from automl.resampling import validation_indices
 from automl.run import (
     FitResult,
     OptimizerFactory,
@@ -52,6 +53,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "include": [list, tuple, None],
     "exclude": [list, tuple, None],
     "resampling": [StrOptions({"auto", "holdout", "cv"})],
+    "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
     "cv_repeats": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "per_trial_time_limit": [Interval(Real, 0, None, closed="neither"), None],
     "per_trial_memory_limit": [Interval(Real, 0, None, closed="neither"), None],
@@ -92,6 +94,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         include: list[str] | tuple[str, ...] | None = None,
         exclude: list[str] | tuple[str, ...] | None = None,
         resampling: str = "auto",
+        cv: Any = None,
         cv_repeats: int | Literal["auto"] = "auto",
         per_trial_time_limit: float | None = None,
         per_trial_memory_limit: float | None = None,
@@ -116,6 +119,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.include = include
         self.exclude = exclude
         self.resampling = resampling
+        self.cv = cv
         self.cv_repeats = cv_repeats
         self.per_trial_time_limit = per_trial_time_limit
         self.per_trial_memory_limit = per_trial_memory_limit
@@ -144,7 +148,7 @@ class BaseAuto(FittedReports, BaseEstimator):
 
     # -- fit template -------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any) -> BaseAuto:
+    def fit(self, X: Any, y: Any, *, groups: Any = None) -> BaseAuto:
         """Search models and hyperparameters within ``time_limit`` and refit the best.
 
         ``fit`` returns within ``time_limit`` plus
@@ -159,6 +163,14 @@ class BaseAuto(FittedReports, BaseEstimator):
             values allowed.
         y : array-like of shape (n_samples,)
             Target: class labels of any type, or numbers for regression.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Group labels of the rows (customer, patient, user ...): every
+            validation keeps each group's rows on one side, so the search and
+            the ensemble are chosen on groups they did not train on. Without
+            ``cv``, a group k-fold (stratified for classification); given to
+            a ``cv`` splitter such as ``GroupKFold``. With scikit-learn's
+            metadata routing, ``set_fit_request(groups=True)`` lets
+            ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` pass it.
 
         Returns
         -------
@@ -174,11 +186,12 @@ class BaseAuto(FittedReports, BaseEstimator):
         deadline = Deadline.starting_now(self.time_limit)
         self._validate_params()
         self._check_budget_params()
-        plan, data = self._plan(X, y)
+        self._check_validation_params()
+        plan, data = self._plan(X, y, groups)
         runtime = Runtime(make_optimizer=type(self)._make_optimizer)
         options = self._run_options(deadline)
         result = run_fit(plan, data, self._fallback_model(), options, runtime)
-        self._adopt(plan, result)
+        self._adopt(plan, data, result)
         self.fit_time_ = deadline.elapsed()
         return self
 
@@ -191,6 +204,22 @@ class BaseAuto(FittedReports, BaseEstimator):
                 'Use decision_threshold="auto" (or None for the most probable class).'
             )
 
+    def _check_validation_params(self) -> None:
+        if self.cv is None:
+            return
+        if self.resampling != "auto":
+            raise ValueError(
+                f"cv={self.cv!r} and resampling={self.resampling!r} both say how "
+                "to validate; pass one of them (cv wins over our resampling: "
+                "leave resampling='auto')."
+            )
+        if self.cv_repeats not in ("auto", 1):
+            raise ValueError(
+                f"cv_repeats={self.cv_repeats} repeats our k-fold, not your "
+                f"cv={self.cv!r}; pass a repeated splitter (e.g. "
+                "RepeatedStratifiedKFold) as cv instead."
+            )
+
     def _check_budget_params(self) -> None:
         if self.time_limit is None and self.max_trials is None:
             raise ValueError(
@@ -199,18 +228,25 @@ class BaseAuto(FittedReports, BaseEstimator):
                 "time_limit=300."
             )
 
-    def _plan(self, X: Any, y: Any) -> tuple[FitPlan, TrialData]:
+    def _plan(self, X: Any, y: Any, groups: Any) -> tuple[FitPlan, TrialData]:
         """Validate and encode the data, then type, plan and split it."""
         name = type(self).__name__
         X_frame = check_features(X)
         y_checked = check_target(
             y, n_rows=len(X_frame), task=self._target_kind, estimator_name=name
         )
+        groups_checked = check_groups(groups, n_rows=len(X_frame))
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
         self._check_decision_threshold(task)
         prepared = prepare(
-            X_frame, y_encoded, task, self._planned_params(), self._machine(), name=name
+            X_frame,
+            y_encoded,
+            task,
+            self._planned_params(),
+            self._machine(),
+            name=name,
+            groups=groups_checked,
         )
         self.typer_ = prepared.typer
         return prepared.plan, prepared.data
@@ -250,12 +286,19 @@ class BaseAuto(FittedReports, BaseEstimator):
             decision_threshold=self.decision_threshold,
         )
 
-    def _adopt(self, plan: FitPlan, result: FitResult) -> None:
+    def _adopt(self, plan: FitPlan, data: TrialData, result: FitResult) -> None:
         """Copy the plan and the run's result into the fitted attributes."""
         self.task_ = plan.task
         self.metric_ = plan.metric
         self.resampling_ = plan.resampling
         self.cv_repeats_ = plan.cv_repeats
+        given = self.cv is not None or data.groups is not None
+        self.validation_ = {
+            "splitter": _splitter_name(self.cv, data.groups) if given else None,
+            "n_splits": len(data.splits),
+            "validated_rows": len(validation_indices(data.splits)),
+            "rows": len(data.y),
+        }
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
         self.memory_plan_ = memory
@@ -291,6 +334,18 @@ class BaseAuto(FittedReports, BaseEstimator):
         tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
+
+
+def _splitter_name(cv: Any, groups: Any) -> str:
+    """How the user's validation is named in ``validation_`` and ``summary()``."""
+    if cv is None or isinstance(cv, Integral):
+        folds = "" if cv is None else f"{cv}-fold, "
+        return (
+            f"group k-fold ({folds}your groups)"
+            if groups is not None
+            else (f"{cv}-fold (shuffled)")
+        )
+    return type(cv).__name__ if hasattr(cv, "split") else "your index pairs"
 
 
 def _names_for_sklearn(X: Any, X_frame: pd.DataFrame) -> Any:

@@ -40,6 +40,18 @@ _PARAMETERS = """
         How trials are validated. "auto" uses 5-fold cross-validation for up to
         1,000 rows, and up to 5,000 rows when ``time_limit`` is 30 s or more;
         a stratified 80/20 holdout otherwise.
+    cv : int, cross-validation splitter, iterable or None, default=None
+        Your validation, in scikit-learn's convention: an int is a shuffled
+        (stratified, for classification) k-fold with that many folds; a
+        splitter such as ``GroupKFold``, ``StratifiedGroupKFold`` or
+        ``TimeSeriesSplit`` is used as given (with ``fit``'s ``groups``); an
+        iterable of (train, validation) index pairs too. It replaces
+        ``resampling`` (leave that at "auto") and is not repeated. Rows a
+        splitter never validates (the first period of a time series) are left
+        out of the ensemble's selection, stacking and calibration, and
+        ``validation_`` and ``summary()`` say how many rows were validated;
+        the final models are then refitted on all rows. None: ours (see
+        ``resampling``), or a group k-fold when ``fit`` gets ``groups``.
     cv_repeats : int or "auto", default="auto"
         Times k-fold cross-validation is repeated with new folds: each row's
         out-of-fold prediction is the mean over the repeats, and each model of
@@ -184,6 +196,10 @@ _ATTRIBUTES = """
         The metric used.
     task_ : {{"binary", "multiclass", "regression"}}
     resampling_ : {{"holdout", "cv"}}
+    validation_ : dict
+        How the trials were validated: ``splitter`` (the name of your ``cv``
+        or groups' splitter, None for ours), ``n_splits``, ``validated_rows``
+        (rows with a validation prediction) and ``rows``.
     cv_repeats_ : int
         Times k-fold was repeated (1 with a holdout).
     typer_ : automl.data.FeatureTyper

@@ -43,6 +43,9 @@ class TrialData:
     properties: DatasetProperties
     splits: list[Split]
     n_classes: int | None
+    #: Group labels of the rows (``fit(..., groups=)``): checks that split
+    #: the rows again keep each group on one side.
+    groups: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

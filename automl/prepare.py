@@ -21,7 +21,13 @@ from automl.data.types import DatasetProperties, Task
 from automl.evaluation import TrialData
 from automl.memory import frame_memory_mb, rows_before_typing, use_float32
 from automl.plan import FitPlan, Machine, Table, plan_fit, policy_of, seed_of
-from automl.resampling import make_splits, subsample_rows
+from automl.resampling import (
+    make_splits,
+    splits_on,
+    subsample_rows,
+    user_splits,
+    user_splitter,
+)
 from automl.space.memory import bytes_per_value
 
 
@@ -42,6 +48,7 @@ def prepare(
     machine: Machine,
     *,
     name: str = "automl",
+    groups: np.ndarray | None = None,
 ) -> Prepared:
     """Type, plan and split a fit's data.
 
@@ -57,18 +64,28 @@ def prepare(
     machine : Machine
     name : str, default="automl"
         The estimator's name, for messages.
+    groups : ndarray or None, default=None
+        Group labels of the rows (``fit(..., groups=)``).
 
     Returns
     -------
     Prepared
+        With the user's ``cv`` (``params["cv"]``) or ``groups``, the splits
+        are theirs, made on all rows, then restricted to the rows the memory
+        plan keeps.
     """
     seed, policy = seed_of(params), policy_of(params)
     n_input = len(y)
     n_classes = None if task == "regression" else int(np.max(y)) + 1
+    splitter = user_splitter(params.get("cv"), y, task, seed, groups, policy)
+    given = None if splitter is None else user_splits(splitter, n_input, y, groups)
+    if given is not None:  # the user's validation: k-fold-like, not repeated
+        params = {**params, "resampling": "cv", "cv_repeats": 1}
+    kept = np.arange(n_input)
     keep = rows_before_typing(n_input, X.shape[1], machine.memory_limit_mb, policy)
     if keep < n_input:  # the full table alone would not fit: never type it
         rows = subsample_rows(y, keep, task, seed)
-        X, y = X.iloc[rows], y[rows]
+        X, y, kept = X.iloc[rows], y[rows], kept[rows]
     float32 = use_float32(X.shape[0], X.shape[1], policy)
     typer = FeatureTyper(estimator_name=name, float32=float32).fit(X)
     X_typed = typer.transform(X)
@@ -81,13 +98,37 @@ def prepare(
     if plan.memory.n_rows < len(y):
         rows = subsample_rows(y, plan.memory.n_rows, task, seed)
         X_typed = X_typed.iloc[rows].reset_index(drop=True)
-        y = y[rows]
+        y, kept = y[rows], kept[rows]
         properties = _properties(typer, X_typed, task, n_classes)
-    splits = make_splits(
-        plan.resampling, y, task, plan.seed, plan.cv_repeats, plan.policy
+    kept_groups = None if groups is None else groups[kept]
+    if given is None:
+        splits = make_splits(
+            plan.resampling, y, task, plan.seed, plan.cv_repeats, plan.policy
+        )
+    else:
+        splits = _kept_splits(given, kept, n_input)
+    data = TrialData(
+        X_typed, y, task, typer.columns_, properties, splits, n_classes, kept_groups
     )
-    data = TrialData(X_typed, y, task, typer.columns_, properties, splits, n_classes)
     return Prepared(typer, plan, data)
+
+
+def _kept_splits(
+    given: list[tuple[np.ndarray, np.ndarray]], kept: np.ndarray, n_input: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The user's splits on the rows the memory plan kept (each still with
+    training and validation rows)."""
+    if len(kept) == n_input:
+        return given
+    splits = [(t, v) for t, v in splits_on(given, kept) if len(t) and len(v)]
+    if not splits:
+        raise ValueError(
+            f"memory_limit cut the table to {len(kept):,} of {n_input:,} rows, "
+            "and none of the cv splits keeps both training and validation "
+            "rows among them. Raise memory_limit, or pass a splitter (e.g. "
+            "GroupKFold) instead of index pairs."
+        )
+    return splits
 
 
 def _properties(

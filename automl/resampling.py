@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from numbers import Integral
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
     RepeatedKFold,
     RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    check_cv,
     train_test_split,
 )
 
@@ -85,6 +91,7 @@ def make_splits(
     seed: int,
     n_repeats: int = 1,
     policy: Policy = DEFAULT_POLICY,
+    groups: np.ndarray | None = None,
 ) -> list[Split]:
     """Train/validation index pairs, stratified for classification when possible.
 
@@ -100,6 +107,9 @@ def make_splits(
         ``n_repeats`` times); ignored by the holdout.
     policy : Policy, optional
         Its ``n_folds`` and ``holdout_fraction``.
+    groups : ndarray or None, default=None
+        Group labels: k-fold then keeps each group in one fold (see
+        :func:`user_splitter`; not repeated).
 
     Returns
     -------
@@ -110,6 +120,9 @@ def make_splits(
         raise ValueError(
             f"Found n_samples={n}: at least 2 samples are needed to validate a model."
         )
+    if kind == "cv" and groups is not None:
+        splitter = user_splitter(None, y, task, seed, groups, policy)
+        return user_splits(splitter, n, y, groups)
     min_class = int(np.bincount(y).min()) if task != "regression" else 0
     if kind == "cv":
         n_folds = min(policy.n_folds, n)
@@ -133,21 +146,116 @@ def make_splits(
     return [(np.sort(train), np.sort(valid))]
 
 
-def halves_of(y: np.ndarray, task: Task, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def halves_of(
+    y: np.ndarray, task: Task, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Two halves of the positions of ``y``, each class split evenly between
     them (for classification), sorted; for checks that fit on one half and
-    score on the other."""
+    score on the other. With ``groups``, each group's rows stay in one half."""
     rng = np.random.RandomState(seed)
+    if groups is not None:
+        codes = np.unique(groups, return_inverse=True)[1].ravel()
+        first_groups = rng.permutation(codes.max() + 1)[: (codes.max() + 1) // 2]
+        in_first = np.isin(codes, first_groups)
+        return np.flatnonzero(in_first), np.flatnonzero(~in_first)
     if task == "regression":
-        groups = [np.arange(len(y))]
+        strata = [np.arange(len(y))]
     else:
-        groups = [np.flatnonzero(y == label) for label in np.unique(y)]
+        strata = [np.flatnonzero(y == label) for label in np.unique(y)]
     first, second = [], []
-    for rows in groups:
+    for rows in strata:
         shuffled = rng.permutation(rows)
         first.append(shuffled[: len(shuffled) // 2])
         second.append(shuffled[len(shuffled) // 2 :])
     return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
+
+
+def user_splitter(
+    cv: Any,
+    y: np.ndarray,
+    task: Task,
+    seed: int,
+    groups: np.ndarray | None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Any:
+    """The splitter of the user's ``cv`` and ``groups``, or None for ours.
+
+    ``cv`` follows scikit-learn's convention (an int, a splitter such as
+    ``GroupKFold`` or ``TimeSeriesSplit``, or an iterable of (train,
+    validation) index pairs, resolved by :func:`~sklearn.model_selection.check_cv`),
+    except that an int shuffles (with ``seed``): the rows of a table are often
+    sorted, and unshuffled folds then validate on one end of it. ``groups``
+    without ``cv`` (or with an int) is a group k-fold with
+    ``policy.n_folds`` (or that many) folds: stratified for classification,
+    shuffled by group.
+    """
+    if cv is None and groups is None:
+        return None
+    classification = task != "regression"
+    n_folds = policy.n_folds if cv is None else cv
+    if isinstance(n_folds, Integral) and not isinstance(n_folds, bool):
+        n_folds = int(n_folds)
+        if n_folds < 2:
+            raise ValueError(f"cv={cv} folds: k-fold needs at least 2.")
+        if groups is not None:
+            kind = StratifiedGroupKFold if classification else GroupKFold
+            return kind(n_folds, shuffle=True, random_state=seed)
+        if classification and np.bincount(y).min() >= n_folds:
+            return StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+        return KFold(n_folds, shuffle=True, random_state=seed)
+    return check_cv(cv, y, classifier=classification)
+
+
+def user_splits(
+    splitter: Any, n_rows: int, y: np.ndarray, groups: np.ndarray | None
+) -> list[Split]:
+    """The (train, validation) index pairs of ``splitter`` on ``n_rows`` rows,
+    checked: each split trains and validates on some rows, within range.
+
+    Raises
+    ------
+    ValueError
+        With what is wrong with the splits and what to pass instead.
+    """
+    X = np.zeros((n_rows, 1))
+    try:
+        splits = [
+            (np.asarray(train, dtype=np.int64), np.asarray(valid, dtype=np.int64))
+            for train, valid in splitter.split(X, y, groups)
+        ]
+    except ValueError as exc:
+        raise ValueError(
+            f"cv={splitter!r} cannot split these {n_rows} rows: {exc}"
+        ) from exc
+    if not splits:
+        raise ValueError(f"cv={splitter!r} gave no split; give at least one.")
+    for k, (train, valid) in enumerate(splits):
+        if len(train) == 0 or len(valid) == 0:
+            raise ValueError(
+                f"split {k} of cv={splitter!r} has {len(train)} training and "
+                f"{len(valid)} validation rows; each split needs both."
+            )
+        for rows in (train, valid):
+            if rows.min() < 0 or rows.max() >= n_rows:
+                raise ValueError(
+                    f"split {k} of cv={splitter!r} indexes rows outside 0.."
+                    f"{n_rows - 1}; pass positions (0-based) of the rows of X."
+                )
+    return splits
+
+
+def splits_on(splits: list[Split], kept: np.ndarray) -> list[Split]:
+    """``splits`` (positions in a table) on the rows ``kept`` (sorted
+    positions) of it: rows not kept leave their splits."""
+    position = np.full(int(kept.max()) + 1 if len(kept) else 0, -1)
+    position[kept] = np.arange(len(kept))
+
+    def moved(rows: np.ndarray) -> np.ndarray:
+        rows = rows[rows < len(position)]
+        new = position[rows]
+        return new[new >= 0]
+
+    return [(moved(train), moved(valid)) for train, valid in splits]
 
 
 def validation_indices(splits: list[Split]) -> np.ndarray:

@@ -209,6 +209,61 @@ def check_target(
     return _check_continuous(values)
 
 
+def check_groups(groups: object, *, n_rows: int) -> np.ndarray | None:
+    """Validate group labels (one per row, none missing); None passes through.
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,) or None
+        Labels of any type that can be compared (ids, names, numbers).
+    n_rows : int
+        Number of rows of ``X``.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Integer codes of the groups (0..G-1, in sorted order of the labels).
+
+    Raises
+    ------
+    ValueError
+        With a message saying what is wrong and what to do.
+
+    Examples
+    --------
+    >>> check_groups(["b", "a", "b"], n_rows=3).tolist()
+    [1, 0, 1]
+    """
+    if groups is None:
+        return None
+    if sparse.issparse(groups):
+        raise TypeError(_SPARSE_MESSAGE.format(what="groups", name="groups"))
+    values = pd.Series(np.asarray(groups, dtype=object).ravel())
+    if np.ndim(np.asarray(groups, dtype=object)) != 1:
+        raise ValueError(
+            "groups should be 1-d: one group label per row of X, got shape "
+            f"{np.shape(np.asarray(groups, dtype=object))}."
+        )
+    if len(values) != n_rows:
+        raise ValueError(
+            f"X has {n_rows} rows but groups has {len(values)} labels. Pass one "
+            "group label per row of X."
+        )
+    missing = int(values.isna().sum())
+    if missing:
+        raise ValueError(
+            f"groups has {missing} missing labels; give every row a group (e.g. "
+            "its own id for a row that belongs to no group)."
+        )
+    if values.nunique() < 2:
+        raise ValueError(
+            "groups has a single group; validation needs at least two (one to "
+            "train on, one to validate on). Pass groups=None to validate by rows."
+        )
+    codes, _ = pd.factorize(values.astype(str), sort=True)
+    return codes.astype(np.int64)
+
+
 def _target_to_1d(y: object) -> np.ndarray:
     """Turn any supported container into a 1-D numpy array (object if mixed)."""
     if sparse.issparse(y):

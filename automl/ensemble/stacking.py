@@ -328,5 +328,6 @@ def _subset(data: TrialData, rows: np.ndarray, seed: int) -> TrialData:
     properties = dataset_properties(
         X, data.columns, task=data.task, n_classes=data.n_classes
     )
-    splits = make_splits("cv", y, data.task, seed)
-    return replace(data, X=X, y=y, properties=properties, splits=splits)
+    groups = None if data.groups is None else data.groups[rows]
+    splits = make_splits("cv", y, data.task, seed, groups=groups)
+    return replace(data, X=X, y=y, properties=properties, splits=splits, groups=groups)

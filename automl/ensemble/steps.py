@@ -42,7 +42,7 @@ from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
 from automl.ensemble.state import BuildState, blend
-from automl.resampling import halves_of
+from automl.resampling import halves_of, validation_indices
 
 
 class Step:
@@ -119,7 +119,10 @@ class CheckSelection(Step):
 
     def holds(self, state: BuildState) -> bool:
         y, loss_fn, preds = state.y_valid, state.loss_fn, state.preds
-        halves = halves_of(y, state.data.task, state.seed)
+        groups = state.data.groups
+        if groups is not None:
+            groups = groups[validation_indices(state.data.splits)]
+        halves = halves_of(y, state.data.task, state.seed, groups)
         ensemble, single = [], []
         for chosen_on, scored_on in (halves, halves[::-1]):
             sub = [np.asarray(p)[chosen_on] for p in preds]

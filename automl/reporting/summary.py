@@ -214,6 +214,14 @@ def _members_line(members: list[Member]) -> str:
 
 
 def _resampling_line(estimator: Any) -> str:
-    repeats = getattr(estimator, "cv_repeats_", 1)
-    repeated = f", k-fold repeated {repeats} times" if repeats > 1 else ""
-    return f"{estimator.resampling_}{repeated}"
+    validation = getattr(estimator, "validation_", {})
+    if validation.get("splitter"):
+        what = f"{validation['splitter']}, {validation['n_splits']} splits"
+    else:
+        repeats = getattr(estimator, "cv_repeats_", 1)
+        repeated = f", k-fold repeated {repeats} times" if repeats > 1 else ""
+        what = f"{estimator.resampling_}{repeated}"
+    validated, rows = validation.get("validated_rows"), validation.get("rows")
+    if validated is not None and validated < rows:
+        what += f" ({validated:,} of {rows:,} rows validated)"
+    return what
