@@ -190,9 +190,9 @@ class FitResult:
     ensemble: FittedEnsemble | None
     leaderboard: pd.DataFrame
     trials: list[dict[str, Any]]
-    initial_design: list[tuple[str, dict[str, Any]]]
-    final_model: dict[str, Any]
-    search_seconds: float
+    initial_design: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    final_model: dict[str, Any] = field(default_factory=dict)
+    search_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
 
@@ -255,7 +255,6 @@ def run_fit(
             search.executor.release()
         ensemble = _fit_ensemble(candidates, plan, data, options, costs)
         refitted: tuple[TrialRecord, Any] | None = None
-        final_model: dict[str, Any] = {}
         if ensemble is None:
             why = (
                 "building the ensemble failed"
@@ -266,15 +265,13 @@ def run_fit(
                 search.refit, data, plan.metric, plan.policy.divergence_tolerance
             )
             refitted, final_model = refit_best.timed(records, why)
-    result = _result(
-        plan, records, ensemble, refitted, fallback, search_seconds, deadline
-    )
-    result.initial_design = search.initial_design
-    result.notes = search.notes
-    if ensemble is None:
-        result.final_model = final_model
-    result.final_model["reserved_seconds"] = reserved
-    result.final_model["policy"] = plan.policy.as_dict()
+        else:
+            final_model = ensemble_info(ensemble)
+    final_model["reserved_seconds"] = reserved
+    final_model["policy"] = plan.policy.as_dict()
+    result = _result(plan, records, ensemble, refitted, fallback, deadline)
+    result.search_seconds, result.final_model = search_seconds, final_model
+    result.initial_design, result.notes = search.initial_design, search.notes
     return result
 
 
@@ -318,9 +315,10 @@ def _result(
     ensemble: FittedEnsemble | None,
     refitted: tuple[TrialRecord, Any] | None,
     fallback: BaseEstimator,
-    search_seconds: float,
     deadline: Deadline,
 ) -> FitResult:
+    """The final model, its trial and the leaderboard (the run's record is
+    added by :func:`run_fit`)."""
     board = with_skipped_families(
         leaderboard_frame(records, plan.metric), plan.memory.skipped
     )
@@ -344,9 +342,6 @@ def _result(
         ensemble=ensemble,
         leaderboard=board,
         trials=[trial_dict(r) for r in sorted(records, key=lambda r: r.trial_id)],
-        initial_design=[],
-        final_model={} if ensemble is None else ensemble_info(ensemble),
-        search_seconds=search_seconds,
     )
 
 

@@ -39,34 +39,9 @@ def feature_importance(
 ) -> pd.DataFrame:
     """Permutation importance of each input column of a fitted estimator.
 
-    Parameters
-    ----------
-    estimator : AutoClassifier or AutoRegressor
-        Fitted.
-    X : DataFrame of shape (n_samples, n_features)
-        Rows with the columns ``fit`` saw, ideally not the training rows
-        (whose fit the model has partly memorised).
-    y : array-like of shape (n_samples,)
-    n_repeats : int, default=5
-        Shuffles per column.
-    max_rows : int, default=5_000
-        At most this many rows (a random sample) are scored.
-    time_limit : float or None, default=60
-        Seconds the measurement may take, estimated from one scoring of the
-        sample: fewer rows (down to 200), then fewer repeats (down to 2) when
-        the whole would take longer. None: no bound.
-    random_state : int or None, default=0
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per input column, most important first: ``importance`` (the
-        mean rise of the fit's loss, in the metric's units: how much RMSE
-        grows, or ROC AUC falls; negative when shuffling helped, i.e. noise), ``stddev``
-        over the repeats, ``p_value`` of a one-sided t-test that the
-        importance is above zero, and ``ci_low`` / ``ci_high``, a 95 %
-        interval of the mean. ``attrs`` holds ``metric``, ``n_rows``,
-        ``n_repeats`` and ``seconds``.
+    What ``AutoClassifier.feature_importance`` and
+    ``AutoRegressor.feature_importance`` return; their docstring describes
+    the parameters and the result.
     """
     start = time.perf_counter()
     metric: Metric = estimator.metric_
