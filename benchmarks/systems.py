@@ -517,6 +517,14 @@ class AutoMLNoGeneratedFeatures(AutoML):
 
 
 @dataclass
+class AutoMLTemperatureOnLogLoss(AutoML):
+    """Ours with the temperature judged on log loss whatever the metric."""
+
+    name: str = "automl_temperature_on_log_loss"
+    policy: ClassVar[dict[str, Any]] = {"temperature_on_log_loss": True}
+
+
+@dataclass
 class AutoMLNoLongCV(AutoML):
     """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
 
@@ -690,6 +698,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_repeats": AutoMLNoRepeats,
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_no_long_cv": AutoMLNoLongCV,
+    "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

@@ -5,9 +5,13 @@ each kept only when a cross-fitted check on those rows says it helps:
 
 * **Temperature scaling** (Guo et al., 2017): probabilities ``p`` become
   ``p ** (1 / T)``, renormalised; one parameter, fitted by minimising the
-  log loss. It keeps every row's ranking of the classes, so it changes only
-  metrics that read probabilities (log loss, Brier); for ROC AUC or label
-  metrics it is never kept.
+  log loss. It keeps every row's ranking of the classes (so the most
+  probable class, and a binary ROC AUC, do not change). It is judged on the
+  fit's metric, so that for ROC AUC or label metrics it is never kept; or,
+  with ``judge_on_log_loss``, on the log loss whatever the metric, so that a
+  fit scored on ROC AUC or accuracy still returns probabilities worth
+  reading (another metric that reads probabilities, a multiclass ROC AUC,
+  must then not get worse on the same cross-fitted halves either).
 * **The decision rule** for metrics on labels (accuracy, balanced accuracy,
   F1, a scorer on ``predict``): for a binary target the threshold on the
   positive class's probability that maximises the metric, for multiclass
@@ -30,13 +34,15 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from automl.metrics import Metric
+from automl.metrics import CLASSIFICATION_METRICS, Metric
 from automl.policy import DEFAULT_POLICY
 from automl.resampling import halves_of
 
 _EPS = 1e-12
 #: Candidate thresholds: at most this many quantiles of the OOF probabilities.
 N_THRESHOLDS = 256
+#: What a temperature is judged on, whatever the fit's metric.
+_LOG_LOSS = CLASSIFICATION_METRICS["log_loss"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ def calibrate(
     seed: int = 0,
     min_gain: float = DEFAULT_POLICY.calibration_min_gain,
     temperature_min_gain: float = DEFAULT_POLICY.temperature_min_gain,
+    judge_on_log_loss: bool = DEFAULT_POLICY.temperature_on_log_loss,
 ) -> Calibration:
     """Fit the corrections that help on the OOF predictions (module docstring).
 
@@ -116,6 +123,9 @@ def calibrate(
         Share of the cross-fitted loss a decision rule, and a temperature, must
         save to be kept (``Policy.calibration_min_gain``,
         ``Policy.temperature_min_gain``).
+    judge_on_log_loss : bool
+        Judge the temperature on log loss whatever the metric
+        (``Policy.temperature_on_log_loss``).
 
     Returns
     -------
@@ -123,7 +133,10 @@ def calibrate(
     """
     halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
-    temperature = _temperature(oof, y, metric, halves, notes, temperature_min_gain)
+    judge = _LOG_LOSS if judge_on_log_loss else metric
+    temperature = _temperature(
+        oof, y, metric, judge, halves, notes, temperature_min_gain
+    )
     calibrated = _scaled(oof, temperature)
     if threshold is not None:
         notes.append(f"decision threshold {threshold:g} (given)")
@@ -141,27 +154,37 @@ def _temperature(
     oof: np.ndarray,
     y: np.ndarray,
     metric: Metric,
+    judge: Metric,
     halves: tuple[np.ndarray, np.ndarray],
     notes: list[str],
     min_gain: float,
 ) -> float:
-    if metric.needs != "proba":
+    if judge.needs != "proba":
         return 1.0
-
-    def loss(rows: np.ndarray, temperature: float) -> float:
-        return metric.loss(y[rows], _scaled(oof[rows], temperature))
-
     crossed = [(b, _fit_temperature(oof[a], y[a])) for a, b in (halves, halves[::-1])]
-    before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
-    after = _weighted([(len(b), loss(b, t)) for b, t in crossed])
-    temperature = _fit_temperature(oof, y)
-    if not _helps(before, after, min_gain):
+
+    def cross_fitted(judge: Metric) -> tuple[float, float]:
+        def loss(rows: np.ndarray, temperature: float) -> float:
+            return judge.loss(y[rows], _scaled(oof[rows], temperature))
+
+        before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
+        return before, _weighted([(len(b), loss(b, t)) for b, t in crossed])
+
+    before, after = cross_fitted(judge)
+    kept = _helps(before, after, min_gain)
+    if kept and judge is not metric and metric.needs == "proba":
+        metric_before, metric_after = cross_fitted(metric)
+        kept = metric_after <= metric_before
+    if not kept:
         notes.append(
-            f"temperature scaling not kept (cross-fitted {after:.5g} vs {before:.5g})"
+            f"temperature scaling not kept (cross-fitted {judge.name} {after:.5g} "
+            f"vs {before:.5g})"
         )
         return 1.0
+    temperature = _fit_temperature(oof, y)
     notes.append(
-        f"temperature {temperature:.3g} (cross-fitted {after:.5g} vs {before:.5g})"
+        f"temperature {temperature:.3g} (cross-fitted {judge.name} {after:.5g} vs "
+        f"{before:.5g})"
     )
     return temperature
 

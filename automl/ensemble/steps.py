@@ -528,6 +528,7 @@ class Calibrate(Step):
             seed=state.seed,
             min_gain=state.policy.calibration_min_gain,
             temperature_min_gain=state.policy.temperature_min_gain,
+            judge_on_log_loss=state.policy.temperature_on_log_loss,
         )
         return True
 

@@ -55,12 +55,21 @@ def test_a_temperature_that_gains_less_than_one_percent_is_not_kept(
     assert calibrate(nearly, y, metric, temperature_min_gain=gain).temperature != 1.0
 
 
-def test_ranking_metrics_never_keep_a_temperature(binary_problem: Problem) -> None:
+def test_ranking_metrics_keep_no_temperature_unless_judged_on_log_loss(
+    binary_problem: Problem,
+) -> None:
+    """Judged on log loss, a temperature leaves a binary ROC AUC as it was (it
+    keeps every row's ranking) and makes the probabilities worth reading."""
     y = binary_problem.data.y
     overconfident = _sharpened(_oof(binary_problem, "knn"), 4.0)
-    calibration = calibrate(overconfident, y, get_metric("roc_auc", "binary"))
-    assert calibration.temperature == 1.0
-    assert "not kept" in calibration.notes[0]
+    auc, log_loss = get_metric("roc_auc", "binary"), get_metric("log_loss", "binary")
+    assert calibrate(overconfident, y, auc).temperature == 1.0
+    calibration = calibrate(overconfident, y, auc, judge_on_log_loss=True)
+    assert calibration.temperature > 1.0  # softened
+    calibrated = calibration.proba(overconfident)
+    assert log_loss.loss(y, calibrated) < log_loss.loss(y, overconfident)
+    assert auc.loss(y, calibrated) == pytest.approx(auc.loss(y, overconfident))
+    assert "log_loss" in calibration.notes[0]
 
 
 def test_a_skewed_binary_model_gets_the_threshold_that_helps_accuracy(
