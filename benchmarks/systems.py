@@ -525,6 +525,14 @@ class AutoMLTemperatureOnLogLoss(AutoML):
 
 
 @dataclass
+class AutoMLStackCheckAgainstPlain(AutoML):
+    """Ours with the stacking check against the fit's own plain ensemble."""
+
+    name: str = "automl_stack_check_against_plain"
+    policy: ClassVar[dict[str, Any]] = {"stack_check_against_plain": True}
+
+
+@dataclass
 class AutoMLNoLongCV(AutoML):
     """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
 
@@ -699,6 +707,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_no_long_cv": AutoMLNoLongCV,
     "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
+    "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

@@ -446,6 +446,10 @@ class Stack(Step):
         return self.fit_stack(state, bases)
 
     def run_check(self, state: BuildState, bases: list[int]) -> StackCheck | None:
+        plain = None
+        if state.policy.stack_check_against_plain and state.selection is not None:
+            weights = state.selection.weights
+            plain = [p for p, w in zip(state.preds, weights, strict=True) if w > 0]
         try:
             result = check_stacking(
                 [(state.ranked[i].config, state.ranked[i].seed) for i in bases],
@@ -456,6 +460,7 @@ class Stack(Step):
                 deadline=state.member_deadline(),
                 rounds=state.rounds,
                 max_members=state.max_members,
+                plain=plain,
             )
         except BagTimeoutError:
             state.notes.append("no stacking: the stacking check ran out of time")

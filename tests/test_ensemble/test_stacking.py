@@ -112,3 +112,51 @@ def test_fitted_stack_predicts_through_the_stacker(
         (1, 0.0),
         (1, 0.0),
     ]
+
+
+def test_the_check_can_weigh_the_stack_against_the_fits_plain_ensemble(
+    binary_problem: Problem,
+) -> None:
+    """Given the plain ensemble's members, the check compares the stack with
+    them, not with its own bases: a plain member that is right on every row
+    leaves the stack nothing to win."""
+    data = binary_problem.data
+    perfect = np.eye(2)[data.y]
+    check = check_stacking(
+        [(c.config, c.seed) for c in binary_problem.candidates[:3]],
+        data,
+        _settings(binary_problem),
+        metric_loss(binary_problem.metric, data.task),
+        seed=0,
+        deadline=None,
+        rounds=10,
+        plain=[binary_problem.candidates[0].predictions, perfect],
+    )
+    assert check.ensemble_loss < check.details["bases_ensemble_loss"]
+    assert not check.use_stack
+
+
+def test_the_policy_gives_the_check_the_fits_plain_ensemble(
+    multiclass_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automl.ensemble import build_ensemble, steps
+    from automl.policy import Policy
+
+    given: list[object] = []
+
+    def recording(*args: object, **kwargs: object) -> object:
+        given.append(kwargs["plain"])
+        return check_stacking(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "check_stacking", recording)
+    problem = multiclass_problem
+    for against_plain in (False, True):
+        build_ensemble(
+            problem.candidates,
+            problem.data,
+            problem.metric,
+            policy=Policy(stack_check_against_plain=against_plain),
+        )
+    off, on = given
+    assert off is None
+    assert on is not None and 1 <= len(on) <= len(problem.candidates)
