@@ -70,12 +70,15 @@ class Table:
     input_rows : int
         Rows passed to ``fit`` (more than ``properties.n_rows`` when the table
         was cut before typing because it alone would not fit in memory).
+    n_minority : int or None, default=None
+        Rows of the rarest class (None for regression).
     """
 
     properties: DatasetProperties
     data_mb: float
     bytes_per_value: int
     input_rows: int
+    n_minority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,7 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     )
     ensemble_threads = threads_per_model(n_rows, n_cores, 1, policy)
     resampling = choose_resampling(
-        params["resampling"], n_rows, time_limit, n_cores, policy
+        params["resampling"], n_rows, time_limit, n_cores, policy, table.n_minority
     )
     cv_repeats = choose_cv_repeats(
         params["cv_repeats"], resampling, n_rows, time_limit, n_cores, policy

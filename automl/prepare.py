@@ -91,8 +91,13 @@ def prepare(
     X_typed = typer.transform(X)
     del X
     properties = _properties(typer, X_typed, task, n_classes)
+    n_minority = None if task == "regression" else int(np.bincount(y).min())
     table = Table(
-        properties, frame_memory_mb(X_typed), bytes_per_value(X_typed), n_input
+        properties,
+        frame_memory_mb(X_typed),
+        bytes_per_value(X_typed),
+        n_input,
+        n_minority,
     )
     plan = plan_fit(params, table, machine)
     if plan.memory.n_rows < len(y):

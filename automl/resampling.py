@@ -30,6 +30,7 @@ def choose_resampling(
     time_limit: float | None,
     n_cores: int = 2,
     policy: Policy = DEFAULT_POLICY,
+    n_minority: int | None = None,
 ) -> Resampling:
     """Resolve ``resampling="auto"``.
 
@@ -39,10 +40,19 @@ def choose_resampling(
     up to ``policy.cv_max_rows`` with a time limit of
     ``policy.cv_min_time_limit`` or more, and beyond while the limit gives each
     row ``policy.cv_core_seconds_per_row`` on ``n_cores`` (about 25,000 rows
-    at 300 s on 2 cores), up to ``policy.cv_max_rows_long``.
+    at 300 s on 2 cores), up to ``policy.cv_max_rows_long``; and, up to that
+    many rows, wherever a holdout would validate fewer than
+    ``policy.min_holdout_minority`` rows of the rarest class (``n_minority``
+    rows in all).
     """
     if resampling in ("holdout", "cv"):
         return resampling  # type: ignore[return-value]
+    if (
+        n_minority is not None
+        and policy.holdout_fraction * n_minority < policy.min_holdout_minority
+        and n_rows <= policy.cv_max_rows_long
+    ):
+        return "cv"
     if n_rows <= policy.cv_always_rows:
         return "cv"
     if time_limit is None:

@@ -533,6 +533,15 @@ class AutoMLStackCheckAgainstPlain(AutoML):
 
 
 @dataclass
+class AutoMLMinHoldoutMinority(AutoML):
+    """Ours cross-validating where a holdout would validate fewer than 200
+    rows of the rarest class."""
+
+    name: str = "automl_min_holdout_minority"
+    policy: ClassVar[dict[str, Any]] = {"min_holdout_minority": 200}
+
+
+@dataclass
 class AutoMLNoLongCV(AutoML):
     """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
 
@@ -708,6 +717,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_long_cv": AutoMLNoLongCV,
     "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
+    "automl_min_holdout_minority": AutoMLMinHoldoutMinority,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

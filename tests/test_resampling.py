@@ -114,3 +114,21 @@ def test_auto_repeats_small_tables_by_the_time_each_row_gets() -> None:
     assert choose_cv_repeats("auto", "holdout", 300, 600, n_cores=2) == 1
     assert choose_cv_repeats(4, "cv", 50_000, 10, n_cores=1) == 4
     assert choose_cv_repeats(4, "holdout", 500, 60, n_cores=1) == 1
+
+
+def test_a_holdout_with_too_few_rows_of_the_rarest_class_turns_to_k_fold() -> None:
+    rare = Policy(min_holdout_minority=200)
+    # 20,000 rows at 60 s on 2 cores: a holdout by rows alone
+    assert choose_resampling("auto", 20_000, 60, 2) == "holdout"
+    assert choose_resampling("auto", 20_000, 60, 2, n_minority=400) == "holdout"
+    # its 20 % would hold 80 of 400 positives: too few to rank trials on
+    assert choose_resampling("auto", 20_000, 60, 2, rare, n_minority=400) == "cv"
+    assert choose_resampling("auto", 20_000, 60, 2, rare, n_minority=5_000) == (
+        "holdout"
+    )
+    assert choose_resampling("holdout", 20_000, 60, 2, rare, n_minority=40) == (
+        "holdout"  # the user's choice stands
+    )
+    assert choose_resampling("auto", 500_000, 60, 2, rare, n_minority=40) == (
+        "holdout"  # beyond cv_max_rows_long, k-fold is too dear
+    )
