@@ -228,7 +228,7 @@ class BaseAuto(FittedReports, BaseEstimator):
                 "time_limit=300."
             )
 
-    def _plan(self, X: Any, y: Any, groups: Any) -> tuple[FitPlan, TrialData]:
+    def _plan(self, X: Any, y: Any, groups: Any = None) -> tuple[FitPlan, TrialData]:
         """Validate and encode the data, then type, plan and split it."""
         name = type(self).__name__
         X_frame = check_features(X)
