@@ -35,13 +35,10 @@ from typing import Any
 class Policy:
     """Every share, safety factor, margin and row threshold of a fit.
 
-    Every field has the default the project's benchmarks chose; its comment
-    below says which measurement, and in which unit. Instances are immutable
-    and compare by value; fields are checked when the policy is made (a
-    share must be in (0, 1], nothing may be negative or not finite). The
-    reference machine (``reference_time_limit`` seconds on
-    ``reference_cores`` cores) is the one the rules were measured on: rules
-    that scale with the budget scale from it.
+    Every field has the default the benchmarks chose; its comment says which
+    measurement. Immutable, compared by value, checked when made (a share is
+    in (0, 1], nothing negative or not finite). Rules that scale with the
+    budget scale from the reference machine the rules were measured on.
 
     Examples
     --------
@@ -248,25 +245,7 @@ class Policy:
     generated_features: bool = True
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or value is None or isinstance(value, tuple):
-                continue
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(
-                    f"Policy.{f.name} must be a finite number, got {value!r}."
-                )
-            if value < 0:
-                raise ValueError(
-                    f"Policy.{f.name} must not be negative, got {value!r}; the "
-                    f"default is {f.default!r}."
-                )
-        for name in _SHARES:
-            value = getattr(self, name)
-            if not 0 < value <= 1:
-                raise ValueError(
-                    f"Policy.{name} is a share and must be in (0, 1], got {value!r}."
-                )
+        _check(self)
 
     @property
     def cv_core_seconds_per_row(self) -> float:
@@ -301,6 +280,28 @@ class Policy:
         if "strong_defaults" in kwargs:
             kwargs["strong_defaults"] = tuple(kwargs["strong_defaults"])
         return cls(**kwargs)
+
+
+def _check(policy: Policy) -> None:
+    """Raise ``ValueError`` for a field that means nothing: not a finite
+    number, negative, or a share outside (0, 1]."""
+    for f in fields(policy):
+        value = getattr(policy, f.name)
+        if isinstance(value, bool) or value is None or isinstance(value, tuple):
+            continue
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"Policy.{f.name} must be a finite number, got {value!r}.")
+        if value < 0:
+            raise ValueError(
+                f"Policy.{f.name} must not be negative, got {value!r}; the "
+                f"default is {f.default!r}."
+            )
+    for name in _SHARES:
+        value = getattr(policy, name)
+        if not 0 < value <= 1:
+            raise ValueError(
+                f"Policy.{name} is a share and must be in (0, 1], got {value!r}."
+            )
 
 
 _SHARES = (
