@@ -41,12 +41,17 @@ def tail_table(runs: pd.DataFrame, system: str = "automl") -> pd.DataFrame:
     which), and the two ratios; worst ratio to the best peer first."""
     table = errors(runs)
     peers = [c for c in table.columns if c.startswith(PEERS) and "/" not in c]
+    ran = table[peers].notna().any(axis=1)  # a table the peers have not run yet
     out = pd.DataFrame(
         {
             "error": table[system],
             "random_forest": table.get(RANDOM_FOREST),
             "best_peer": table[peers].min(axis=1) if peers else np.nan,
-            "best_peer_system": table[peers].idxmin(axis=1) if peers else None,
+            "best_peer_system": (
+                table.loc[ran, peers].idxmin(axis=1).reindex(table.index)
+                if peers
+                else None
+            ),
         }
     )
     out["over_random_forest"] = out["error"] / out["random_forest"]
