@@ -338,14 +338,14 @@ class BaseAuto(FittedReports, BaseEstimator):
 
 def _splitter_name(cv: Any, groups: Any) -> str:
     """How the user's validation is named in ``validation_`` and ``summary()``."""
-    if cv is None or isinstance(cv, Integral):
-        folds = "" if cv is None else f"{cv}-fold, "
-        return (
-            f"group k-fold ({folds}your groups)"
-            if groups is not None
-            else (f"{cv}-fold (shuffled)")
-        )
-    return type(cv).__name__ if hasattr(cv, "split") else "your index pairs"
+    if hasattr(cv, "split"):
+        return type(cv).__name__
+    if cv is not None and not isinstance(cv, Integral):
+        return "your index pairs"
+    if groups is None:
+        return f"{cv}-fold (shuffled)"
+    folds = "" if cv is None else f"{cv}-fold, "
+    return f"group k-fold ({folds}your groups)"
 
 
 def _names_for_sklearn(X: Any, X_frame: pd.DataFrame) -> Any:

@@ -8,6 +8,7 @@ import pytest
 from automl.ensemble import (
     BaseMember,
     FittedEnsemble,
+    StackCheck,
     check_stacking,
     fit_bag,
     fit_stackers,
@@ -60,18 +61,23 @@ def test_stackers_give_oof_for_every_row(
         assert new.shape == base[0][:7].shape
 
 
-def test_check_stacking_records_an_honest_decision(binary_problem: Problem) -> None:
-    data = binary_problem.data
-    bases = [(c.config, c.seed) for c in binary_problem.candidates[:3]]
-    check = check_stacking(
-        bases,
-        data,
-        _settings(binary_problem),
-        metric_loss(binary_problem.metric, data.task),
+def _check(problem: Problem, plain: list[np.ndarray] | None = None) -> StackCheck:
+    """The stacking check on the problem's three best candidates."""
+    return check_stacking(
+        [(c.config, c.seed) for c in problem.candidates[:3]],
+        problem.data,
+        _settings(problem),
+        metric_loss(problem.metric, problem.data.task),
         seed=0,
         deadline=None,
         rounds=10,
+        plain=plain,
     )
+
+
+def test_check_stacking_records_an_honest_decision(binary_problem: Problem) -> None:
+    data = binary_problem.data
+    check = _check(binary_problem)
     assert check.n_holdout == len(data.splits[0][1])
     assert np.isfinite(check.ensemble_loss) and np.isfinite(check.stack_loss)
     assert check.use_stack == (check.stack_loss < check.ensemble_loss)
@@ -120,18 +126,8 @@ def test_the_check_can_weigh_the_stack_against_the_fits_plain_ensemble(
     """Given the plain ensemble's members, the check compares the stack with
     them, not with its own bases: a plain member that is right on every row
     leaves the stack nothing to win."""
-    data = binary_problem.data
-    perfect = np.eye(2)[data.y]
-    check = check_stacking(
-        [(c.config, c.seed) for c in binary_problem.candidates[:3]],
-        data,
-        _settings(binary_problem),
-        metric_loss(binary_problem.metric, data.task),
-        seed=0,
-        deadline=None,
-        rounds=10,
-        plain=[binary_problem.candidates[0].predictions, perfect],
-    )
+    perfect = np.eye(2)[binary_problem.data.y]
+    check = _check(binary_problem, [binary_problem.candidates[0].predictions, perfect])
     assert check.ensemble_loss < check.details["bases_ensemble_loss"]
     assert not check.use_stack
 
