@@ -18,11 +18,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl import _resume
 from automl._reports import FittedReports
-from automl.data import check_features, check_groups, check_target
+from automl.data import (
+    check_features,
+    check_groups,
+    check_sample_weight,
+    check_target,
+)
 from automl.data.types import Task
 from automl.evaluation import TrialData
 from automl.limits import Deadline
 from automl.memory import default_memory_limit_mb
+from automl.metrics import get_metric
 from automl.plan import FitPlan, Machine, policy_of
 from automl.policy import Policy
 from automl.prepare import prepare
@@ -148,7 +154,9 @@ class BaseAuto(FittedReports, BaseEstimator):
 
     # -- fit template -------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, *, groups: Any = None) -> BaseAuto:
+    def fit(
+        self, X: Any, y: Any, *, groups: Any = None, sample_weight: Any = None
+    ) -> BaseAuto:
         """Search models and hyperparameters within ``time_limit`` and refit the best.
 
         ``fit`` returns within ``time_limit`` plus
@@ -171,6 +179,14 @@ class BaseAuto(FittedReports, BaseEstimator):
             a ``cv`` splitter such as ``GroupKFold``. With scikit-learn's
             metadata routing, ``set_fit_request(groups=True)`` lets
             ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` pass it.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weights of the rows, rescaled to a mean of 1. Every
+            model trains on them (times the balanced class weights where a
+            configuration asks for those), and every loss weighs by them:
+            the trials' validation, the ensemble's selection and its checks,
+            stacking and calibration. Families that cannot train on weights
+            (k-nearest neighbours) are left out of the search. Routed like
+            ``groups`` (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
@@ -187,7 +203,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self._validate_params()
         self._check_budget_params()
         self._check_validation_params()
-        plan, data = self._plan(X, y, groups)
+        plan, data = self._plan(X, y, groups, sample_weight)
         runtime = Runtime(make_optimizer=type(self)._make_optimizer)
         options = self._run_options(deadline)
         result = run_fit(plan, data, self._fallback_model(), options, runtime)
@@ -202,6 +218,15 @@ class BaseAuto(FittedReports, BaseEstimator):
                 f"decision_threshold={threshold} is a threshold on the positive "
                 f"class's probability, for binary targets; this one is {task}. "
                 'Use decision_threshold="auto" (or None for the most probable class).'
+            )
+
+    def _check_weighted_metric(self, task: Task) -> None:
+        metric = get_metric(self.metric, task)
+        if not metric.takes_sample_weight:
+            raise ValueError(
+                f"The metric {metric.name!r} does not take sample_weight, so the "
+                "fit could not weigh its losses. Pass a scorer whose score "
+                "function accepts sample_weight, or fit without sample_weight."
             )
 
     def _check_validation_params(self) -> None:
@@ -228,7 +253,9 @@ class BaseAuto(FittedReports, BaseEstimator):
                 "time_limit=300."
             )
 
-    def _plan(self, X: Any, y: Any, groups: Any = None) -> tuple[FitPlan, TrialData]:
+    def _plan(
+        self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None
+    ) -> tuple[FitPlan, TrialData]:
         """Validate and encode the data, then type, plan and split it."""
         name = type(self).__name__
         X_frame = check_features(X)
@@ -236,9 +263,13 @@ class BaseAuto(FittedReports, BaseEstimator):
             y, n_rows=len(X_frame), task=self._target_kind, estimator_name=name
         )
         groups_checked = check_groups(groups, n_rows=len(X_frame))
+        weights = check_sample_weight(sample_weight, n_rows=len(X_frame))
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
         self._check_decision_threshold(task)
+        if weights is not None:
+            self._check_weighted_metric(task)
+            _check_weighted_classes(y_checked, weights, task)
         prepared = prepare(
             X_frame,
             y_encoded,
@@ -247,6 +278,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             self._machine(),
             name=name,
             groups=groups_checked,
+            sample_weight=weights,
         )
         self.typer_ = prepared.typer
         return prepared.plan, prepared.data
@@ -298,6 +330,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             "n_splits": len(data.splits),
             "validated_rows": len(validation_indices(data.splits)),
             "rows": len(data.y),
+            "weighted": data.sample_weight is not None,
         }
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
@@ -334,6 +367,19 @@ class BaseAuto(FittedReports, BaseEstimator):
         tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
+
+
+def _check_weighted_classes(y: np.ndarray, weights: np.ndarray, task: Task) -> None:
+    """Refuse classes whose rows all weigh 0: nothing could learn them."""
+    if task == "regression":
+        return
+    totals = pd.Series(weights).groupby(pd.Series(y)).sum()
+    empty = totals.index[totals <= 0].tolist()
+    if empty:
+        raise ValueError(
+            f"sample_weight is 0 for every row of the class(es) {empty}: no model "
+            "can learn them. Drop those rows, or give them a positive weight."
+        )
 
 
 def _splitter_name(cv: Any, groups: Any) -> str:

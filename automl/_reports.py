@@ -141,6 +141,7 @@ class FittedReports:
         max_rows: int = 5_000,
         time_limit: float | None = 60.0,
         random_state: int | None = 0,
+        sample_weight: Any = None,
     ) -> pd.DataFrame:
         """How much each input column matters to the fitted model.
 
@@ -165,6 +166,8 @@ class FittedReports:
             the sample, it uses fewer rows (down to 200), then fewer repeats
             (down to 2) when the whole would take longer. None: no bound.
         random_state : int or None, default=0
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Weights of the rows in the metric.
 
         Returns
         -------
@@ -193,6 +196,7 @@ class FittedReports:
             max_rows=max_rows,
             time_limit=time_limit,
             random_state=random_state,
+            sample_weight=sample_weight,
         )
 
     def plot_importance(

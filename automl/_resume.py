@@ -8,11 +8,13 @@ The log itself is :mod:`automl.search.trial_log`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ConfigSpace import ConfigurationSpace
 
 from automl._version import __version__
@@ -72,9 +74,13 @@ def open_trial_log(
 
     Raises ``ValueError`` if the log belongs to other data or settings.
     """
+    settings = {**settings, "splits": splits_fingerprint(data.splits)}
+    if data.sample_weight is not None:  # losses on other weights differ
+        weights = np.ascontiguousarray(data.sample_weight, dtype=np.float64)
+        settings["sample_weight"] = hashlib.sha256(weights.tobytes()).hexdigest()
     header = LogHeader(
         data_fingerprint=data_fingerprint(data.X, data.y, data.task),
-        settings={**settings, "splits": splits_fingerprint(data.splits)},
+        settings=settings,
         space_hash=space_hash(space),
         info={"automl_version": __version__, "policy": policy},
     )

@@ -199,7 +199,8 @@ _ATTRIBUTES = """
     validation_ : dict
         How the trials were validated: ``splitter`` (the name of your ``cv``
         or groups' splitter, None for ours), ``n_splits``, ``validated_rows``
-        (rows with a validation prediction) and ``rows``.
+        (rows with a validation prediction), ``rows`` and ``weighted``
+        (whether ``fit`` got ``sample_weight``).
     cv_repeats_ : int
         Times k-fold was repeated (1 with a holdout).
     typer_ : automl.data.FeatureTyper

@@ -46,6 +46,13 @@ class TrialData:
     #: Group labels of the rows (``fit(..., groups=)``): checks that split
     #: the rows again keep each group on one side.
     groups: np.ndarray | None = None
+    #: Weights of the rows (``fit(..., sample_weight=)``, mean 1): models
+    #: train on them and every loss weighs by them. None: unweighted.
+    sample_weight: np.ndarray | None = None
+
+    def weights_of(self, rows: np.ndarray) -> np.ndarray | None:
+        """The sample weights of ``rows`` (None: unweighted)."""
+        return None if self.sample_weight is None else self.sample_weight[rows]
 
 
 @dataclass(frozen=True)
@@ -195,8 +202,14 @@ def _evaluate(
             budget=row_budget,
             keep=kept.add,
         ).predictions()
-        y_valid = trial_data.y[validation_indices(trial_data.splits)]
-        loss = score_predictions(settings.metric, y_valid, predictions, trial_data.task)
+        rows = validation_indices(trial_data.splits)
+        loss = score_predictions(
+            settings.metric,
+            trial_data.y[rows],
+            predictions,
+            trial_data.task,
+            trial_data.weights_of(rows),
+        )
         if not np.isfinite(loss):
             raise ValueError(f"the metric returned a non-finite loss ({loss})")
         loss = min(loss, settings.crash_loss)
@@ -355,7 +368,11 @@ def fit_pipeline(
     )
     pipeline = build_pipeline(config, context)
     X, y = (data.X, data.y) if rows is None else (data.X.iloc[rows], data.y[rows])
-    pipeline.fit(X, y)
+    if data.sample_weight is None:
+        pipeline.fit(X, y)
+    else:
+        weights = data.sample_weight if rows is None else data.weights_of(rows)
+        pipeline.fit(X, y, model__sample_weight=weights)
     return pipeline
 
 

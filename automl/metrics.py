@@ -7,6 +7,7 @@ worst-case loss for crashed trials (SMAC's surrogate breaks on ``inf``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -51,10 +52,31 @@ class Metric:
     optimum: float | None = None
     worst: float | None = None
 
-    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        """Loss of predictions (lower is better)."""
-        score = float(self.score_func(y_true, y_pred))
-        return self.score_to_loss(score)
+    def loss(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
+        """Loss of predictions (lower is better), weighted if weights are given."""
+        if sample_weight is None:
+            return self.score_to_loss(float(self.score_func(y_true, y_pred)))
+        score = self.score_func(y_true, y_pred, sample_weight=sample_weight)
+        return self.score_to_loss(float(score))
+
+    @property
+    def takes_sample_weight(self) -> bool:
+        """Whether the score function accepts ``sample_weight``."""
+        func = self.score_func
+        if isinstance(func, partial):
+            func = func.func
+        try:
+            parameters = inspect.signature(func).parameters
+        except (TypeError, ValueError):
+            return False
+        return "sample_weight" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+        )
 
     def score_to_loss(self, score: float) -> float:
         offset = self.optimum if self.optimum is not None else 0.0
@@ -70,26 +92,43 @@ class Metric:
         return None if self.worst is None else self.score_to_loss(self.worst)
 
 
-def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+def _roc_auc(
+    y_true: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     if proba.shape[1] == 2:
-        return float(skm.roc_auc_score(y_true, proba[:, 1]))
+        return float(
+            skm.roc_auc_score(y_true, proba[:, 1], sample_weight=sample_weight)
+        )
     return float(
         skm.roc_auc_score(
-            y_true, proba, multi_class="ovr", labels=np.arange(proba.shape[1])
+            y_true,
+            proba,
+            multi_class="ovr",
+            labels=np.arange(proba.shape[1]),
+            sample_weight=sample_weight,
         )
     )
 
 
-def _log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+def _log_loss(
+    y_true: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     return float(
         skm.log_loss(
-            y_true, np.clip(proba, _EPS, 1 - _EPS), labels=np.arange(proba.shape[1])
+            y_true,
+            np.clip(proba, _EPS, 1 - _EPS),
+            labels=np.arange(proba.shape[1]),
+            sample_weight=sample_weight,
         )
     )
 
 
-def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(skm.root_mean_squared_error(y_true, y_pred))
+def _rmse(
+    y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(
+        skm.root_mean_squared_error(y_true, y_pred, sample_weight=sample_weight)
+    )
 
 
 _LOG_LOSS_WORST = -np.log(_EPS)
@@ -185,9 +224,9 @@ def fast_loss(metric: Metric, task: Task) -> Callable[..., float] | None:
 
     Ensemble selection evaluates the loss thousands of times on the same
     rows; scikit-learn's input checks cost about 2 ms a call, these a few
-    microseconds. They give scikit-learn's values (ROC AUC as the rank
-    statistic with ties counted half; log loss on clipped probabilities;
-    RMSE).
+    microseconds. They give scikit-learn's values, weighted when given
+    ``sample_weight`` (ROC AUC as the rank statistic with ties counted half;
+    log loss on clipped probabilities; RMSE).
     """
     if metric is CLASSIFICATION_METRICS["roc_auc"] and task == "binary":
         return _fast_binary_auc_loss
@@ -198,40 +237,72 @@ def fast_loss(metric: Metric, task: Task) -> Callable[..., float] | None:
     return None
 
 
-def _fast_binary_auc_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+def _fast_binary_auc_loss(
+    y_true: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     positive = y_true == 1
-    n_pos = int(positive.sum())
-    n_neg = len(y_true) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError("ROC AUC needs both classes among the rows.")
-    ranks = rankdata(proba[:, 1])
-    auc = (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return 1.0 - float(auc)
+    if sample_weight is None:
+        n_pos = int(positive.sum())
+        n_neg = len(y_true) - n_pos
+        if n_pos == 0 or n_neg == 0:
+            raise ValueError("ROC AUC needs both classes among the rows.")
+        ranks = rankdata(proba[:, 1])
+        auc = (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+        return 1.0 - float(auc)
+    # The weighted rank statistic: each positive's weight times the weight of
+    # the negatives scored below it, ties counted half.
+    scores, inverse = np.unique(proba[:, 1], return_inverse=True)
+    w_pos = np.bincount(
+        inverse, weights=sample_weight * positive, minlength=len(scores)
+    )
+    w_neg = np.bincount(
+        inverse, weights=sample_weight * ~positive, minlength=len(scores)
+    )
+    total_pos, total_neg = w_pos.sum(), w_neg.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        raise ValueError("ROC AUC needs both classes among the weighted rows.")
+    below = np.cumsum(w_neg) - w_neg
+    auc = float(np.sum(w_pos * (below + 0.5 * w_neg))) / (total_pos * total_neg)
+    return 1.0 - auc
 
 
-def _fast_log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+def _fast_log_loss(
+    y_true: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     picked = np.clip(proba[np.arange(len(y_true)), y_true], _EPS, 1 - _EPS)
-    return float(-np.mean(np.log(picked)))
+    return float(-np.average(np.log(picked), weights=sample_weight))
 
 
-def _fast_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(y_pred) - y_true) ** 2)))
+def _fast_rmse(
+    y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    errors = (np.asarray(y_pred) - y_true) ** 2
+    return float(np.sqrt(np.average(errors, weights=sample_weight)))
 
 
-def loss_from_proba(metric: Metric, y_true: np.ndarray, proba: np.ndarray) -> float:
+def loss_from_proba(
+    metric: Metric,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> float:
     """Loss of class-probability predictions, whatever the metric needs."""
     if metric.needs == "label":
-        return metric.loss(y_true, np.argmax(proba, axis=1))
-    return metric.loss(y_true, proba)
+        return metric.loss(y_true, np.argmax(proba, axis=1), sample_weight)
+    return metric.loss(y_true, proba, sample_weight)
 
 
 def score_predictions(
-    metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, task: Task
+    metric: Metric,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    task: Task,
+    sample_weight: np.ndarray | None = None,
 ) -> float:
     """Loss of predictions made by a model: probabilities for classification."""
     if task == "regression":
-        return metric.loss(y_true, y_pred)
-    return loss_from_proba(metric, y_true, y_pred)
+        return metric.loss(y_true, y_pred, sample_weight)
+    return loss_from_proba(metric, y_true, y_pred, sample_weight)
 
 
 def crash_loss(metric: Metric, constant_loss: float) -> float:

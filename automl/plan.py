@@ -72,6 +72,8 @@ class Table:
         was cut before typing because it alone would not fit in memory).
     n_minority : int or None, default=None
         Rows of the rarest class (None for regression).
+    weighted : bool, default=False
+        Whether the rows have sample weights.
     """
 
     properties: DatasetProperties
@@ -79,6 +81,7 @@ class Table:
     bytes_per_value: int
     input_rows: int
     n_minority: int | None = None
+    weighted: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,12 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     policy = policy_of(params)
     properties = table.properties
     task = properties.task
-    selected = select_models(task, include=params["include"], exclude=params["exclude"])
+    selected = select_models(
+        task,
+        include=params["include"],
+        exclude=params["exclude"],
+        weighted=table.weighted,
+    )
     n_cores = _cores(params["n_jobs"], machine.cores)
     memory = _memory_plan(params, table, machine, selected, n_cores, policy)
     n_rows, time_limit = memory.n_rows, params["time_limit"]

@@ -49,6 +49,7 @@ def prepare(
     *,
     name: str = "automl",
     groups: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> Prepared:
     """Type, plan and split a fit's data.
 
@@ -66,6 +67,8 @@ def prepare(
         The estimator's name, for messages.
     groups : ndarray or None, default=None
         Group labels of the rows (``fit(..., groups=)``).
+    sample_weight : ndarray or None, default=None
+        The checked weights of the rows (``fit(..., sample_weight=)``).
 
     Returns
     -------
@@ -98,6 +101,7 @@ def prepare(
         bytes_per_value(X_typed),
         n_input,
         n_minority,
+        weighted=sample_weight is not None,
     )
     plan = plan_fit(params, table, machine)
     if plan.memory.n_rows < len(y):
@@ -106,6 +110,7 @@ def prepare(
         y, kept = y[rows], kept[rows]
         properties = _properties(typer, X_typed, task, n_classes)
     kept_groups = None if groups is None else groups[kept]
+    kept_weights = None if sample_weight is None else sample_weight[kept]
     if given is None:
         splits = make_splits(
             plan.resampling, y, task, plan.seed, plan.cv_repeats, plan.policy
@@ -113,7 +118,15 @@ def prepare(
     else:
         splits = _kept_splits(given, kept, n_input)
     data = TrialData(
-        X_typed, y, task, typer.columns_, properties, splits, n_classes, kept_groups
+        X_typed,
+        y,
+        task,
+        typer.columns_,
+        properties,
+        splits,
+        n_classes,
+        kept_groups,
+        kept_weights,
     )
     return Prepared(typer, plan, data)
 

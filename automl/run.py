@@ -376,15 +376,17 @@ def _with_ensemble_rows(
 def constant_loss(data: TrialData, metric: Metric) -> float:
     """The constant baseline's loss on the validation rows: what a crashed
     trial's loss is set past (:func:`~automl.metrics.crash_loss`)."""
-    rows = validation_indices(data.splits)
+    rows, weights = validation_indices(data.splits), data.sample_weight
     y_valid = data.y[rows]
     if data.task == "regression":
-        pred = np.full(len(rows), float(np.mean(data.y)))
+        pred = np.full(len(rows), float(np.average(data.y, weights=weights)))
     else:
-        prior = np.bincount(data.y, minlength=data.n_classes or 0) / len(data.y)
-        pred = np.tile(prior, (len(rows), 1))
+        counts = np.bincount(data.y, weights=weights, minlength=data.n_classes or 0)
+        pred = np.tile(counts / counts.sum(), (len(rows), 1))
     try:
-        return score_predictions(metric, y_valid, pred, data.task)
+        return score_predictions(
+            metric, y_valid, pred, data.task, data.weights_of(rows)
+        )
     except ValueError:
         return 1.0
 

@@ -34,7 +34,14 @@ def _keep_workers_between_fits():
 
 
 # Checks our estimators fail on purpose, with the reason.
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+EXPECTED_FAILED_CHECKS: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "A weight of k and k copies of a row give the same loss and the same "
+        "model on the same rows (tests/test_sample_weight.py), but the copies "
+        "land in different folds of our validation, so the search and the "
+        "ensemble see other data."
+    ),
+}
 
 
 def _checked_estimators() -> list:

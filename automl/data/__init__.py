@@ -10,7 +10,12 @@ from __future__ import annotations
 from automl.data.properties import dataset_properties
 from automl.data.typer import FeatureTyper
 from automl.data.types import DatasetProperties, FeatureColumns, Task
-from automl.data.validation import check_features, check_groups, check_target
+from automl.data.validation import (
+    check_features,
+    check_groups,
+    check_sample_weight,
+    check_target,
+)
 
 __all__ = [
     "DatasetProperties",
@@ -19,6 +24,7 @@ __all__ = [
     "Task",
     "check_features",
     "check_groups",
+    "check_sample_weight",
     "check_target",
     "dataset_properties",
 ]

@@ -264,6 +264,81 @@ def check_groups(groups: object, *, n_rows: int) -> np.ndarray | None:
     return codes.astype(np.int64)
 
 
+def check_sample_weight(sample_weight: object, *, n_rows: int) -> np.ndarray | None:
+    """Validate sample weights and rescale them to a mean of 1.
+
+    Rescaling makes the weights' unit irrelevant (weights 2 everywhere are
+    no weights), so hyperparameters counted in rows, such as LightGBM's
+    ``min_child_weight``, keep their meaning. Equal weights become None.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative, finite numbers; at least one positive.
+    n_rows : int
+        Number of rows of ``X``.
+
+    Returns
+    -------
+    numpy.ndarray of float64 or None
+        The weights divided by their mean; None if none were given or all
+        are equal.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what is wrong and what to do.
+
+    Examples
+    --------
+    >>> check_sample_weight([1, 3], n_rows=2).tolist()
+    [0.5, 1.5]
+    >>> check_sample_weight([2, 2, 2], n_rows=3) is None
+    True
+    """
+    if sample_weight is None:
+        return None
+    if sparse.issparse(sample_weight):
+        raise TypeError(
+            _SPARSE_MESSAGE.format(what="sample_weight", name="sample_weight")
+        )
+    if np.ndim(sample_weight) != 1:
+        raise ValueError(
+            "sample_weight should be 1-d: one weight per row of X, got shape "
+            f"{np.shape(sample_weight)}."
+        )
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "sample_weight should hold numbers; convert it with "
+            "pd.to_numeric(sample_weight)."
+        ) from None
+    if len(weights) != n_rows:
+        raise ValueError(
+            f"X has {n_rows} rows but sample_weight has {len(weights)} weights. "
+            "Pass one weight per row of X."
+        )
+    bad = int(np.sum(~np.isfinite(weights)))
+    if bad:
+        raise ValueError(
+            f"sample_weight has {bad} missing or infinite values; give every row "
+            "a finite weight (0 leaves a row out)."
+        )
+    if np.any(weights < 0):
+        raise ValueError(
+            f"sample_weight has {int(np.sum(weights < 0))} negative values; "
+            "weights must be 0 or more."
+        )
+    if not np.any(weights > 0):
+        raise ValueError(
+            "sample_weight is zero for every row; give some rows a positive weight."
+        )
+    if np.all(weights == weights[0]):
+        return None
+    return weights / weights.mean()
+
+
 def _target_to_1d(y: object) -> np.ndarray:
     """Turn any supported container into a 1-D numpy array (object if mixed)."""
     if sparse.issparse(y):

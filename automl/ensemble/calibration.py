@@ -102,6 +102,7 @@ def calibrate(
     min_gain: float = DEFAULT_POLICY.calibration_min_gain,
     temperature_min_gain: float = DEFAULT_POLICY.temperature_min_gain,
     judge_on_log_loss: bool = DEFAULT_POLICY.temperature_on_log_loss,
+    sample_weight: np.ndarray | None = None,
 ) -> Calibration:
     """Fit the corrections that help on the OOF predictions (module docstring).
 
@@ -126,6 +127,8 @@ def calibrate(
     judge_on_log_loss : bool
         Judge the temperature on log loss whatever the metric
         (``Policy.temperature_on_log_loss``).
+    sample_weight : ndarray of shape (n,) or None, default=None
+        Weights of the rows in every loss and in the fitted temperature.
 
     Returns
     -------
@@ -133,9 +136,10 @@ def calibrate(
     """
     halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
+    target = _Target(y, sample_weight)
     judge = _LOG_LOSS if judge_on_log_loss else metric
     temperature = _temperature(
-        oof, y, metric, judge, halves, notes, temperature_min_gain
+        oof, target, metric, judge, halves, notes, temperature_min_gain
     )
     calibrated = _scaled(oof, temperature)
     if threshold is not None:
@@ -144,15 +148,30 @@ def calibrate(
     if not tune_decision or metric.needs != "label":
         return Calibration(temperature, None, None, tuple(notes))
     if calibrated.shape[1] == 2:
-        tuned = _binary_threshold(calibrated, y, metric, halves, notes, min_gain)
+        tuned = _binary_threshold(calibrated, target, metric, halves, notes, min_gain)
         return Calibration(temperature, tuned, None, tuple(notes))
-    weights = _class_weights(calibrated, y, metric, notes, min_gain)
+    weights = _class_weights(calibrated, target, metric, notes, min_gain)
     return Calibration(temperature, None, weights, tuple(notes))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The OOF rows' classes and sample weights (None: unweighted)."""
+
+    y: np.ndarray
+    w: np.ndarray | None
+
+    def weights(self, rows: np.ndarray) -> np.ndarray | None:
+        return None if self.w is None else self.w[rows]
+
+    def loss(self, metric: Metric, pred: np.ndarray, rows: np.ndarray) -> float:
+        """``metric``'s loss of ``pred``, the predictions of ``rows``."""
+        return metric.loss(self.y[rows], pred, self.weights(rows))
 
 
 def _temperature(
     oof: np.ndarray,
-    y: np.ndarray,
+    target: _Target,
     metric: Metric,
     judge: Metric,
     halves: tuple[np.ndarray, np.ndarray],
@@ -161,11 +180,14 @@ def _temperature(
 ) -> float:
     if judge.needs != "proba":
         return 1.0
-    crossed = [(b, _fit_temperature(oof[a], y[a])) for a, b in (halves, halves[::-1])]
+    crossed = [
+        (b, _fit_temperature(oof[a], target.y[a], target.weights(a)))
+        for a, b in (halves, halves[::-1])
+    ]
 
     def cross_fitted(judge: Metric) -> tuple[float, float]:
         def loss(rows: np.ndarray, temperature: float) -> float:
-            return judge.loss(y[rows], _scaled(oof[rows], temperature))
+            return target.loss(judge, _scaled(oof[rows], temperature), rows)
 
         before = _weighted([(len(b), loss(b, 1.0)) for b, _ in crossed])
         return before, _weighted([(len(b), loss(b, t)) for b, t in crossed])
@@ -181,7 +203,7 @@ def _temperature(
             f"vs {before:.5g})"
         )
         return 1.0
-    temperature = _fit_temperature(oof, y)
+    temperature = _fit_temperature(oof, target.y, target.w)
     notes.append(
         f"temperature {temperature:.3g} (cross-fitted {judge.name} {after:.5g} vs "
         f"{before:.5g})"
@@ -189,15 +211,18 @@ def _temperature(
     return temperature
 
 
-def _fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising the log loss of ``proba ** (1 / T)``."""
+def _fit_temperature(
+    proba: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    """The temperature minimising the (weighted) log loss of ``proba ** (1 / T)``."""
     logp = np.log(np.clip(proba, _EPS, 1.0))
 
     def log_loss(log_t: float) -> float:
         scaled = logp / np.exp(log_t)
         scaled -= scaled.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(scaled).sum(axis=1))
-        return float(np.mean(log_norm - scaled[np.arange(len(y)), y]))
+        losses = log_norm - scaled[np.arange(len(y)), y]
+        return float(np.average(losses, weights=sample_weight))
 
     result = minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded")
     return float(np.exp(result.x))
@@ -205,26 +230,31 @@ def _fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
 
 def _binary_threshold(
     proba: np.ndarray,
-    y: np.ndarray,
+    target: _Target,
     metric: Metric,
     halves: tuple[np.ndarray, np.ndarray],
     notes: list[str],
     min_gain: float,
 ) -> float | None:
+    def threshold_loss(rows: np.ndarray, threshold: float) -> float:
+        labels = (proba[rows, 1] >= threshold).astype(np.int64)
+        return target.loss(metric, labels, rows)
+
     def best(rows: np.ndarray) -> float:
         candidates = np.unique(
             np.quantile(proba[rows, 1], np.linspace(0, 1, N_THRESHOLDS))
         )
-        losses = [_threshold_loss(proba[rows], y[rows], metric, t) for t in candidates]
+        losses = [threshold_loss(rows, t) for t in candidates]
         return float(candidates[int(np.argmin(losses))])
 
     pairs = (halves, halves[::-1])
     before = _weighted(
-        [(len(b), metric.loss(y[b], np.argmax(proba[b], axis=1))) for _, b in pairs]
+        [
+            (len(b), target.loss(metric, np.argmax(proba[b], axis=1), b))
+            for _, b in pairs
+        ]
     )
-    after = _weighted(
-        [(len(b), _threshold_loss(proba[b], y[b], metric, best(a))) for a, b in pairs]
-    )
+    after = _weighted([(len(b), threshold_loss(b, best(a))) for a, b in pairs])
     if not _helps(before, after, min_gain):
         notes.append(f"threshold 0.5 kept (tuned {after:.5g} vs {before:.5g})")
         return None
@@ -233,19 +263,19 @@ def _binary_threshold(
     return threshold
 
 
-def _threshold_loss(
-    proba: np.ndarray, y: np.ndarray, metric: Metric, threshold: float
-) -> float:
-    return metric.loss(y, (proba[:, 1] >= threshold).astype(np.int64))
-
-
 def _class_weights(
-    proba: np.ndarray, y: np.ndarray, metric: Metric, notes: list[str], min_gain: float
+    proba: np.ndarray,
+    target: _Target,
+    metric: Metric,
+    notes: list[str],
+    min_gain: float,
 ) -> tuple[float, ...] | None:
-    prior = np.bincount(y, minlength=proba.shape[1]) / len(y)
+    y, rows = target.y, np.arange(len(target.y))
+    counts = np.bincount(y, weights=target.w, minlength=proba.shape[1])
+    prior = counts / counts.sum()
     weights = 1.0 / np.maximum(prior, 1.0 / len(y))
-    before = metric.loss(y, np.argmax(proba, axis=1))
-    after = metric.loss(y, np.argmax(proba * weights, axis=1))
+    before = target.loss(metric, np.argmax(proba, axis=1), rows)
+    after = target.loss(metric, np.argmax(proba * weights, axis=1), rows)
     if not _helps(before, after, min_gain):
         notes.append(f"class weights 1/prior not kept ({after:.5g} vs {before:.5g})")
         return None

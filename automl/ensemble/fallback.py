@@ -82,7 +82,9 @@ class RefitBest:
         predictions = predict_pipeline(
             model, data.X.iloc[rows], data.task, data.n_classes
         )
-        loss = score_predictions(self.metric, data.y[rows], predictions, data.task)
+        loss = score_predictions(
+            self.metric, data.y[rows], predictions, data.task, data.weights_of(rows)
+        )
         return has_diverged(loss, record.loss, self.tolerance)
 
     def timed(

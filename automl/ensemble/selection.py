@@ -36,7 +36,8 @@ from automl.data.types import Task
 from automl.metrics import Metric, fast_loss, score_predictions
 from automl.policy import DEFAULT_POLICY
 
-LossFn = Callable[[np.ndarray, np.ndarray], float]
+#: ``loss(y_true, predictions, sample_weight=None) -> float``.
+LossFn = Callable[..., float]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class EnsembleSelection:
 
 
 def metric_loss(metric: Metric, task: Task) -> LossFn:
-    """The loss function of ``metric``: ``loss(y_true, averaged_predictions)``.
+    """The loss function of ``metric``:
+    ``loss(y_true, averaged_predictions, sample_weight=None)``.
 
     Parameters
     ----------
@@ -91,8 +93,12 @@ def metric_loss(metric: Metric, task: Task) -> LossFn:
     if fast is not None:
         return fast
 
-    def loss(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        return score_predictions(metric, y_true, y_pred, task)
+    def loss(
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
+        return score_predictions(metric, y_true, y_pred, task, sample_weight)
 
     return loss
 
@@ -104,6 +110,7 @@ def greedy_ensemble_selection(
     *,
     rounds: int = DEFAULT_POLICY.selection_rounds,
     max_members: int | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> EnsembleSelection:
     """Select a weighted ensemble of candidates greedily, with replacement.
 
@@ -120,13 +127,16 @@ def greedy_ensemble_selection(
     y : ndarray of shape (n,)
         The true targets of those rows.
     loss_fn : callable
-        ``loss_fn(y, averaged_predictions) -> float``, lower is better (see
+        ``loss_fn(y, averaged_predictions, sample_weight) -> float``, lower is
+        better (see
         :func:`metric_loss`).
     rounds : int, default=25
         Number of greedy additions.
     max_members : int or None, default=None
         Cap on the number of distinct candidates in the ensemble; once it is
         reached, only candidates already chosen can be added again.
+    sample_weight : ndarray of shape (n,) or None, default=None
+        Weights of the rows in the loss.
 
     Returns
     -------
@@ -148,7 +158,10 @@ def greedy_ensemble_selection(
     trajectory: list[float] = []
     for step in range(rounds):
         allowed = _allowed(len(stacked), chosen, max_members)
-        losses = [loss_fn(y, (running + stacked[j]) / (step + 1)) for j in allowed]
+        losses = [
+            loss_fn(y, (running + stacked[j]) / (step + 1), sample_weight)
+            for j in allowed
+        ]
         best = allowed[int(np.argmin(losses))]
         running += stacked[best]
         chosen.append(best)

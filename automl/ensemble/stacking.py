@@ -289,11 +289,17 @@ def check_stacking(
     train, holdout = data.splits[0]
     inner = _subset(data, train, seed)
     X_holdout, y_holdout = data.X.iloc[holdout], data.y[holdout]
+    w_train, w_holdout = data.weights_of(train), data.weights_of(holdout)
     oof, held = _base_predictions(bases, inner, settings, deadline, X_holdout)
     bases_plain = greedy_ensemble_selection(
-        oof, inner.y, loss_fn, rounds=rounds, max_members=max_members
+        oof,
+        inner.y,
+        loss_fn,
+        rounds=rounds,
+        max_members=max_members,
+        sample_weight=w_train,
     )
-    bases_loss = loss_fn(y_holdout, bases_plain.combine(held))
+    bases_loss = loss_fn(y_holdout, bases_plain.combine(held), w_holdout)
     ensemble_loss = bases_loss
     if plain is not None:
         members = [np.asarray(p) for p in plain]
@@ -303,16 +309,21 @@ def check_stacking(
             loss_fn,
             rounds=rounds,
             max_members=max_members,
+            sample_weight=w_train,
         )
         ensemble_loss = loss_fn(
-            y_holdout, selection.combine([p[holdout] for p in members])
+            y_holdout, selection.combine([p[holdout] for p in members]), w_holdout
         )
     stackers = fit_stackers(oof, inner, settings, seed=seed, deadline=deadline)
     stacked = greedy_ensemble_selection(
-        [s.oof for s in stackers], inner.y, loss_fn, rounds=rounds
+        [s.oof for s in stackers],
+        inner.y,
+        loss_fn,
+        rounds=rounds,
+        sample_weight=w_train,
     )
     held_l2 = [s.predict_raw(held, X_holdout) for s in stackers]
-    stack_loss = loss_fn(y_holdout, stacked.combine(held_l2))
+    stack_loss = loss_fn(y_holdout, stacked.combine(held_l2), w_holdout)
     return StackCheck(
         use_stack=stack_loss < ensemble_loss,
         ensemble_loss=float(ensemble_loss),
@@ -356,4 +367,12 @@ def _subset(data: TrialData, rows: np.ndarray, seed: int) -> TrialData:
     )
     groups = None if data.groups is None else data.groups[rows]
     splits = make_splits("cv", y, data.task, seed, groups=groups)
-    return replace(data, X=X, y=y, properties=properties, splits=splits, groups=groups)
+    return replace(
+        data,
+        X=X,
+        y=y,
+        properties=properties,
+        splits=splits,
+        groups=groups,
+        sample_weight=data.weights_of(rows),
+    )

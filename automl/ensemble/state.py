@@ -103,7 +103,10 @@ class BuildState:
 
     def __post_init__(self) -> None:
         self.start = self.clock()
-        self.y_valid = self.data.y[validation_indices(self.data.splits)]
+        rows = validation_indices(self.data.splits)
+        self.y_valid = self.data.y[rows]
+        #: The validated rows' sample weights (None: unweighted).
+        self.w_valid = self.data.weights_of(rows)
         self.loss_fn: LossFn = metric_loss(self.metric, self.data.task)
         self.preds = [c.predictions for c in self.ranked]
         self.kfold = len(self.data.splits) > 1 and len(self.y_valid) == len(self.data.y)
@@ -144,6 +147,10 @@ class BuildState:
         """Estimated seconds to make ``ranked[i]`` a predictor."""
         return self.costs.member(self.ranked[i], self.full)
 
+    def valid_loss(self, predictions: np.ndarray) -> float:
+        """The (weighted) loss of predictions of the validated rows."""
+        return self.loss_fn(self.y_valid, predictions, self.w_valid)
+
     # -- selection ------------------------------------------------------------------
 
     def select(self, allowed: Sequence[int] | None = None) -> EnsembleSelection:
@@ -156,6 +163,7 @@ class BuildState:
             self.loss_fn,
             rounds=self.rounds,
             max_members=self.max_members,
+            sample_weight=self.w_valid,
         )
         weights = np.zeros(len(preds))
         weights[idx] = sub.weights
@@ -225,13 +233,13 @@ class BuildState:
         test 9.3).
         """
         rows = validation_indices(self.data.splits)
-        loss = self.loss_fn(self.y_valid, model.predict_raw(self.data.X.iloc[rows]))
+        loss = self.valid_loss(model.predict_raw(self.data.X.iloc[rows]))
         return has_diverged(loss, candidate.loss, self.policy.divergence_tolerance)
 
     def oof_rmse(self, i: int) -> float:
         """A regression candidate's error scale on its OOF rows."""
         errors = np.asarray(self.ranked[i].predictions) - self.y_valid
-        return float(np.sqrt(np.mean(errors**2)))
+        return float(np.sqrt(np.average(errors**2, weights=self.w_valid)))
 
     def base_member(self, i: int, weight: float) -> BaseMember:
         """``ranked[i]``'s fitted predictor as a member of the final model."""

@@ -83,7 +83,7 @@ class Select(Step):
     name = "selection"
 
     def run(self, state: BuildState) -> bool:
-        state.losses["best_single"] = state.loss_fn(state.y_valid, state.preds[0])
+        state.losses["best_single"] = state.valid_loss(state.preds[0])
         state.selection = state.select()
         state.losses["ensemble"] = state.selection.loss
         return True
@@ -118,25 +118,33 @@ class CheckSelection(Step):
         return True
 
     def holds(self, state: BuildState) -> bool:
-        y, loss_fn, preds = state.y_valid, state.loss_fn, state.preds
+        y, preds, w = state.y_valid, state.preds, state.w_valid
         groups = state.data.groups
         if groups is not None:
             groups = groups[validation_indices(state.data.splits)]
         halves = halves_of(y, state.data.task, state.seed, groups)
+
+        def weights(rows: np.ndarray) -> np.ndarray | None:
+            return None if w is None else w[rows]
+
+        def loss(rows: np.ndarray, predictions: np.ndarray) -> float:
+            return state.loss_fn(y[rows], predictions, weights(rows))
+
         ensemble, single = [], []
         for chosen_on, scored_on in (halves, halves[::-1]):
             sub = [np.asarray(p)[chosen_on] for p in preds]
             picked = greedy_ensemble_selection(
                 sub,
                 y[chosen_on],
-                loss_fn,
+                state.loss_fn,
                 rounds=state.rounds,
                 max_members=state.max_members,
+                sample_weight=weights(chosen_on),
             )
             scored = [np.asarray(p)[scored_on] for p in preds]
-            ensemble.append(loss_fn(y[scored_on], blend(scored, picked.weights)))
-            best = int(np.argmin([loss_fn(y[chosen_on], p) for p in sub]))
-            single.append(loss_fn(y[scored_on], scored[best]))
+            ensemble.append(loss(scored_on, blend(scored, picked.weights)))
+            best = int(np.argmin([loss(chosen_on, p) for p in sub]))
+            single.append(loss(scored_on, scored[best]))
         # The ensemble is the default: only clear evidence replaces it.
         margin = state.policy.selection_check_margin * abs(float(np.mean(single)))
         holds = float(np.mean(ensemble)) <= float(np.mean(single)) + margin
@@ -382,8 +390,8 @@ class Guard(Step):
         weights = selection.weights[weighted]
         scales = np.array([state.oof_rmse(i) for i in weighted])
         clipped = guard_predictions(values, weights, scales, guard)
-        plain = state.loss_fn(state.y_valid, values @ weights)
-        guarded = state.loss_fn(state.y_valid, clipped @ weights)
+        plain = state.valid_loss(values @ weights)
+        guarded = state.valid_loss(clipped @ weights)
         binds = float(np.mean(np.any(clipped != values, axis=1)))
         keep = guarded <= plain
         state.notes.append(
@@ -493,7 +501,11 @@ class Stack(Step):
             return True  # it ran, to the deadline
         oof = [s.oof for s in stackers]
         selection = greedy_ensemble_selection(
-            oof, state.y_valid, state.loss_fn, rounds=state.rounds
+            oof,
+            state.y_valid,
+            state.loss_fn,
+            rounds=state.rounds,
+            sample_weight=state.w_valid,
         )
         state.losses["stack"] = selection.loss
         state.final_oof = blend(oof, selection.weights)
@@ -534,6 +546,7 @@ class Calibrate(Step):
             min_gain=state.policy.calibration_min_gain,
             temperature_min_gain=state.policy.temperature_min_gain,
             judge_on_log_loss=state.policy.temperature_on_log_loss,
+            sample_weight=state.w_valid,
         )
         return True
 

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.inspection import permutation_importance
 
+from automl.data import check_sample_weight
 from automl.metrics import Metric
 
 #: Fewest rows the time bound may cut the sample to, and fewest repeats.
@@ -36,6 +37,7 @@ def feature_importance(
     max_rows: int = 5_000,
     time_limit: float | None = 60.0,
     random_state: int | None = 0,
+    sample_weight: Any = None,
 ) -> pd.DataFrame:
     """Permutation importance of each input column of a fitted estimator.
 
@@ -52,14 +54,16 @@ def feature_importance(
         raise ValueError(
             f"X has {len(X)} rows and y {len(y)}; pass the target of the same rows."
         )
+    weights = check_sample_weight(sample_weight, n_rows=len(X))
     rows = _sample(len(X), max_rows, rng)
     scorer = _scorer(estimator, metric)
-    X_rows, y_rows = X.iloc[rows], y[rows]
     if time_limit is not None:
-        rows, n_repeats = _within(
-            estimator, scorer, X_rows, y_rows, n_repeats, time_limit, rng
+        kept, n_repeats = _within(
+            estimator, scorer, X.iloc[rows], y[rows], n_repeats, time_limit, rng
         )
-        X_rows, y_rows = X_rows.iloc[rows], y_rows[rows]
+        rows = rows[kept]
+    X_rows, y_rows = X.iloc[rows], y[rows]
+    w_rows = None if weights is None else weights[rows]
     result = permutation_importance(
         estimator,
         X_rows,
@@ -67,6 +71,7 @@ def feature_importance(
         scoring=scorer,
         n_repeats=n_repeats,
         random_state=random_state,
+        sample_weight=w_rows,
     )
     frame = _frame(X.columns, result.importances)
     frame.attrs.update(
@@ -84,15 +89,20 @@ def _scorer(estimator: Any, metric: Metric) -> Any:
     units: RMSE up, ROC AUC down)."""
     regression = estimator.task_ == "regression"
 
-    def score(fitted: Any, X: pd.DataFrame, y: np.ndarray) -> float:
+    def score(
+        fitted: Any,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
         if regression:
-            return -metric.loss(y, fitted.predict(X))
+            return -metric.loss(y, fitted.predict(X), sample_weight)
         codes = np.searchsorted(fitted.classes_, y)
         if metric.needs == "label":
             pred = np.searchsorted(fitted.classes_, fitted.predict(X))
         else:
             pred = fitted.predict_proba(X)
-        return -metric.loss(codes, pred)
+        return -metric.loss(codes, pred, sample_weight)
 
     return score
 

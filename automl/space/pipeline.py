@@ -27,7 +27,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -239,8 +238,11 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         self.class_weight = class_weight
         self.n_classes = n_classes
 
-    def fit(self, X: Any, y: Any) -> ModelClassifier:
-        """Fit the wrapped estimator (balanced sample weights if asked).
+    def fit(
+        self, X: Any, y: Any, sample_weight: np.ndarray | None = None
+    ) -> ModelClassifier:
+        """Fit the wrapped estimator on the sample weights, times balanced
+        class weights if asked.
 
         The estimator sees the classes present as 0..k-1 (XGBoost rejects
         gaps such as 0, 1, 3 when a subset misses class 2). A subset with a
@@ -251,9 +253,9 @@ class ModelClassifier(ClassifierMixin, _ModelStep):
         if len(self.fitted_classes_) < 2 or _no_varying_feature(X):
             self._fit_constant(DummyClassifier(strategy="prior"), X, y)
         else:
-            weight = None
+            weight = sample_weight
             if self.class_weight == "balanced":
-                weight = compute_sample_weight("balanced", y)
+                weight = _balanced(y, sample_weight)
             self._fit_estimator(X, y, weight)
         self.classes_ = self.fitted_classes_
         if self.n_classes is not None and self.n_classes > len(self.classes_):
@@ -293,7 +295,9 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         of the fitted model, so that saved models hold no function).
     """
 
-    def fit(self, X: Any, y: Any) -> ModelRegressor:
+    def fit(
+        self, X: Any, y: Any, sample_weight: np.ndarray | None = None
+    ) -> ModelRegressor:
         """Fit the wrapped estimator, on a standardised target if the family asks
         or the target's magnitude is extreme (see ``TARGET_MAGNITUDES``).
 
@@ -311,13 +315,21 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         if (len(y) and np.ptp(y) == 0) or _no_varying_feature(X):
             self._fit_constant(DummyRegressor(), X, y)
         else:
-            self._fit_estimator(X, y, None)
+            self._fit_estimator(X, y, sample_weight)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted target values."""
         raw = np.asarray(self._call("predict", X), dtype=np.float64).reshape(-1)
         return raw * self.y_scale_ + self.y_mean_
+
+
+def _balanced(y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Sample weights times scikit-learn's "balanced" class weights, the
+    classes' totals counted in weight: every class then weighs the same."""
+    totals = np.bincount(y, weights=sample_weight)
+    balanced = totals.sum() / (len(totals) * np.maximum(totals[y], 1e-12))
+    return balanced if sample_weight is None else balanced * sample_weight
 
 
 def _no_varying_feature(X: Any) -> bool:

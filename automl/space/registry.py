@@ -151,6 +151,8 @@ def select_models(
     task: Task,
     include: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
+    *,
+    weighted: bool = False,
 ) -> list[str]:
     """Return the names of the model families to search for ``task``.
 
@@ -162,6 +164,10 @@ def select_models(
         Families to keep (all when None), in registry order.
     exclude : iterable of str or None, default=None
         Families to drop.
+    weighted : bool, default=False
+        Keep only the families that train on sample weights (``fit`` got
+        ``sample_weight``): a family that ignored them would fit another
+        problem than the one scored.
 
     Returns
     -------
@@ -182,12 +188,19 @@ def select_models(
             f"Model families {missing} in include are not installed "
             f"(their backends {[MODELS[n].requires for n in missing]} do not import)."
         )
+    unweighted = [n for n in include or () if not MODELS[n].supports_sample_weight]
+    if weighted and unweighted:
+        raise ValueError(
+            f"Model families {unweighted} in include cannot train on sample "
+            "weights; leave them out of include, or fit without sample_weight."
+        )
     chosen = [
         name
         for name in available_models()
         if (include is None or name in include)
         and name not in exclude
         and task in MODELS[name].tasks
+        and (MODELS[name].supports_sample_weight or not weighted)
     ]
     if not chosen:
         raise ValueError(
