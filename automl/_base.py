@@ -43,6 +43,8 @@ from automl.run import (
     smac_optimizer,
 )
 from automl.search import available_cores, joblib_dask_client
+from automl.space import select_models
+from automl.space.registry import MODELS
 
 #: scikit-learn's validation of the estimators' parameters (``_validate_params``).
 PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
@@ -58,6 +60,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "max_trials": [Interval(Integral, 1, None, closed="left"), None],
     "include": [list, tuple, None],
     "exclude": [list, tuple, None],
+    "column_types": [dict, None],
     "resampling": [StrOptions({"auto", "holdout", "cv"})],
     "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
     "cv_repeats": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -99,6 +102,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         max_trials: int | None = None,
         include: list[str] | tuple[str, ...] | None = None,
         exclude: list[str] | tuple[str, ...] | None = None,
+        column_types: dict[str, str] | None = None,
         resampling: str = "auto",
         cv: Any = None,
         cv_repeats: int | Literal["auto"] = "auto",
@@ -124,6 +128,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.max_trials = max_trials
         self.include = include
         self.exclude = exclude
+        self.column_types = column_types
         self.resampling = resampling
         self.cv = cv
         self.cv_repeats = cv_repeats
@@ -331,6 +336,7 @@ class BaseAuto(FittedReports, BaseEstimator):
             "validated_rows": len(validation_indices(data.splits)),
             "rows": len(data.y),
             "weighted": data.sample_weight is not None,
+            "left_out_for_weights": _left_out_for_weights(plan, data),
         }
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
@@ -367,6 +373,14 @@ class BaseAuto(FittedReports, BaseEstimator):
         tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
+
+
+def _left_out_for_weights(plan: FitPlan, data: TrialData) -> list[str]:
+    """The families the search left out because they cannot weigh rows."""
+    if data.sample_weight is None:
+        return []
+    eligible = select_models(plan.task, include=plan.include, exclude=plan.exclude)
+    return [m for m in eligible if not MODELS[m].supports_sample_weight]
 
 
 def _check_weighted_classes(y: np.ndarray, weights: np.ndarray, task: Task) -> None:

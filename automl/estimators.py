@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_is_fitted
 
 from automl._base import BaseAuto
 from automl.data.types import Task
+from automl.ensemble.conformal import ConformityScores
 from automl.evaluation import predict_pipeline
 from automl.space import MODELS
 
@@ -36,6 +39,15 @@ _PARAMETERS = """
         Stop after this many trials (the time limit still applies).
     include, exclude : list of str or None, default=None
         Model families to search, or to leave out: {families}.
+    column_types : dict of str to str or None, default=None
+        The kind of some columns of ``X``, by name: "numeric", "categorical",
+        "datetime" or "text" (e.g. ``{{"review": "text", "zip": "categorical"}}``);
+        the others' kinds are inferred. A string column is inferred to be free
+        text when more than 1 % of its values are distinct and they have at
+        least 3 words on average. Text columns become word or character
+        n-gram TF-IDF reduced by a truncated SVD, plus text statistics
+        (lengths, words, capitals, digits, punctuation): the encoder is a
+        choice of the search.
     resampling : {{"auto", "holdout", "cv"}}, default="auto"
         How trials are validated. "auto" uses 5-fold cross-validation for up to
         1,000 rows, and up to 5,000 rows when ``time_limit`` is 30 s or more;
@@ -199,8 +211,9 @@ _ATTRIBUTES = """
     validation_ : dict
         How the trials were validated: ``splitter`` (the name of your ``cv``
         or groups' splitter, None for ours), ``n_splits``, ``validated_rows``
-        (rows with a validation prediction), ``rows`` and ``weighted``
-        (whether ``fit`` got ``sample_weight``).
+        (rows with a validation prediction), ``rows``, ``weighted`` (whether
+        ``fit`` got ``sample_weight``) and ``left_out_for_weights`` (the
+        families not searched because they cannot weigh rows).
     cv_repeats_ : int
         Times k-fold was repeated (1 with a holdout).
     typer_ : automl.data.FeatureTyper
@@ -291,6 +304,36 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
             return self.classes_[np.argmax(proba, axis=1)]
         return self.classes_[calibration.labels(proba)]
 
+    def predict_set(
+        self, X: Any, alpha: float = 0.1, *, mondrian: bool = False
+    ) -> np.ndarray:
+        """Conformal prediction sets: the classes that cannot be ruled out.
+
+        A class is in a row's set when one minus its calibrated probability
+        is within the ``⌈(1 - alpha)(n + 1)⌉``-th smallest of the ``n``
+        out-of-fold scores ``1 - p̂(true class)`` of the training rows (LAC,
+        Sadinle et al., 2019): on new rows like the training rows, the true
+        class is in the set with probability at least ``1 - alpha`` (see
+        :mod:`automl.ensemble.conformal` for what refitting changes).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        alpha : float, default=0.1
+            Miscoverage: 0.1 for sets that hold the true class 90 % of the time.
+        mondrian : bool, default=False
+            Class-conditional sets: the score threshold of each class comes
+            from that class's rows, so that each class (a rare one too) is
+            covered at ``1 - alpha``; sets are then larger for rare classes.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples, n_classes)
+            ``out[i, k]``: class ``classes_[k]`` is in row ``i``'s set.
+        """
+        scores = _conformity(self, alpha)
+        return scores.sets(self.predict_proba(X), alpha, mondrian)
+
 
 class AutoRegressor(RegressorMixin, BaseAuto):
     """AutoML regressor: searches preprocessing, model family and hyperparameters.
@@ -330,6 +373,50 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         """
         X_typed = self._transform(X)
         return predict_pipeline(self.model_, X_typed, "regression", None)
+
+    def predict_interval(self, X: Any, alpha: float = 0.1) -> np.ndarray:
+        """Conformal prediction intervals with coverage ``1 - alpha``.
+
+        The interval is ``predict(X) ± q``, where ``q`` is the
+        ``⌈(1 - alpha)(n + 1)⌉``-th smallest absolute out-of-fold residual of
+        the ``n`` validated training rows (split conformal's finite-sample
+        rule, Lei et al., 2018; with k-fold bags the CV residual rule behind
+        CV+, Barber et al., 2021, whose guarantee is ``1 - 2 alpha`` and whose
+        coverage is ``1 - alpha`` in practice). Members refitted on all rows
+        (a holdout, ``refit_full=True``) are better than the models the
+        residuals came from, so the intervals err on the wide side.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        alpha : float, default=0.1
+            Miscoverage: 0.1 for intervals that hold the true value 90 % of
+            the time. With fewer than ``1 / alpha - 1`` validated rows the
+            intervals are infinite.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Lower and upper bounds.
+        """
+        scores = _conformity(self, alpha)
+        return scores.interval(self.predict(X), alpha)
+
+
+def _conformity(estimator: BaseAuto, alpha: float) -> ConformityScores:
+    """The fitted model's conformity scores, after checking ``alpha``."""
+    check_is_fitted(estimator, "model_")
+    if not (isinstance(alpha, Real) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number between 0 and 1; got {alpha!r}.")
+    scores = getattr(estimator.model_, "conformity", None)
+    if scores is None:
+        raise ValueError(
+            "This fit kept no out-of-fold predictions (its final model is a "
+            f"single refitted trial: {estimator.ensemble_info_.get('kind')}), "
+            "so it cannot give conformal intervals or sets. Fit with more "
+            "time, or with resampling='cv'."
+        )
+    return scores
 
 
 def _fill_docstring(cls: type, default_metric: str, metric_names: str) -> None:

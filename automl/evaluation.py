@@ -22,6 +22,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import psutil
+from sklearn.utils.validation import has_fit_parameter
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.limits import share_of
@@ -370,9 +371,16 @@ def fit_pipeline(
     X, y = (data.X, data.y) if rows is None else (data.X.iloc[rows], data.y[rows])
     if data.sample_weight is None:
         pipeline.fit(X, y)
-    else:
-        weights = data.sample_weight if rows is None else data.weights_of(rows)
-        pipeline.fit(X, y, model__sample_weight=weights)
+        return pipeline
+    weights = data.sample_weight if rows is None else data.weights_of(rows)
+    # The model, and the steps that can weigh rows (e.g. StandardScaler).
+    weighted = {
+        f"{name}__sample_weight": weights
+        for name, step in pipeline.steps
+        if step not in (None, "passthrough")
+        and has_fit_parameter(step, "sample_weight")
+    }
+    pipeline.fit(X, y, **weighted)
     return pipeline
 
 

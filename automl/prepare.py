@@ -90,7 +90,9 @@ def prepare(
         rows = subsample_rows(y, keep, task, seed)
         X, y, kept = X.iloc[rows], y[rows], kept[rows]
     float32 = use_float32(X.shape[0], X.shape[1], policy)
-    typer = FeatureTyper(estimator_name=name, float32=float32).fit(X)
+    typer = FeatureTyper(
+        estimator_name=name, float32=float32, column_types=params.get("column_types")
+    ).fit(X)
     X_typed = typer.transform(X)
     del X
     properties = _properties(typer, X_typed, task, n_classes)

@@ -525,6 +525,14 @@ class AutoMLTemperatureOnLogLoss(AutoML):
 
 
 @dataclass
+class AutoMLProbabilityFloor(AutoML):
+    """Ours with the class prior mixed into the probabilities as one row."""
+
+    name: str = "automl_probability_floor"
+    policy: ClassVar[dict[str, Any]] = {"probability_floor_rows": 1.0}
+
+
+@dataclass
 class AutoMLStackCheckAgainstPlain(AutoML):
     """Ours with the stacking check against the fit's own plain ensemble."""
 
@@ -716,6 +724,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_no_long_cv": AutoMLNoLongCV,
     "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
+    "automl_probability_floor": AutoMLProbabilityFloor,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
     "automl_min_holdout_minority": AutoMLMinHoldoutMinority,
     "automl_single": AutoMLSingle,

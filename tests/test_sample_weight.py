@@ -15,7 +15,7 @@ from sklearn.model_selection import cross_validate
 
 from automl import AutoClassifier, AutoRegressor
 from automl.data import check_sample_weight
-from automl.ensemble.selection import greedy_ensemble_selection, metric_loss
+from automl.ensemble.selection import metric_loss
 from automl.evaluation import TrialSettings, fit_pipeline, predict_pipeline
 from automl.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, fast_loss
 from automl.space import select_models
@@ -86,25 +86,6 @@ def test_a_weight_counts_like_that_many_repeated_rows(task, metric) -> None:
         assert fast(y, pred, counts.astype(float)) == pytest.approx(expected)
 
 
-def test_selection_on_weights_is_selection_on_repeated_rows(binary_problem) -> None:
-    preds = [c.predictions for c in binary_problem.candidates]
-    y = binary_problem.data.y
-    counts = np.random.default_rng(1).integers(1, 4, size=len(y))
-    loss = metric_loss(binary_problem.metric, "binary")
-    weighted = greedy_ensemble_selection(
-        preds, y, loss, rounds=10, sample_weight=counts.astype(float)
-    )
-    repeated = greedy_ensemble_selection(
-        [np.repeat(p, counts, axis=0) for p in preds],
-        np.repeat(y, counts),
-        loss,
-        rounds=10,
-    )
-    np.testing.assert_allclose(weighted.weights, repeated.weights)
-    unweighted = greedy_ensemble_selection(preds, y, loss, rounds=10)
-    assert weighted.loss != pytest.approx(unweighted.loss)
-
-
 def test_a_model_trained_on_weights_is_one_trained_on_repeated_rows() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X, y = X.iloc[:200], y.to_numpy()[:200]
@@ -160,6 +141,8 @@ def test_zero_weights_remove_rows_from_what_the_fit_learns() -> None:
     weights = np.r_[np.ones(len(y)), np.zeros(len(y))]
     weighted = AutoClassifier(**FAST).fit(X2, y2, sample_weight=weights)
     assert weighted.validation_["weighted"]
+    assert weighted.validation_["left_out_for_weights"] == ["knn"]
+    assert "cannot weigh rows: knn" in weighted.summary()
     assert "knn" not in {t["config"]["model"] for t in weighted.trials_}
     assert weighted.best_score_ > 0.9  # the weighted validation AUC
     assert roc_auc_score(y, weighted.predict_proba(X)[:, 1]) > 0.9
@@ -172,9 +155,35 @@ def test_weights_through_metadata_routing_and_for_regression(diabetes) -> None:
     X, y = diabetes
     weights = 1.0 + (np.arange(len(y)) % 5)
     with sklearn.config_context(enable_metadata_routing=True):
-        reg = AutoRegressor(**FAST).set_fit_request(sample_weight=True)
+        reg = AutoRegressor(**FAST)
+        reg.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
         result = cross_validate(
             reg, X, y, cv=2, params={"sample_weight": weights}, return_estimator=True
         )
     assert all(est.validation_["weighted"] for est in result["estimator"])
     assert np.all(result["test_score"] > 0.2)
+
+
+def test_a_weighted_fit_decides_as_a_fit_on_repeated_rows() -> None:
+    """Weights 0, 1, 2 (mean 1, so the rescaling keeps them) against rows
+    dropped, kept and doubled, each copy validated in its original's fold."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:300].reset_index(drop=True), y.to_numpy()[:300]
+    weights = np.arange(len(y)) % 3
+    fold = (np.arange(len(y)) // 3) % 4
+    repeat = np.repeat(np.arange(len(y)), weights)
+
+    def pairs(rows_fold: np.ndarray) -> list:
+        rows = np.arange(len(rows_fold))
+        return [(rows[rows_fold != k], rows[rows_fold == k]) for k in range(4)]
+
+    search = {**FAST, "max_trials": 1, "include": ["linear"]}
+    weighted = AutoClassifier(**search, cv=pairs(fold)).fit(X, y, sample_weight=weights)
+    repeated = AutoClassifier(**search, cv=pairs(fold[repeat])).fit(
+        X.iloc[repeat], y[repeat]
+    )
+    assert weighted.best_config_ == repeated.best_config_
+    assert weighted.best_score_ == pytest.approx(repeated.best_score_, abs=1e-6)
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-4
+    )

@@ -23,7 +23,14 @@ from pandas.api.types import (
     is_timedelta64_dtype,
 )
 
-Kind = Literal["numeric", "categorical", "datetime"]
+Kind = Literal["numeric", "categorical", "datetime", "text"]
+KINDS: tuple[Kind, ...] = ("numeric", "categorical", "datetime", "text")
+
+#: A string column is free text when more than this share of its non-missing
+#: values are distinct ... (AutoGluon's rule, ``check_if_nlp_feature``)
+TEXT_MIN_UNIQUE_SHARE = 0.01
+#: ... and its distinct values have at least this many words on average.
+TEXT_MIN_MEAN_WORDS = 3.0
 
 #: ``infer_dtype`` results (``skipna=True``) of object columns that are numbers.
 _NUMERIC_INFERRED = frozenset(
@@ -73,6 +80,33 @@ def infer_kind(column: pd.Series) -> Kind:
     if inferred in _DATETIME_INFERRED:
         return "datetime"
     return "categorical"
+
+
+def looks_like_text(column: pd.Series) -> bool:
+    """Whether a string column holds free text rather than category levels.
+
+    Free text (reviews, titles, descriptions): strings, more than
+    ``TEXT_MIN_UNIQUE_SHARE`` of the values distinct, and at least
+    ``TEXT_MIN_MEAN_WORDS`` words on average over the distinct values. A
+    pandas ``category`` column is never text: its levels were declared.
+
+    Parameters
+    ----------
+    column : pandas.Series
+
+    Returns
+    -------
+    bool
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    values = column.dropna()
+    if values.empty or infer_dtype(values, skipna=True) != "string":
+        return False
+    distinct = pd.Series(values.unique())
+    if len(distinct) <= TEXT_MIN_UNIQUE_SHARE * len(values):
+        return False
+    return bool(distinct.str.split().str.len().mean() >= TEXT_MIN_MEAN_WORDS)
 
 
 def find_invalid_value(column: pd.Series) -> object | None:

@@ -54,6 +54,7 @@ def dataset_properties(
         missing_fraction=(numeric_missing + categorical_missing) / max(n_cells, 1),
         task=task,
         n_classes=n_classes,
+        n_text=len(columns.text),
     )
 
 

@@ -20,10 +20,12 @@ from automl.data.columns import (
     datetime_part,
     epoch_seconds,
     infer_kind,
+    looks_like_text,
     n_distinct,
     str_codes,
     to_datetime,
     to_float,
+    to_str,
     values_as_str,
 )
 
@@ -123,11 +125,34 @@ class DatetimeSpec:
         return out
 
 
-ColumnSpec = NumericSpec | CategoricalSpec | DatetimeSpec
+@dataclass(frozen=True)
+class TextSpec:
+    """A free-text input column: output is the same name as strings (missing
+    as NaN), which the pipeline's text encoder turns into numbers."""
+
+    name: str
+    kind: Kind = "text"
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Names of the output columns (all text)."""
+        return (self.name,)
+
+    def transform(self, column: pd.Series) -> TypedColumns:
+        """Return ``{name: object array of str}``; missing values stay NaN."""
+        return {self.name: to_str(column)}
+
+
+ColumnSpec = NumericSpec | CategoricalSpec | DatetimeSpec | TextSpec
 
 
 def fit_spec(
-    column: pd.Series, name: str, *, max_categories: int, taken: Collection[str]
+    column: pd.Series,
+    name: str,
+    *,
+    max_categories: int,
+    taken: Collection[str],
+    kind: Kind | None = None,
 ) -> ColumnSpec:
     """Learn the spec of one training column.
 
@@ -143,16 +168,24 @@ def fit_spec(
         level ``"__other__"`` for all the rest.
     taken : collection of str
         Output names already in use; datetime part names avoid them.
+    kind : {"numeric", "categorical", "datetime", "text"} or None
+        The user's kind for the column; None infers it (strings that
+        :func:`~automl.data.columns.looks_like_text` are text).
 
     Returns
     -------
-    NumericSpec, CategoricalSpec or DatetimeSpec
+    NumericSpec, CategoricalSpec, DatetimeSpec or TextSpec
     """
-    kind = infer_kind(column)
+    if kind is None:
+        kind = infer_kind(column)
+        if kind == "categorical" and looks_like_text(column):
+            kind = "text"
     if kind == "numeric":
         return NumericSpec(name)
     if kind == "datetime":
         return _fit_datetime(column, name, taken=taken)
+    if kind == "text":
+        return TextSpec(name)
     return _fit_categorical(column, name, max_categories=max_categories)
 
 

@@ -2,18 +2,21 @@
 
 The typed frame is what the rest of the flow sees: numeric columns as float64,
 categorical columns as pandas ``category`` with string categories fixed at fit,
-datetime columns expanded into numeric parts. Columns are matched by name.
+datetime columns expanded into numeric parts, free-text columns as strings.
+Columns are matched by name.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from automl.data.columns import KINDS
 from automl.data.specs import ColumnSpec, TypedColumns, fit_spec, is_constant
 from automl.data.types import FeatureColumns
 from automl.data.validation import check_features, generated_names
@@ -47,6 +50,9 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         when its values exceed float32's range, or when float32's rounding at
         its largest magnitude is coarser than 1/1000 of its standard deviation
         (e.g. identifiers near 1e9 that differ by 1).
+    column_types : dict of str to str, optional
+        The kind of some columns, by name: "numeric", "categorical",
+        "datetime" or "text"; the others' kinds are inferred.
 
     Attributes
     ----------
@@ -55,7 +61,7 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     specs_ : dict of str to spec
         The fitted recipe of each kept input column (``NumericSpec``,
         ``CategoricalSpec`` or ``DatetimeSpec``), in input order.
-    kinds_ : dict of str to {"numeric", "categorical", "datetime"}
+    kinds_ : dict of str to {"numeric", "categorical", "datetime", "text"}
         The kind inferred for every input column (dropped ones included).
     dropped_ : dict of str to str
         Input columns left out of the output, with the reason.
@@ -84,6 +90,10 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
       order for pandas categoricals, sorted otherwise). Unseen values become
       missing, except in capped high-cardinality columns (see
       ``max_categories``).
+    * text: string columns of free text (see
+      :func:`~automl.data.columns.looks_like_text`), or named in
+      ``column_types``, stay strings (missing as NaN); the pipeline encodes
+      them.
     * datetime: datetime64 (naive or tz-aware) and object columns of dates become
       ``<name>__year``, ``__month``, ``__day``, ``__day_of_week``, ``__hour``,
       ``__minute`` (each only when not constant at fit; local wall-clock time)
@@ -91,7 +101,8 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     Missing values (NaN, None, pd.NA, NaT) are allowed everywhere and stay
     missing. Output columns come in the order of ``columns_.all``: numeric
-    (including datetime parts) first, then categorical, each in input order.
+    (including datetime parts) first, then categorical, then text, each in
+    input order.
     """
 
     def __init__(
@@ -101,11 +112,13 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         drop_constant: bool = True,
         estimator_name: str | None = None,
         float32: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> None:
         self.max_categories = max_categories
         self.drop_constant = drop_constant
         self.estimator_name = estimator_name
         self.float32 = float32
+        self.column_types = column_types
 
     def fit(self, X: object, y: object = None) -> FeatureTyper:
         """Learn the kind, categories and datetime parts of every column.
@@ -126,6 +139,7 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"max_categories must be at least 2, got {self.max_categories}."
             )
         frame = check_features(X)
+        _check_column_types(self.column_types, frame.columns)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.has_feature_names_ = list(frame.columns) != generated_names(frame.shape[1])
@@ -151,7 +165,11 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         narrow: list[str] = []
         for name in frame.columns:
             spec = fit_spec(
-                frame[name], name, max_categories=self.max_categories, taken=taken
+                frame[name],
+                name,
+                max_categories=self.max_categories,
+                taken=taken,
+                kind=(self.column_types or {}).get(name),  # type: ignore[arg-type]
             )
             taken.update(spec.output_names)
             specs[name] = spec
@@ -193,15 +211,19 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             self.columns_.numeric, getattr(self, "float32_columns_", ()), len(frame)
         )
         categorical: TypedColumns = {}
+        text: TypedColumns = {}
         for name, spec in self.specs_.items():
             for out_name, values in spec.transform(frame[name]).items():
-                if isinstance(values, pd.Categorical):
+                if spec.kind == "text":
+                    text[out_name] = values
+                elif isinstance(values, pd.Categorical):
                     categorical[out_name] = values
                 else:
                     blocks.put(out_name, values)
         parts = blocks.frames()
-        if categorical:
-            parts.append(pd.DataFrame(categorical, copy=False))
+        for typed in (categorical, text):
+            if typed:
+                parts.append(pd.DataFrame(typed, copy=False))
         out = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
         return out[list(self.columns_.all)].set_axis(pd.RangeIndex(len(frame)))
 
@@ -311,7 +333,7 @@ _FLOAT32_ROUNDING = 1e-3
 
 def _float32_safe(values: np.ndarray | pd.Categorical) -> bool:
     """Whether a numeric output column loses nothing that matters in float32."""
-    if isinstance(values, pd.Categorical):
+    if isinstance(values, pd.Categorical) or values.dtype == object:
         return False
     finite = np.isfinite(values)
     if not finite.any():
@@ -324,19 +346,46 @@ def _float32_safe(values: np.ndarray | pd.Categorical) -> bool:
 
 def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:
     """Collect output names by kind from the kept specs (input order)."""
+    names: dict[str, list[str]] = {k: [] for k in ("categorical", "datetime", "text")}
     numeric: list[str] = []
-    categorical: list[str] = []
-    datetime: list[str] = []
     for spec in specs:
-        if spec.kind == "categorical":
-            categorical.extend(spec.output_names)
+        if spec.kind in ("categorical", "text"):
+            names[spec.kind].extend(spec.output_names)
         else:
             numeric.extend(spec.output_names)
         if spec.kind == "datetime":
-            datetime.extend(spec.output_names)
+            names["datetime"].extend(spec.output_names)
     return FeatureColumns(
-        numeric=tuple(numeric), categorical=tuple(categorical), datetime=tuple(datetime)
+        numeric=tuple(numeric),
+        categorical=tuple(names["categorical"]),
+        datetime=tuple(names["datetime"]),
+        text=tuple(names["text"]),
     )
+
+
+def _check_column_types(
+    column_types: Mapping[str, str] | None, names: pd.Index
+) -> None:
+    """Refuse kinds we do not know and columns ``X`` does not have."""
+    if column_types is None:
+        return
+    if not isinstance(column_types, Mapping):
+        raise TypeError(
+            "column_types should be a dict from column name to kind, e.g. "
+            f'{{"review": "text"}}; got {type(column_types).__name__}.'
+        )
+    wrong = {c: k for c, k in column_types.items() if k not in KINDS}
+    if wrong:
+        raise ValueError(
+            f"column_types gives unknown kinds {wrong}; each kind is one of "
+            f"{list(KINDS)}."
+        )
+    unknown = [c for c in column_types if c not in set(names)]
+    if unknown:
+        raise ValueError(
+            f"column_types names columns that X does not have: {_show(unknown)}. "
+            f"X's columns are {_show([str(n) for n in names])}."
+        )
 
 
 def _constant_reason(column: pd.Series, spec: ColumnSpec) -> str:

@@ -22,10 +22,12 @@ class FeatureColumns:
     categorical: tuple[str, ...]
     #: The numeric columns derived from datetime inputs (a subset of ``numeric``).
     datetime: tuple[str, ...] = ()
+    #: Free-text columns (object arrays of strings, NaN for missing).
+    text: tuple[str, ...] = ()
 
     @property
     def all(self) -> tuple[str, ...]:
-        return self.numeric + self.categorical
+        return self.numeric + self.categorical + self.text
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class DatasetProperties:
     constant columns); ``n_numeric`` includes the ``n_datetime`` numeric columns
     derived from datetime inputs; ``max_cardinality`` is the largest number of
     categories of a categorical column (0 without any); ``missing_fraction`` is
-    the share of missing cells; ``n_classes`` is None for regression.
+    the share of missing cells; ``n_classes`` is None for regression;
+    ``n_text`` counts free-text columns (also in ``n_features``).
     """
 
     n_rows: int
@@ -51,3 +54,4 @@ class DatasetProperties:
     missing_fraction: float
     task: Task
     n_classes: int | None = None
+    n_text: int = 0

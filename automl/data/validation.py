@@ -302,11 +302,6 @@ def check_sample_weight(sample_weight: object, *, n_rows: int) -> np.ndarray | N
         raise TypeError(
             _SPARSE_MESSAGE.format(what="sample_weight", name="sample_weight")
         )
-    if np.ndim(sample_weight) != 1:
-        raise ValueError(
-            "sample_weight should be 1-d: one weight per row of X, got shape "
-            f"{np.shape(sample_weight)}."
-        )
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
@@ -314,6 +309,11 @@ def check_sample_weight(sample_weight: object, *, n_rows: int) -> np.ndarray | N
             "sample_weight should hold numbers; convert it with "
             "pd.to_numeric(sample_weight)."
         ) from None
+    if weights.ndim != 1:
+        raise ValueError(
+            "sample_weight should be 1-d: one weight per row of X, got shape "
+            f"{weights.shape}."
+        )
     if len(weights) != n_rows:
         raise ValueError(
             f"X has {n_rows} rows but sample_weight has {len(weights)} weights. "

@@ -32,6 +32,7 @@ from automl.ensemble.steps import (
     Assemble,
     Calibrate,
     CheckSelection,
+    Conformity,
     Guard,
     InferLimit,
     Members,
@@ -244,6 +245,7 @@ def compose_steps(
         steps.append(Stack(check=stack == "auto"))
     if task != "regression" and policy.calibrate:
         steps.append(Calibrate(decision_threshold))
+    steps.append(Conformity())
     return steps
 
 

@@ -28,7 +28,7 @@ The kept correction is then fitted on all rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -65,17 +65,27 @@ class Calibration:
     threshold: float | None = None
     class_weights: tuple[float, ...] | None = None
     notes: tuple[str, ...] = ()
+    #: Share of the class prior mixed into the probabilities (0: none).
+    floor: float = 0.0
+    prior: tuple[float, ...] | None = None
 
     def proba(self, proba: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (rows sum to 1)."""
         if self.temperature == 1.0:
-            return proba / proba.sum(axis=1, keepdims=True)
-        return _scaled(proba, self.temperature)
+            proba = proba / proba.sum(axis=1, keepdims=True)
+        else:
+            proba = _scaled(proba, self.temperature)
+        if self.floor > 0 and self.prior is not None:
+            proba = (1 - self.floor) * proba + self.floor * np.asarray(self.prior)
+        return proba
 
     def labels(self, proba: np.ndarray) -> np.ndarray:
         """Class indices from (calibrated) probabilities, by the decision rule."""
         if self.threshold is not None:
-            return (proba[:, 1] >= self.threshold).astype(np.int64)
+            threshold = self.threshold
+            if self.floor > 0 and self.prior is not None:  # tuned before the floor
+                threshold = (1 - self.floor) * threshold + self.floor * self.prior[1]
+            return (proba[:, 1] >= threshold).astype(np.int64)
         if self.class_weights is not None:
             return np.argmax(proba * np.asarray(self.class_weights), axis=1)
         return np.argmax(proba, axis=1)
@@ -88,6 +98,7 @@ class Calibration:
             if self.class_weights is None
             else list(self.class_weights),
             "notes": list(self.notes),
+            "floor": self.floor,
         }
 
 
@@ -103,6 +114,7 @@ def calibrate(
     temperature_min_gain: float = DEFAULT_POLICY.temperature_min_gain,
     judge_on_log_loss: bool = DEFAULT_POLICY.temperature_on_log_loss,
     sample_weight: np.ndarray | None = None,
+    floor_rows: float = DEFAULT_POLICY.probability_floor_rows,
 ) -> Calibration:
     """Fit the corrections that help on the OOF predictions (module docstring).
 
@@ -129,11 +141,51 @@ def calibrate(
         (``Policy.temperature_on_log_loss``).
     sample_weight : ndarray of shape (n,) or None, default=None
         Weights of the rows in every loss and in the fitted temperature.
+    floor_rows : float
+        Mix the class prior into the probabilities as ``floor_rows`` rows
+        added to the ``n`` OOF rows (``Policy.probability_floor_rows``).
 
     Returns
     -------
     Calibration
     """
+    calibration = _calibrate(
+        oof,
+        y,
+        metric,
+        tune_decision,
+        threshold,
+        seed,
+        min_gain,
+        temperature_min_gain,
+        judge_on_log_loss,
+        sample_weight,
+    )
+    if floor_rows <= 0:
+        return calibration
+    counts = np.bincount(y, weights=sample_weight, minlength=oof.shape[1])
+    floor = floor_rows / (len(y) + floor_rows)
+    return replace(
+        calibration,
+        floor=floor,
+        prior=tuple(float(p) for p in counts / counts.sum()),
+        notes=(*calibration.notes, f"prior mixed in at {floor:.2g}"),
+    )
+
+
+def _calibrate(
+    oof: np.ndarray,
+    y: np.ndarray,
+    metric: Metric,
+    tune_decision: bool,
+    threshold: float | None,
+    seed: int,
+    min_gain: float,
+    temperature_min_gain: float,
+    judge_on_log_loss: bool,
+    sample_weight: np.ndarray | None,
+) -> Calibration:
+    """The temperature and the decision rule (see :func:`calibrate`)."""
     halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
     target = _Target(y, sample_weight)

@@ -11,6 +11,7 @@ import pandas as pd
 from automl.data.types import Task
 from automl.ensemble.bagging import BaggedModel
 from automl.ensemble.calibration import Calibration
+from automl.ensemble.conformal import ConformityScores
 from automl.ensemble.stacking import FittedStacker
 from automl.metrics import Metric
 
@@ -69,6 +70,9 @@ class FittedEnsemble:
         within ``guard`` times its OOF error scale of the members' weighted
         median, so that one member extrapolating far from the others (e.g. a
         linear model on an outlying row) cannot pull the ensemble with it.
+    conformity : ConformityScores or None
+        The out-of-fold conformity scores behind ``predict_interval`` and
+        ``predict_set``; None without out-of-fold predictions.
     """
 
     kind: str
@@ -85,6 +89,7 @@ class FittedEnsemble:
     stage_estimates: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     guard: float | None = None
+    conformity: ConformityScores | None = None
 
     @property
     def members(self) -> list[dict[str, Any]]:

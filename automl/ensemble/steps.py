@@ -38,6 +38,7 @@ import numpy as np
 from automl.costs import diverse_bases
 from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
 from automl.ensemble.calibration import calibrate
+from automl.ensemble.conformal import ConformityScores
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
@@ -547,7 +548,28 @@ class Calibrate(Step):
             temperature_min_gain=state.policy.temperature_min_gain,
             judge_on_log_loss=state.policy.temperature_on_log_loss,
             sample_weight=state.w_valid,
+            floor_rows=state.policy.probability_floor_rows,
         )
+        return True
+
+
+class Conformity(Step):
+    """The final model's out-of-fold conformity scores, for
+    ``predict_interval`` and ``predict_set``
+    (:mod:`~automl.ensemble.conformal`)."""
+
+    name = "conformity"
+    final = True
+
+    def run(self, state: BuildState) -> bool:
+        oof, result = state.final_oof, state.result
+        if oof is None or result is None:
+            return False
+        if state.data.task == "regression":
+            result.conformity = ConformityScores.of_regression(oof, state.y_valid)
+        else:
+            proba = result.calibration.proba(oof / oof.sum(axis=1, keepdims=True))
+            result.conformity = ConformityScores.of_classification(proba, state.y_valid)
         return True
 
 

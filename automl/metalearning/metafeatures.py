@@ -202,7 +202,10 @@ def _size_features(
         "log_features_per_row": math.log(n_features / n_rows),
         "n_classes": 0.0 if task == "regression" else float(len(np.unique(y))),
         "share_numeric": (len(columns.numeric) - n_datetime) / n_features,
-        "share_categorical": len(columns.categorical) / n_features,
+        # Text columns count as categorical: strings of many levels, the
+        # nearest kind the knowledge base's tasks (none with text) have.
+        "share_categorical": (len(columns.categorical) + len(columns.text))
+        / n_features,
         "share_datetime": n_datetime / n_features,
     }
 

@@ -224,4 +224,9 @@ def _resampling_line(estimator: Any) -> str:
     validated, rows = validation.get("validated_rows"), validation.get("rows")
     if validated is not None and validated < rows:
         what += f" ({validated:,} of {rows:,} rows validated)"
+    if validation.get("weighted"):
+        what += "; rows weighted by sample_weight"
+        left_out = validation.get("left_out_for_weights")
+        if left_out:
+            what += f" (not searched, cannot weigh rows: {', '.join(left_out)})"
     return what

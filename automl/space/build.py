@@ -76,6 +76,15 @@ def build_space(
         )
     _add_imputer(cs, model, properties, models)
     _add_encoder(cs, model, properties, models)
+    if properties.n_text:
+        _add_choice(
+            cs,
+            "text_encoder",
+            list(PREPROCESSORS["text_encoder"]),
+            properties,
+            model,
+            models,
+        )
     for kind in ("scaler", "feature_preprocessor"):
         scaled = [n for n in models if MODELS[n].needs_scaling]
         if scaled:

@@ -129,13 +129,14 @@ def lightest_config(
 
 
 def _encoded_width(config: dict[str, Any], properties: DatasetProperties) -> int:
-    """Columns after categorical encoding and generated features."""
+    """Columns after categorical and text encoding and generated features."""
     generated = 0
-    generator = str(config.get("feature_generator", "none"))
-    if generator != "none":
-        component = PREPROCESSORS["feature_generator"][generator]
-        params = component_params(config, "feature_generator", generator)
-        generated = component.n_columns(params, properties)
+    for kind in ("feature_generator", "text_encoder"):
+        name = str(config.get(kind, "none"))
+        if name != "none":
+            component = PREPROCESSORS[kind][name]
+            params = component_params(config, kind, name)
+            generated += component.n_columns(params, properties)
     if config.get("categorical_encoder") != "onehot":
         return max(1, properties.n_features) + generated
     per_column = min(

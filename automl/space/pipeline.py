@@ -2,7 +2,8 @@
 
 The pipeline is::
 
-    ColumnTransformer(numeric: [imputer] | categorical: encoder)  (pandas output)
+    ColumnTransformer(numeric: [imputer] | categorical: encoder | text: encoder)
+        (pandas output)
     -> [generated features] -> [scaler] -> [feature preprocessor] -> model step
 
 The model step (``ModelClassifier`` / ``ModelRegressor``) wraps the family's
@@ -84,10 +85,8 @@ def _column_step(
     values: Mapping[str, Any], ctx: BuildContext, component: type[ModelComponent]
 ) -> ColumnTransformer:
     numeric, categorical = list(ctx.columns.numeric), list(ctx.columns.categorical)
-    if not numeric and not categorical:
-        raise ValueError(
-            "BuildContext.columns has neither numeric nor categorical columns."
-        )
+    if not ctx.columns.all:
+        raise ValueError("BuildContext.columns has no column.")
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:
         imputer = None
@@ -98,6 +97,9 @@ def _column_step(
         )
     if categorical:
         transformers.append(("cat", _encoder(values, ctx, component), categorical))
+    for i, name in enumerate(ctx.columns.text):
+        encoder = _choice_step("text_encoder", values, ctx, default="words")
+        transformers.append((f"text{i}", encoder, [name]))
     step = ColumnTransformer(
         transformers, remainder="drop", verbose_feature_names_out=True
     )

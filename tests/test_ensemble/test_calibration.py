@@ -145,3 +145,31 @@ def test_fitted_temperature_undoes_a_known_one(
     )
     expected = power  # undoing p ** power needs (p ** power) ** (1 / power)
     assert calibration.temperature == pytest.approx(expected, rel=0.5)
+
+
+def test_the_probability_floor_bounds_confidence_and_keeps_rankings(
+    multiclass_problem: Problem, binary_problem: Problem
+) -> None:
+    y = multiclass_problem.data.y
+    certain = np.eye(3)[np.argmax(_oof(multiclass_problem, "knn"), axis=1)]
+    accuracy = get_metric("accuracy", "multiclass")  # no temperature
+    calibration = calibrate(certain, y, accuracy, floor_rows=1.0)
+    proba = calibration.proba(certain)
+    prior = np.bincount(y) / len(y)
+    assert calibration.floor == pytest.approx(1 / (len(y) + 1))
+    np.testing.assert_allclose(proba.min(axis=0), calibration.floor * prior)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    log_loss = get_metric("log_loss", "multiclass")
+    assert (proba[np.arange(len(y)), y] < 0.5).any()  # some rows are wrong ...
+    assert log_loss.loss(y, proba) < log_loss.loss(y, certain) / 3  # ... less so
+    # Binary: ROC AUC and a tuned threshold's labels do not move.
+    yb = binary_problem.data.y
+    oof = _oof(binary_problem)
+    accuracy = get_metric("accuracy", "binary")  # a tuned threshold
+    plain = calibrate(oof, yb, accuracy)
+    floored = calibrate(oof, yb, accuracy, floor_rows=1.0)
+    np.testing.assert_array_equal(
+        floored.labels(floored.proba(oof)), plain.labels(plain.proba(oof))
+    )
+    auc = get_metric("roc_auc", "binary")
+    assert auc.loss(yb, floored.proba(oof)) == pytest.approx(auc.loss(yb, oof))

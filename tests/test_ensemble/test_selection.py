@@ -83,3 +83,22 @@ def test_bad_arguments_are_rejected(binary_problem: Problem) -> None:
         greedy_ensemble_selection(preds, y, loss_fn, rounds=0)
     with pytest.raises(ValueError, match="rows"):
         greedy_ensemble_selection(preds, y[:-1], loss_fn)
+
+
+def test_selection_on_weights_is_selection_on_repeated_rows(binary_problem) -> None:
+    preds = [c.predictions for c in binary_problem.candidates]
+    y = binary_problem.data.y
+    counts = np.random.default_rng(1).integers(1, 4, size=len(y))
+    loss = metric_loss(binary_problem.metric, "binary")
+    weighted = greedy_ensemble_selection(
+        preds, y, loss, rounds=10, sample_weight=counts.astype(float)
+    )
+    repeated = greedy_ensemble_selection(
+        [np.repeat(p, counts, axis=0) for p in preds],
+        np.repeat(y, counts),
+        loss,
+        rounds=10,
+    )
+    np.testing.assert_allclose(weighted.weights, repeated.weights)
+    unweighted = greedy_ensemble_selection(preds, y, loss, rounds=10)
+    assert weighted.loss != pytest.approx(unweighted.loss)

@@ -1,0 +1,157 @@
+"""Free-text columns as numbers: text statistics, and TF-IDF n-grams reduced
+by a truncated SVD (latent semantic analysis).
+
+Two encoders, a choice of the search:
+
+* ``words``: TF-IDF of word unigrams and bigrams (AutoGluon's
+  ``TextNgramFeatureGenerator`` counts word n-grams too), for prose.
+* ``chars``: TF-IDF of character 3- and 4-grams within word boundaries,
+  which is what skrub's ``StringEncoder`` does; robust to typos,
+  inflections and short phrases (titles, materials, addresses).
+
+Both reduce the n-grams to ``N_COMPONENTS`` dense columns with scikit-learn's
+``TruncatedSVD`` (skrub's default size too) and add cheap statistics of the
+text (AutoGluon's ``TextSpecialFeatureGenerator``): characters, words,
+capitals, digits and punctuation. Both are fitted on at most ``MAX_FIT_ROWS``
+rows, so a large table's encoder costs a bounded time and memory; every row
+is transformed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from automl.data.types import DatasetProperties
+from automl.space.components.base import BuildContext, Params, TransformerComponent
+
+#: Dense columns the n-grams are reduced to, per text column.
+N_COMPONENTS = 30
+#: Rows the vocabulary and the SVD are fitted on at most.
+MAX_FIT_ROWS = 20_000
+#: Vocabulary size at most (the most frequent n-grams).
+MAX_FEATURES = 50_000
+#: Statistics of each text, in output order.
+STATISTICS: dict[str, str] = {
+    "chars": r"[\s\S]",
+    "words": r"\S+",
+    "capitals": r"[A-Z]",
+    "digits": r"\d",
+    "punctuation": r"[^\w\s]",
+}
+
+
+class TextEncoder(TransformerMixin, BaseEstimator):
+    """One text column to statistics and ``n_components`` SVD columns.
+
+    Parameters
+    ----------
+    analyzer : {"word", "char_wb"}, default="word"
+        Word 1-2-grams, or character 3-4-grams within word boundaries.
+    n_components : int, default=30
+        SVD columns (fewer when the vocabulary or the rows are fewer).
+    max_fit_rows : int, default=20_000
+        The vocabulary and the SVD are fitted on a random sample of at most
+        this many rows.
+    random_state : int, default=0
+    """
+
+    def __init__(
+        self,
+        analyzer: str = "word",
+        n_components: int = N_COMPONENTS,
+        max_fit_rows: int = MAX_FIT_ROWS,
+        random_state: int = 0,
+    ) -> None:
+        self.analyzer = analyzer
+        self.n_components = n_components
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> TextEncoder:
+        """Learn the vocabulary and the SVD on (a sample of) the texts."""
+        texts = _texts(X)
+        if len(texts) > self.max_fit_rows:
+            rng = np.random.RandomState(self.random_state)
+            texts = texts[rng.choice(len(texts), self.max_fit_rows, replace=False)]
+        ngrams = (1, 2) if self.analyzer == "word" else (3, 4)
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer=self.analyzer,
+            ngram_range=ngrams,
+            max_features=MAX_FEATURES,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        self.svd_: TruncatedSVD | None = None
+        try:
+            tfidf = self.vectorizer_.fit_transform(texts)
+        except ValueError:  # no n-gram at all (empty or one-letter texts)
+            self.vectorizer_ = None
+            return self
+        k = min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
+        if k >= 1:
+            self.svd_ = TruncatedSVD(k, random_state=self.random_state).fit(tfidf)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Statistics, then the SVD columns, of each text."""
+        check_is_fitted(self, "svd_")
+        texts = _texts(X)
+        series = pd.Series(texts, dtype=object)
+        columns = [
+            series.str.count(p).to_numpy(np.float64) for p in STATISTICS.values()
+        ]
+        stats = np.column_stack(columns)
+        if self.svd_ is None or self.vectorizer_ is None:
+            return stats
+        reduced = self.svd_.transform(self.vectorizer_.transform(texts))
+        return np.hstack([stats, reduced.astype(np.float64)])
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns."""
+        check_is_fitted(self, "svd_")
+        n = 0 if self.svd_ is None else self.svd_.n_components
+        names = [*STATISTICS, *(f"svd{i}" for i in range(n))]
+        return np.asarray(names, dtype=object)
+
+
+def _texts(X: Any) -> np.ndarray:
+    """The texts of a column (a frame of one column, a series or a 1-d array);
+    missing values become empty texts."""
+    values = X.iloc[:, 0] if isinstance(X, pd.DataFrame) else pd.Series(np.ravel(X))
+    return values.fillna("").astype(str).to_numpy(dtype=object)
+
+
+class WordsTfidf(TransformerComponent):
+    """TF-IDF of word 1-2-grams, SVD to 30 columns, and text statistics."""
+
+    name = "words"
+
+    @classmethod
+    def build(cls, params: Params, ctx: BuildContext) -> Any:
+        return TextEncoder("word", random_state=ctx.seed)
+
+    @classmethod
+    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
+        return properties.n_text * (N_COMPONENTS + len(STATISTICS))
+
+
+class CharsTfidf(TransformerComponent):
+    """TF-IDF of character 3-4-grams (skrub's ``StringEncoder``), SVD to 30
+    columns, and text statistics."""
+
+    name = "chars"
+
+    @classmethod
+    def build(cls, params: Params, ctx: BuildContext) -> Any:
+        return TextEncoder("char_wb", random_state=ctx.seed)
+
+    @classmethod
+    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
+        return properties.n_text * (N_COMPONENTS + len(STATISTICS))

@@ -1,0 +1,78 @@
+"""Conformal intervals and prediction sets from out-of-fold predictions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.model_selection import train_test_split
+
+from automl import AutoClassifier, AutoRegressor
+from automl.ensemble.conformal import ConformityScores, conformal_quantile
+from tests.conftest import TEST_BUDGET
+
+
+def test_the_finite_sample_rank_and_its_limit() -> None:
+    scores = np.arange(1.0, 10.0)  # n = 9
+    assert conformal_quantile(scores, 0.1) == 9.0  # rank ceil(0.9 * 10) = 9
+    assert conformal_quantile(scores, 0.5) == 5.0  # rank ceil(0.5 * 10) = 5
+    assert conformal_quantile(scores, 0.05) == math.inf  # rank 10 > n
+
+
+def test_mondrian_sets_take_each_class_threshold_from_its_rows() -> None:
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]] * 10)
+    y = np.array([0, 0, 1, 1] * 10)
+    scores = ConformityScores.of_classification(proba, y)
+    plain = scores.sets(proba, 0.2, mondrian=False)
+    mondrian = scores.sets(proba, 0.2, mondrian=True)
+    # Class 1's rows are predicted worse: its own threshold is looser.
+    assert mondrian[:, 1].sum() >= plain[:, 1].sum()
+    assert mondrian[:, 0].sum() <= plain[:, 0].sum()
+    assert plain[y == 0, 0].all()
+
+
+@pytest.fixture(scope="module")
+def diabetes_fit():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.4, random_state=0
+    )
+    return AutoRegressor(**TEST_BUDGET).fit(X_train, y_train), X_test, y_test
+
+
+@pytest.mark.slow
+def test_intervals_cover_new_rows_at_the_promised_rate(diabetes_fit) -> None:
+    reg, X_test, y_test = diabetes_fit
+    pred = reg.predict(X_test)
+    widths = {}
+    for alpha in (0.05, 0.1, 0.3):
+        bounds = reg.predict_interval(X_test, alpha=alpha)
+        assert bounds.shape == (len(X_test), 2)
+        np.testing.assert_allclose(bounds.mean(axis=1), pred)
+        covered = np.mean((bounds[:, 0] <= y_test) & (y_test <= bounds[:, 1]))
+        # 177 test rows: the standard error of a 90 % coverage is 2.3 points.
+        assert abs(covered - (1 - alpha)) < 0.08, (alpha, covered)
+        widths[alpha] = float(np.mean(bounds[:, 1] - bounds[:, 0]))
+    assert widths[0.05] > widths[0.1] > widths[0.3] > 0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        reg.predict_interval(X_test, alpha=1.5)
+
+
+@pytest.mark.slow
+def test_prediction_sets_cover_new_rows_and_mondrian_covers_each_class() -> None:
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.4, random_state=0, stratify=y
+    )
+    clf = AutoClassifier(**TEST_BUDGET).fit(X_train, y_train)
+    codes = np.searchsorted(clf.classes_, y_test)
+    rows = np.arange(len(y_test))
+    for mondrian in (False, True):
+        sets = clf.predict_set(X_test, alpha=0.1, mondrian=mondrian)
+        assert sets.shape == (len(y_test), 3) and sets.dtype == bool
+        assert np.mean(sets[rows, codes]) >= 0.85
+    small = clf.predict_set(X_test, alpha=0.3).sum(axis=1).mean()
+    large = clf.predict_set(X_test, alpha=0.02).sum(axis=1).mean()
+    assert small <= large

@@ -1,0 +1,111 @@
+"""Free-text columns: detected (or named in ``column_types``), encoded by the
+pipeline, and what a model learns from."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from automl import AutoClassifier
+from automl.data import FeatureTyper
+from automl.data.columns import looks_like_text
+from automl.space.components.text import STATISTICS, TextEncoder
+
+FAST = {"time_limit": 30, "max_trials": 3, "n_jobs": 1, "meta_learning": False}
+
+
+def _reports() -> tuple[pd.DataFrame, np.ndarray]:
+    """Breast cancer cells described in words: the measurements only reach
+    the model through the text (each report is unique: it names its slide)."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+
+    def words(column: str, scale: tuple[str, str, str]) -> np.ndarray:
+        terciles = pd.qcut(X[column], 3, labels=False).to_numpy()
+        return np.asarray(scale, dtype=object)[terciles]
+
+    size = words("worst radius", ("small", "midsize", "large"))
+    texture = words("worst texture", ("smooth", "grainy", "rough"))
+    border = words("worst concave points", ("regular", "dented", "irregular"))
+    text = [
+        f"A {s} {t} cell with a {b} border, seen on slide {i}."
+        for i, (s, t, b) in enumerate(zip(size, texture, border, strict=True))
+    ]
+    return pd.DataFrame({"report": text, "lab": np.arange(len(y)) % 3}), y.to_numpy()
+
+
+def test_free_text_is_told_from_category_levels() -> None:
+    X, _ = _reports()
+    assert looks_like_text(X["report"])
+    levels = pd.Series(["red", "green", "blue"] * 100)
+    assert not looks_like_text(levels)  # one word each, few distinct
+    assert not looks_like_text(X["report"].astype("category"))  # declared levels
+    assert not looks_like_text(pd.Series([f"user {i}" for i in range(300)]))  # ids
+    assert not looks_like_text(pd.Series(np.arange(300.0)))
+
+
+def test_the_typer_keeps_text_as_strings_and_column_types_overrides_it() -> None:
+    X, _ = _reports()
+    typer = FeatureTyper().fit(X)
+    assert typer.columns_.text == ("report",) and typer.kinds_["report"] == "text"
+    typed = typer.transform(X.assign(report=X["report"].where(X.index != 0)))
+    assert typed["report"].iloc[1] == X["report"].iloc[1]
+    assert pd.isna(typed["report"].iloc[0])
+    forced = FeatureTyper(column_types={"report": "categorical", "lab": "text"}).fit(X)
+    assert forced.columns_.categorical == ("report",)
+    assert forced.columns_.text == ("lab",)
+
+
+@pytest.mark.parametrize(
+    ("column_types", "message"),
+    [
+        ({"report": "prose"}, "unknown kinds"),
+        ({"review": "text"}, "does not have: \\['review'\\]"),
+        (["report"], "dict from column name to kind"),
+    ],
+)
+def test_bad_column_types_say_what_to_do(column_types, message) -> None:
+    X, _ = _reports()
+    with pytest.raises((ValueError, TypeError), match=message):
+        FeatureTyper(column_types=column_types).fit(X)
+
+
+@pytest.mark.parametrize("analyzer", ["word", "char_wb"])
+def test_the_text_encoder_gives_statistics_and_svd_columns(analyzer) -> None:
+    X, _ = _reports()
+    encoder = TextEncoder(analyzer, n_components=8, max_fit_rows=100)
+    out = encoder.fit(X[["report"]]).transform(X[["report"]])
+    names = list(encoder.get_feature_names_out())
+    assert out.shape == (len(X), len(STATISTICS) + 8) and len(names) == out.shape[1]
+    assert names[: len(STATISTICS)] == list(STATISTICS)
+    words = out[:, names.index("words")]
+    assert words.min() >= 10  # "A small smooth cell with a regular border, ..."
+    assert np.isfinite(out).all() and out[:, len(STATISTICS) :].std(axis=0).min() > 0
+    assert len(encoder.vectorizer_.vocabulary_) < 2_000  # fitted on 100 rows
+
+
+def test_texts_without_any_ngram_give_statistics_only() -> None:
+    blank = pd.DataFrame({"t": [None, "", "a", None]})
+    out = TextEncoder().fit(blank).transform(blank)
+    assert out.shape == (4, len(STATISTICS))
+    np.testing.assert_array_equal(out[:, 0], [0, 0, 1, 0])
+
+
+@pytest.mark.slow
+def test_a_fit_learns_from_free_text() -> None:
+    X, y = _reports()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    clf = AutoClassifier(**FAST).fit(X_train, y_train)
+    assert clf.typer_.columns_.text == ("report",)
+    assert {t["config"]["text_encoder"] for t in clf.trials_} <= {"words", "chars"}
+    auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])
+    assert auc > 0.9  # the words carry the measurements; the slide ids nothing
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(X_test), clf.predict_proba(X_test))
