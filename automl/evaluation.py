@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import psutil
 from sklearn.utils.validation import has_fit_parameter
+from threadpoolctl import threadpool_limits
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
 from automl.limits import share_of
@@ -369,18 +370,21 @@ def fit_pipeline(
     )
     pipeline = build_pipeline(config, context)
     X, y = (data.X, data.y) if rows is None else (data.X.iloc[rows], data.y[rows])
-    if data.sample_weight is None:
-        pipeline.fit(X, y)
-        return pipeline
-    weights = data.sample_weight if rows is None else data.weights_of(rows)
-    # The model, and the steps that can weigh rows (e.g. StandardScaler).
-    weighted = {
-        f"{name}__sample_weight": weights
-        for name, step in pipeline.steps
-        if step not in (None, "passthrough")
-        and has_fit_parameter(step, "sample_weight")
-    }
-    pipeline.fit(X, y, **weighted)
+    weighted = {}
+    if data.sample_weight is not None:
+        weights = data.sample_weight if rows is None else data.weights_of(rows)
+        # The model, and the steps that can weigh rows (e.g. StandardScaler).
+        weighted = {
+            f"{name}__sample_weight": weights
+            for name, step in pipeline.steps
+            if step not in (None, "passthrough")
+            and has_fit_parameter(step, "sample_weight")
+        }
+    # The preprocessing's BLAS threads too (the model step limits its own):
+    # more than the trial's share, on a busy machine, cost ten times the time
+    # of one (a truncated SVD of 4,000 titles' n-grams: 2.1 s against 0.14 s).
+    with threadpool_limits(limits=settings.n_threads):
+        pipeline.fit(X, y, **weighted)
     return pipeline
 
 

@@ -35,7 +35,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from automl.data.types import DatasetProperties
 from automl.space.components.base import BuildContext, Params, TransformerComponent
@@ -73,9 +72,6 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         The vocabulary and the SVD are fitted on a random sample of at most
         this many rows.
     random_state : int, default=0
-    n_threads : int, default=1
-        BLAS threads of the SVD (more, on a busy machine, cost 10 times the
-        time of one: 2.1 s against 0.14 s for 4,000 titles' character n-grams).
     """
 
     def __init__(
@@ -84,13 +80,11 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         n_components: int = N_COMPONENTS,
         max_fit_rows: int = MAX_FIT_ROWS,
         random_state: int = 0,
-        n_threads: int = 1,
     ) -> None:
         self.analyzer = analyzer
         self.n_components = n_components
         self.max_fit_rows = max_fit_rows
         self.random_state = random_state
-        self.n_threads = n_threads
 
     def fit(self, X: Any, y: Any = None) -> TextEncoder:
         """Learn the vocabulary and the SVD on (a sample of) the texts."""
@@ -102,10 +96,9 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             self.max_fit_rows,
             self.random_state,
         )
-        with threadpool_limits(limits=self.n_threads):
-            self.vectorizer_, self.svd_ = _cached(
-                ("fit", *self.fit_key_), lambda: self._fit(texts)
-            )
+        self.vectorizer_, self.svd_ = _cached(
+            ("fit", *self.fit_key_), lambda: self._fit(texts)
+        )
         return self
 
     def _fit(self, texts: np.ndarray) -> tuple[Any, TruncatedSVD | None]:
@@ -134,8 +127,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "svd_")
         texts = _texts(X)
         key = ("transform", *self.fit_key_, _digest(texts))
-        with threadpool_limits(limits=self.n_threads):
-            return _cached(key, lambda: self._transform(texts)).copy()
+        return _cached(key, lambda: self._transform(texts)).copy()
 
     def _transform(self, texts: np.ndarray) -> np.ndarray:
         series = pd.Series(texts, dtype=object)
@@ -187,7 +179,7 @@ class WordsTfidf(TransformerComponent):
 
     @classmethod
     def build(cls, params: Params, ctx: BuildContext) -> Any:
-        return TextEncoder("word", random_state=ctx.seed, n_threads=ctx.n_threads)
+        return TextEncoder("word", random_state=ctx.seed)
 
     @classmethod
     def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
@@ -202,7 +194,7 @@ class CharsTfidf(TransformerComponent):
 
     @classmethod
     def build(cls, params: Params, ctx: BuildContext) -> Any:
-        return TextEncoder("char_wb", random_state=ctx.seed, n_threads=ctx.n_threads)
+        return TextEncoder("char_wb", random_state=ctx.seed)
 
     @classmethod
     def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
