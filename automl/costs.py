@@ -77,6 +77,8 @@ class CostModel:
     refit_speedup: float = 1.0
     cv_repeats: int = 1
     n_classes: int | None = None
+    #: Rows with a validation prediction.
+    n_valid: int = 0
 
     @classmethod
     def for_splits(
@@ -87,9 +89,21 @@ class CostModel:
     ) -> CostModel:
         """The cost model of trials validated on ``splits`` of ``n_rows`` rows."""
         n_train = float(np.mean([len(train) for train, _ in splits]))
+        n_valid = len(np.unique(np.concatenate([valid for _, valid in splits])))
         return cls(
-            n_splits=len(splits), refit_rows=n_rows / max(n_train, 1.0), **kwargs
+            n_splits=len(splits),
+            refit_rows=n_rows / max(n_train, 1.0),
+            n_valid=n_valid,
+            **kwargs,
         )
+
+    def conformity(self) -> float:
+        """A regression's residual scale models for adaptive intervals (two
+        LightGBMs of 100 trees, measured on a busy machine: 0.09 s on 1,000
+        rows, 0.35 s on 20,000, 1.1 s on 40,000 × 50); 0 for classifiers."""
+        if self.n_classes is not None:
+            return 0.0
+        return CONFORMITY_SECONDS + CONFORMITY_SECONDS_PER_ROW * self.n_valid
 
     # -- members --------------------------------------------------------------------
 
@@ -204,7 +218,13 @@ class CostModel:
             extra = [b for b in bases if all(b is not m for m in members)]
             total += self.stacking_check(bases) + self.stackers(bases)
             total += sum(self.member(b, full) for b in extra)
+        total += self.conformity()
         return policy.reserve_safety * total + policy.margin_seconds
+
+
+#: The residual scale models' cost: a base and seconds per validated row.
+CONFORMITY_SECONDS = 0.2
+CONFORMITY_SECONDS_PER_ROW = 3e-5
 
 
 def duration(trial: Costed) -> float:

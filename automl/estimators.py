@@ -374,7 +374,9 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         X_typed = self._transform(X)
         return predict_pipeline(self.model_, X_typed, "regression", None)
 
-    def predict_interval(self, X: Any, alpha: float = 0.1) -> np.ndarray:
+    def predict_interval(
+        self, X: Any, alpha: float = 0.1, *, adaptive: bool = False
+    ) -> np.ndarray:
         """Conformal prediction intervals with coverage ``1 - alpha``.
 
         The interval is ``predict(X) ± q``, where ``q`` is the
@@ -393,6 +395,11 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             Miscoverage: 0.1 for intervals that hold the true value 90 % of
             the time. With fewer than ``1 / alpha - 1`` validated rows the
             intervals are infinite.
+        adaptive : bool, default=False
+            Intervals ``predict(X) ± q σ(x)`` whose width follows the row:
+            ``σ`` is a residual scale learned from the features (two small
+            LightGBMs cross-fitted on the out-of-fold residuals) and ``q``
+            the same rank of the residuals divided by their scale.
 
         Returns
         -------
@@ -400,7 +407,14 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             Lower and upper bounds.
         """
         scores = _conformity(self, alpha)
-        return scores.interval(self.predict(X), alpha)
+        if not adaptive:
+            return scores.interval(self.predict(X), alpha)
+        if scores.scale is None:
+            raise ValueError(
+                "This fit had no time left for the residual scale of adaptive "
+                "intervals; use adaptive=False, or fit with more time."
+            )
+        return scores.interval(self.predict(X), alpha, self._transform(X))
 
 
 def _conformity(estimator: BaseAuto, alpha: float) -> ConformityScores:

@@ -56,6 +56,12 @@ def test_intervals_cover_new_rows_at_the_promised_rate(diabetes_fit) -> None:
         assert abs(covered - (1 - alpha)) < 0.08, (alpha, covered)
         widths[alpha] = float(np.mean(bounds[:, 1] - bounds[:, 0]))
     assert widths[0.05] > widths[0.1] > widths[0.3] > 0
+    adaptive = reg.predict_interval(X_test, alpha=0.1, adaptive=True)
+    np.testing.assert_allclose(adaptive.mean(axis=1), pred)
+    half = (adaptive[:, 1] - adaptive[:, 0]) / 2
+    assert half.std() > 0.05 * half.mean()  # the width follows the row
+    covered = np.mean((adaptive[:, 0] <= y_test) & (y_test <= adaptive[:, 1]))
+    assert abs(covered - 0.9) < 0.08, covered
     with pytest.raises(ValueError, match="between 0 and 1"):
         reg.predict_interval(X_test, alpha=1.5)
 

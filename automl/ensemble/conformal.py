@@ -19,14 +19,24 @@ intervals and prediction sets whose coverage on new rows is ``1 - alpha``:
   probability is at least ``1 - q``. The class-conditional (Mondrian) option
   takes ``q`` per class from that class's rows only, so that rare classes
   are covered at ``1 - alpha`` too, not only on average.
+
+The adaptive intervals (``predict_interval(..., adaptive=True)``) divide each
+residual by a scale ``σ(x)`` that a small LightGBM learns from the features
+(it predicts ``log |residual|``): normalised conformity scores (Lei et al.,
+2018, section 5.2), so that the interval is ``ŷ ± q σ(x)``, wide where the
+model errs more. The scale models are cross-fitted on two halves of the
+rows, so that no row's score comes from a scale model that saw it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class ConformityScores:
 
     scores: np.ndarray
     labels: np.ndarray | None = None
+    #: Regression: the residual scale models and the normalised scores.
+    scale: ResidualScale | None = None
+    normalised: np.ndarray | None = None
 
     @classmethod
     def of_regression(cls, oof: np.ndarray, y: np.ndarray) -> ConformityScores:
@@ -54,10 +67,24 @@ class ConformityScores:
         true = proba[np.arange(len(y)), y]
         return cls(1.0 - true, np.asarray(y, dtype=np.int64))
 
-    def interval(self, pred: np.ndarray, alpha: float) -> np.ndarray:
-        """``[ŷ - q, ŷ + q]`` per row, shape (n, 2)."""
-        q = conformal_quantile(self.scores, alpha)
-        return np.column_stack([pred - q, pred + q])
+    def interval(
+        self, pred: np.ndarray, alpha: float, X: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """``[ŷ - q, ŷ + q]`` per row, shape (n, 2); with the typed rows ``X``,
+        ``[ŷ - q σ(x), ŷ + q σ(x)]`` from the normalised scores."""
+        if X is None or self.scale is None or self.normalised is None:
+            q = conformal_quantile(self.scores, alpha)
+            return np.column_stack([pred - q, pred + q])
+        half = conformal_quantile(self.normalised, alpha) * self.scale.predict(X)
+        return np.column_stack([pred - half, pred + half])
+
+    def with_scale(
+        self, X: pd.DataFrame, seed: int, n_threads: int = 1
+    ) -> ConformityScores:
+        """These scores with cross-fitted residual scale models on the rows'
+        typed features ``X`` (module docstring)."""
+        scale, normalised = ResidualScale.cross_fit(X, self.scores, seed, n_threads)
+        return replace(self, scale=scale, normalised=normalised)
 
     def sets(self, proba: np.ndarray, alpha: float, mondrian: bool) -> np.ndarray:
         """Boolean (n, n_classes): the classes whose score is within ``q``."""
@@ -73,6 +100,60 @@ class ConformityScores:
                 ]
             )
         return 1.0 - proba <= q
+
+
+@dataclass(frozen=True)
+class ResidualScale:
+    """Two LightGBM models of ``log |residual|``, each fitted on one half of
+    the rows; ``predict`` is the geometric mean of their scales."""
+
+    models: tuple[Any, ...]
+    columns: tuple[str, ...]
+
+    #: Rows the scale models are fitted on at most (a sample beyond).
+    MAX_ROWS: ClassVar[int] = 20_000
+
+    @classmethod
+    def cross_fit(
+        cls, X: pd.DataFrame, residuals: np.ndarray, seed: int, n_threads: int
+    ) -> tuple[ResidualScale, np.ndarray]:
+        """The scale models and every row's residual over the scale of the
+        model that did not see it."""
+        from lightgbm import LGBMRegressor
+
+        columns = tuple(
+            c
+            for c in X.columns
+            if is_numeric_dtype(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
+        )
+        features = X[list(columns)]
+        target = np.log(np.abs(residuals) + _TINY * (np.std(residuals) + _TINY))
+        rng = np.random.RandomState(seed)
+        halves = np.array_split(rng.permutation(len(X)), 2)
+        models, scales = [], np.empty(len(X))
+        for fit_on, scored in (halves, halves[::-1]):
+            rows = fit_on[: cls.MAX_ROWS]
+            model = LGBMRegressor(
+                n_estimators=100,
+                learning_rate=0.05,
+                num_leaves=15,
+                min_child_samples=20,
+                random_state=seed,
+                n_jobs=n_threads,
+                verbose=-1,
+            ).fit(features.iloc[rows], target[rows])
+            models.append(model)
+            scales[scored] = np.exp(model.predict(features.iloc[scored]))
+        return cls(tuple(models), columns), np.abs(residuals) / scales
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        features = X[list(self.columns)]
+        logs = [model.predict(features) for model in self.models]
+        return np.exp(np.mean(logs, axis=0))
+
+
+#: Residuals are floored at this share of their spread before the log.
+_TINY = 1e-6
 
 
 def conformal_quantile(scores: np.ndarray, alpha: float) -> float:

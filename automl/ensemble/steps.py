@@ -561,12 +561,22 @@ class Conformity(Step):
     name = "conformity"
     final = True
 
+    def estimate(self, state: BuildState) -> float | None:
+        return state.costs.conformity() if state.data.task == "regression" else None
+
     def run(self, state: BuildState) -> bool:
         oof, result = state.final_oof, state.result
         if oof is None or result is None:
             return False
         if state.data.task == "regression":
-            result.conformity = ConformityScores.of_regression(oof, state.y_valid)
+            scores = ConformityScores.of_regression(oof, state.y_valid)
+            rows = validation_indices(state.data.splits)
+            if state.affords(state.costs.conformity()):
+                X = state.data.X.iloc[rows]
+                scores = scores.with_scale(X, state.seed, state.settings.n_threads)
+            else:
+                state.notes.append("no time for the adaptive intervals' scale")
+            result.conformity = scores
         else:
             proba = result.calibration.proba(oof / oof.sum(axis=1, keepdims=True))
             result.conformity = ConformityScores.of_classification(proba, state.y_valid)
