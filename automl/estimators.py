@@ -15,6 +15,7 @@ from automl._base import BaseAuto
 from automl.data.types import Task
 from automl.ensemble.conformal import ConformityScores
 from automl.evaluation import predict_pipeline
+from automl.reporting import plot_intervals
 from automl.space import MODELS
 
 _PARAMETERS = """
@@ -415,6 +416,26 @@ class AutoRegressor(RegressorMixin, BaseAuto):
                 "intervals; use adaptive=False, or fit with more time."
             )
         return scores.interval(self.predict(X), alpha, self._transform(X))
+
+    def plot_intervals(
+        self, alpha: float = 0.1, *, adaptive: bool = False, ax: Any = None
+    ) -> Any:
+        """Plot the out-of-fold predictions against the true values with their
+        conformal intervals (matplotlib); rows outside in red.
+
+        Parameters
+        ----------
+        alpha : float, default=0.1
+        adaptive : bool, default=False
+            The intervals of ``predict_interval(..., adaptive=True)``.
+        ax : matplotlib Axes or None, default=None
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        _conformity(self, alpha)
+        return plot_intervals(self, alpha=alpha, adaptive=adaptive, ax=ax)
 
 
 def _conformity(estimator: BaseAuto, alpha: float) -> ConformityScores:

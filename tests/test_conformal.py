@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_wine
@@ -12,6 +13,8 @@ from sklearn.model_selection import train_test_split
 from automl import AutoClassifier, AutoRegressor
 from automl.ensemble.conformal import ConformityScores, conformal_quantile
 from tests.conftest import TEST_BUDGET
+
+matplotlib.use("Agg")
 
 
 def test_the_finite_sample_rank_and_its_limit() -> None:
@@ -64,6 +67,18 @@ def test_intervals_cover_new_rows_at_the_promised_rate(diabetes_fit) -> None:
     assert abs(covered - 0.9) < 0.08, covered
     with pytest.raises(ValueError, match="between 0 and 1"):
         reg.predict_interval(X_test, alpha=1.5)
+
+
+@pytest.mark.slow
+def test_the_out_of_fold_coverage_is_shown_and_plotted(diabetes_fit) -> None:
+    reg = diabetes_fit[0]
+    scores = reg.model_.conformity
+    assert 0.9 <= scores.oof_coverage(0.1) < 0.92  # the rank rule, on ~265 rows
+    assert "out-of-fold coverage" in reg.summary()
+    ax = reg.plot_intervals(alpha=0.1, adaptive=True)
+    inside = scores.oof_coverage(0.1, adaptive=True)
+    assert f"{inside:.1%} of {len(scores.scores):,} out-of-fold rows" in ax.get_title()
+    assert len(ax.containers) == 2  # inside and outside their interval
 
 
 @pytest.mark.slow

@@ -50,17 +50,36 @@ class ConformityScores:
         calibrated probability of the true class.
     labels : ndarray of shape (n,) or None
         Classification: the class index of each row (for Mondrian sets).
+    predictions, targets : ndarray of shape (n,) or None
+        Regression: the out-of-fold predictions and the true values (for
+        ``plot_intervals``).
     """
 
     scores: np.ndarray
     labels: np.ndarray | None = None
-    #: Regression: the residual scale models and the normalised scores.
+    predictions: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    #: Regression: the residual scale models, the normalised scores and each
+    #: row's scale from the model that did not see it.
     scale: ResidualScale | None = None
     normalised: np.ndarray | None = None
+    oof_scale: np.ndarray | None = None
 
     @classmethod
     def of_regression(cls, oof: np.ndarray, y: np.ndarray) -> ConformityScores:
-        return cls(np.abs(np.asarray(y, dtype=np.float64) - oof))
+        y = np.asarray(y, dtype=np.float64)
+        return cls(np.abs(y - oof), predictions=np.asarray(oof), targets=y)
+
+    def oof_half_widths(self, alpha: float, adaptive: bool = False) -> np.ndarray:
+        """Each out-of-fold row's interval half-width: ``q``, or ``q σ_i``."""
+        if not adaptive or self.normalised is None or self.oof_scale is None:
+            return np.full(len(self.scores), conformal_quantile(self.scores, alpha))
+        return conformal_quantile(self.normalised, alpha) * self.oof_scale
+
+    def oof_coverage(self, alpha: float, adaptive: bool = False) -> float:
+        """Share of the out-of-fold rows inside their interval (at least
+        ``1 - alpha`` by construction: what the test rows should see)."""
+        return float(np.mean(self.scores <= self.oof_half_widths(alpha, adaptive)))
 
     @classmethod
     def of_classification(cls, proba: np.ndarray, y: np.ndarray) -> ConformityScores:
@@ -83,8 +102,9 @@ class ConformityScores:
     ) -> ConformityScores:
         """These scores with cross-fitted residual scale models on the rows'
         typed features ``X`` (module docstring)."""
-        scale, normalised = ResidualScale.cross_fit(X, self.scores, seed, n_threads)
-        return replace(self, scale=scale, normalised=normalised)
+        scale, oof_scale = ResidualScale.cross_fit(X, self.scores, seed, n_threads)
+        normalised = self.scores / oof_scale
+        return replace(self, scale=scale, normalised=normalised, oof_scale=oof_scale)
 
     def sets(self, proba: np.ndarray, alpha: float, mondrian: bool) -> np.ndarray:
         """Boolean (n, n_classes): the classes whose score is within ``q``."""
@@ -117,8 +137,8 @@ class ResidualScale:
     def cross_fit(
         cls, X: pd.DataFrame, residuals: np.ndarray, seed: int, n_threads: int
     ) -> tuple[ResidualScale, np.ndarray]:
-        """The scale models and every row's residual over the scale of the
-        model that did not see it."""
+        """The scale models and every row's scale from the model that did
+        not see it."""
         from lightgbm import LGBMRegressor
 
         columns = tuple(
@@ -144,7 +164,7 @@ class ResidualScale:
             ).fit(features.iloc[rows], target[rows])
             models.append(model)
             scales[scored] = np.exp(model.predict(features.iloc[scored]))
-        return cls(tuple(models), columns), np.abs(residuals) / scales
+        return cls(tuple(models), columns), scales
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         features = X[list(self.columns)]

@@ -9,7 +9,12 @@ from automl.reporting.leaderboard import (
     leaderboard_frame,
     performance_over_time,
 )
-from automl.reporting.plots import plot_ensemble, plot_importance, plot_trajectory
+from automl.reporting.plots import (
+    plot_ensemble,
+    plot_importance,
+    plot_intervals,
+    plot_trajectory,
+)
 from automl.reporting.progress import SearchProgress, enable_logging
 from automl.reporting.summary import Member, ensemble_members, summary_text
 
@@ -24,6 +29,7 @@ __all__ = [
     "performance_over_time",
     "plot_ensemble",
     "plot_importance",
+    "plot_intervals",
     "plot_trajectory",
     "summary_text",
 ]

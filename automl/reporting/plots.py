@@ -157,6 +157,58 @@ def plot_importance(importance: pd.DataFrame, ax: Any = None, top: int = 20) -> 
     return ax
 
 
+def plot_intervals(
+    estimator: Any, alpha: float = 0.1, adaptive: bool = False, ax: Any = None
+) -> Any:
+    """Out-of-fold predictions against the true values, with their conformal
+    intervals; rows outside their interval in red.
+
+    Parameters
+    ----------
+    estimator : AutoRegressor
+        A fitted regressor whose final model kept out-of-fold predictions.
+    alpha : float, default=0.1
+    adaptive : bool, default=False
+        The adaptive intervals (``predict_interval(..., adaptive=True)``).
+    ax : matplotlib.axes.Axes or None, default=None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    scores = getattr(estimator.model_, "conformity", None)
+    if scores is None or scores.predictions is None:
+        raise ValueError(
+            "plot_intervals needs a regressor whose final model kept out-of-fold "
+            "predictions; this one has none."
+        )
+    half = scores.oof_half_widths(alpha, adaptive)
+    inside = scores.scores <= half
+    ax = _new_axes(ax, height=5.0)
+    for mask, colour in ((inside, "C0"), (~inside, "C3")):
+        ax.errorbar(
+            scores.targets[mask],
+            scores.predictions[mask],
+            yerr=half[mask],
+            fmt="o",
+            ms=2,
+            elinewidth=0.5,
+            alpha=0.5,
+            color=colour,
+        )
+    low = float(min(scores.targets.min(), scores.predictions.min()))
+    high = float(max(scores.targets.max(), scores.predictions.max()))
+    ax.plot([low, high], [low, high], color="black", lw=0.8)
+    ax.set_xlabel("true value")
+    ax.set_ylabel("out-of-fold prediction")
+    kind = "adaptive " if adaptive else ""
+    ax.set_title(
+        f"{1 - alpha:.0%} {kind}intervals: {inside.mean():.1%} of "
+        f"{len(inside):,} out-of-fold rows inside"
+    )
+    return ax
+
+
 def family_colours(models: pd.Series) -> dict[str, Any]:
     """A stable colour per model family (families sorted by name).
 

@@ -132,11 +132,26 @@ def summary_text(estimator: Any) -> str:
     calibration = _calibration_line(getattr(estimator, "ensemble_info_", {}))
     if calibration:
         lines.append(f"  calibration      {calibration}")
+    conformal = _conformal_line(estimator)
+    if conformal:
+        lines.append(f"  conformal        {conformal}")
     plan = getattr(estimator, "memory_plan_", None)
     if plan is not None:
         lines.append(f"  memory           {_memory_line(plan)}")
         lines += [f"                   {note}" for note in _memory_notes(plan)]
     return "\n".join(lines)
+
+
+def _conformal_line(estimator: Any) -> str:
+    """The 90 % intervals or sets and their out-of-fold coverage, or ""."""
+    scores = getattr(getattr(estimator, "model_", None), "conformity", None)
+    if scores is None:
+        return ""
+    what = "intervals" if scores.labels is None else "prediction sets"
+    text = f"90 % {what}: out-of-fold coverage {scores.oof_coverage(0.1):.1%}"
+    if scores.scale is not None:
+        text += f" (adaptive {scores.oof_coverage(0.1, adaptive=True):.1%})"
+    return text
 
 
 def _calibration_line(info: dict[str, Any]) -> str:
