@@ -280,6 +280,26 @@ def _fast_rmse(
     return float(np.sqrt(np.average(errors, weights=sample_weight)))
 
 
+def row_losses(
+    metric: Metric, task: Task, y_true: np.ndarray, y_pred: np.ndarray
+) -> np.ndarray | None:
+    """Each row's share of a built-in metric whose loss is a mean over rows
+    (log loss, squared and absolute error, accuracy), else None.
+
+    RMSE is judged by its rows' squared errors (its square is their mean).
+    """
+    if metric is CLASSIFICATION_METRICS["log_loss"] and task != "regression":
+        picked = np.clip(y_pred[np.arange(len(y_true)), y_true], _EPS, 1 - _EPS)
+        return -np.log(picked)
+    if metric is CLASSIFICATION_METRICS["accuracy"] and task != "regression":
+        return (np.argmax(y_pred, axis=1) != y_true).astype(np.float64)
+    if task == "regression" and metric.name in ("rmse", "mse"):
+        return (np.asarray(y_pred) - y_true) ** 2
+    if task == "regression" and metric.name == "mae":
+        return np.abs(np.asarray(y_pred) - y_true)
+    return None
+
+
 def loss_from_proba(
     metric: Metric,
     y_true: np.ndarray,

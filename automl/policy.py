@@ -169,6 +169,11 @@ class Policy:
     #: class, so ROC AUC does not change. 0: off, until measured
     #: (``automl_probability_floor``).
     probability_floor_rows: float = 0.0
+    #: Greedy selection keeps the shortest prefix of its additions whose
+    #: OOF loss is within one standard error of the best prefix's (metrics
+    #: that are a mean over rows): differences smaller than their noise are
+    #: not trusted. Off until measured (``automl_selection_one_se``).
+    selection_one_se: bool = False
     #: Batch size (rows drawn from the training rows) at which ``infer_limit``
     #: is measured, as AutoGluon's ``infer_limit_batch_size``.
     infer_batch: int = 10_000

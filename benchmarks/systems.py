@@ -533,6 +533,14 @@ class AutoMLProbabilityFloor(AutoML):
 
 
 @dataclass
+class AutoMLSelectionOneSE(AutoML):
+    """Ours with greedy selection cut back by the one-standard-error rule."""
+
+    name: str = "automl_selection_one_se"
+    policy: ClassVar[dict[str, Any]] = {"selection_one_se": True}
+
+
+@dataclass
 class AutoMLStackCheckAgainstPlain(AutoML):
     """Ours with the stacking check against the fit's own plain ensemble."""
 
@@ -725,6 +733,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_long_cv": AutoMLNoLongCV,
     "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
     "automl_probability_floor": AutoMLProbabilityFloor,
+    "automl_selection_one_se": AutoMLSelectionOneSE,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
     "automl_min_holdout_minority": AutoMLMinHoldoutMinority,
     "automl_single": AutoMLSingle,

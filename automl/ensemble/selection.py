@@ -176,6 +176,50 @@ def greedy_ensemble_selection(
     )
 
 
+def within_one_standard_error(
+    selection: EnsembleSelection,
+    predictions: Sequence[np.ndarray],
+    row_loss: Callable[[np.ndarray], np.ndarray],
+) -> EnsembleSelection:
+    """The shortest prefix of the greedy additions whose loss is not worse
+    than the kept ensemble's by more than the standard error of their
+    difference (Breiman's one-standard-error rule): on few validation rows,
+    the later additions mostly fit the rows' noise.
+
+    Parameters
+    ----------
+    selection : EnsembleSelection
+        A greedy selection over ``predictions``.
+    predictions : sequence of ndarray
+        The candidates' predictions it was made on.
+    row_loss : callable
+        ``row_loss(averaged_predictions) -> per-row losses`` on the same rows
+        (see :func:`automl.metrics.row_losses`).
+
+    Returns
+    -------
+    EnsembleSelection
+        The shorter prefix (its ``loss`` the greedy loss there), or
+        ``selection`` itself.
+    """
+    stacked = [np.asarray(p, dtype=np.float64) for p in predictions]
+    kept = row_loss(weighted_average(stacked, selection.weights))
+    running = np.zeros_like(stacked[0])
+    for k, index in enumerate(selection.indices[:-1], start=1):
+        running += stacked[index]
+        difference = row_loss(running / k) - kept
+        standard_error = float(np.std(difference, ddof=1)) / np.sqrt(len(difference))
+        if float(np.mean(difference)) <= standard_error:
+            counts = np.bincount(selection.indices[:k], minlength=len(stacked))
+            return EnsembleSelection(
+                weights=counts / k,
+                indices=selection.indices[:k],
+                trajectory=selection.trajectory,
+                loss=selection.trajectory[k - 1],
+            )
+    return selection
+
+
 def _allowed(
     n_candidates: int, chosen: list[int], max_members: int | None
 ) -> list[int]:

@@ -19,10 +19,11 @@ from automl.ensemble.selection import (
     LossFn,
     greedy_ensemble_selection,
     metric_loss,
+    within_one_standard_error,
 )
 from automl.evaluation import TrialData, TrialSettings
 from automl.limits import Clock
-from automl.metrics import Metric
+from automl.metrics import Metric, row_losses
 from automl.policy import Policy
 from automl.resampling import validation_indices
 
@@ -165,11 +166,28 @@ class BuildState:
             max_members=self.max_members,
             sample_weight=self.w_valid,
         )
+        if self.policy.selection_one_se and self.w_valid is None:
+            sub = self.shortest_within_noise(sub, [preds[i] for i in idx])
         weights = np.zeros(len(preds))
         weights[idx] = sub.weights
         return EnsembleSelection(
             weights, [idx[i] for i in sub.indices], sub.trajectory, sub.loss
         )
+
+    def shortest_within_noise(
+        self, selection: EnsembleSelection, predictions: list[Any]
+    ) -> EnsembleSelection:
+        """``policy.selection_one_se``: the one-standard-error prefix."""
+        y, task = self.y_valid, self.data.task
+        if row_losses(self.metric, task, y, np.asarray(predictions[0])) is None:
+            return selection
+
+        def row_loss(pred: np.ndarray) -> np.ndarray:
+            losses = row_losses(self.metric, task, y, pred)
+            assert losses is not None
+            return losses
+
+        return within_one_standard_error(selection, predictions, row_loss)
 
     # -- members ----------------------------------------------------------------------
 

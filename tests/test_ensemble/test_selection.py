@@ -102,3 +102,32 @@ def test_selection_on_weights_is_selection_on_repeated_rows(binary_problem) -> N
     np.testing.assert_allclose(weighted.weights, repeated.weights)
     unweighted = greedy_ensemble_selection(preds, y, loss, rounds=10)
     assert weighted.loss != pytest.approx(unweighted.loss)
+
+
+def test_the_one_standard_error_rule_keeps_a_prefix_within_noise(
+    multiclass_problem: Problem,
+) -> None:
+    from automl.ensemble.selection import within_one_standard_error
+    from automl.metrics import row_losses
+
+    def shortened(repeat: int):
+        preds, y, loss_fn = _setup(multiclass_problem)
+        preds = [np.tile(p, (repeat, 1)) for p in preds]
+        y = np.tile(y, repeat)
+        selection = greedy_ensemble_selection(preds, y, loss_fn, rounds=25)
+
+        def row_loss(p: np.ndarray) -> np.ndarray:
+            return row_losses(multiclass_problem.metric, "multiclass", y, p)
+
+        short = within_one_standard_error(selection, preds, row_loss)
+        k = len(short.indices)
+        assert short.indices == selection.indices[:k]
+        assert short.weights.sum() == pytest.approx(1.0)
+        gap = row_loss(short.combine(preds)) - row_loss(selection.combine(preds))
+        assert gap.mean() <= gap.std(ddof=1) / np.sqrt(len(gap)) + 1e-12
+        return k, len(selection.indices)
+
+    k, n = shortened(1)
+    assert k < n  # 150 rows: the last additions are within the noise
+    # The same differences on 100 times the rows are beyond it: kept.
+    assert shortened(100)[0] > k
