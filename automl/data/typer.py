@@ -60,7 +60,7 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Names of the output columns by kind, in output order (``columns_.all``).
     specs_ : dict of str to spec
         The fitted recipe of each kept input column (``NumericSpec``,
-        ``CategoricalSpec`` or ``DatetimeSpec``), in input order.
+        ``CategoricalSpec``, ``DatetimeSpec`` or ``TextSpec``), in input order.
     kinds_ : dict of str to {"numeric", "categorical", "datetime", "text"}
         The kind inferred for every input column (dropped ones included).
     dropped_ : dict of str to str
@@ -346,20 +346,20 @@ def _float32_safe(values: np.ndarray | pd.Categorical) -> bool:
 
 def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:
     """Collect output names by kind from the kept specs (input order)."""
-    names: dict[str, list[str]] = {k: [] for k in ("categorical", "datetime", "text")}
     numeric: list[str] = []
+    categorical: list[str] = []
+    datetime: list[str] = []
+    text: list[str] = []
+    by_kind = {"categorical": categorical, "text": text}
     for spec in specs:
-        if spec.kind in ("categorical", "text"):
-            names[spec.kind].extend(spec.output_names)
-        else:
-            numeric.extend(spec.output_names)
+        by_kind.get(spec.kind, numeric).extend(spec.output_names)
         if spec.kind == "datetime":
-            names["datetime"].extend(spec.output_names)
+            datetime.extend(spec.output_names)
     return FeatureColumns(
         numeric=tuple(numeric),
-        categorical=tuple(names["categorical"]),
-        datetime=tuple(names["datetime"]),
-        text=tuple(names["text"]),
+        categorical=tuple(categorical),
+        datetime=tuple(datetime),
+        text=tuple(text),
     )
 
 

@@ -18,6 +18,11 @@ each kept only when a cross-fitted check on those rows says it helps:
   targets class weights ``1 / prior`` (argmax of ``p_k / prior_k``, the Bayes
   rule for balanced accuracy) when they help.
 
+A third, :func:`with_prior` (``Policy.probability_floor_rows``, off by
+default), mixes the class prior into the probabilities as a few rows added to
+the OOF rows, so that no class gets a probability the OOF rows cannot
+support; it is monotone per class (ROC AUC and rankings do not move).
+
 The check: the rows are split in two halves (stratified by class); the
 correction is fitted on each half and scored on the other, and it is kept
 only if that cross-fitted loss beats the uncorrected loss on the same halves
@@ -114,7 +119,6 @@ def calibrate(
     temperature_min_gain: float = DEFAULT_POLICY.temperature_min_gain,
     judge_on_log_loss: bool = DEFAULT_POLICY.temperature_on_log_loss,
     sample_weight: np.ndarray | None = None,
-    floor_rows: float = DEFAULT_POLICY.probability_floor_rows,
 ) -> Calibration:
     """Fit the corrections that help on the OOF predictions (module docstring).
 
@@ -141,51 +145,11 @@ def calibrate(
         (``Policy.temperature_on_log_loss``).
     sample_weight : ndarray of shape (n,) or None, default=None
         Weights of the rows in every loss and in the fitted temperature.
-    floor_rows : float
-        Mix the class prior into the probabilities as ``floor_rows`` rows
-        added to the ``n`` OOF rows (``Policy.probability_floor_rows``).
 
     Returns
     -------
     Calibration
     """
-    calibration = _calibrate(
-        oof,
-        y,
-        metric,
-        tune_decision,
-        threshold,
-        seed,
-        min_gain,
-        temperature_min_gain,
-        judge_on_log_loss,
-        sample_weight,
-    )
-    if floor_rows <= 0:
-        return calibration
-    counts = np.bincount(y, weights=sample_weight, minlength=oof.shape[1])
-    floor = floor_rows / (len(y) + floor_rows)
-    return replace(
-        calibration,
-        floor=floor,
-        prior=tuple(float(p) for p in counts / counts.sum()),
-        notes=(*calibration.notes, f"prior mixed in at {floor:.2g}"),
-    )
-
-
-def _calibrate(
-    oof: np.ndarray,
-    y: np.ndarray,
-    metric: Metric,
-    tune_decision: bool,
-    threshold: float | None,
-    seed: int,
-    min_gain: float,
-    temperature_min_gain: float,
-    judge_on_log_loss: bool,
-    sample_weight: np.ndarray | None,
-) -> Calibration:
-    """The temperature and the decision rule (see :func:`calibrate`)."""
     halves = halves_of(y, "multiclass", seed)
     notes: list[str] = []
     target = _Target(y, sample_weight)
@@ -204,6 +168,28 @@ def _calibrate(
         return Calibration(temperature, tuned, None, tuple(notes))
     weights = _class_weights(calibrated, target, metric, notes, min_gain)
     return Calibration(temperature, None, weights, tuple(notes))
+
+
+def with_prior(
+    calibration: Calibration,
+    y: np.ndarray,
+    n_classes: int,
+    rows: float,
+    sample_weight: np.ndarray | None = None,
+) -> Calibration:
+    """``calibration`` with the class prior of ``y`` mixed into the
+    probabilities as ``rows`` rows added to the ``len(y)`` OOF rows
+    (``Policy.probability_floor_rows``); unchanged for ``rows`` 0."""
+    if rows <= 0:
+        return calibration
+    counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
+    floor = rows / (len(y) + rows)
+    return replace(
+        calibration,
+        floor=floor,
+        prior=tuple(float(p) for p in counts / counts.sum()),
+        notes=(*calibration.notes, f"prior mixed in at {floor:.2g}"),
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import numpy as np
 
 from automl.costs import diverse_bases
 from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
-from automl.ensemble.calibration import calibrate
+from automl.ensemble.calibration import calibrate, with_prior
 from automl.ensemble.conformal import ConformityScores
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
@@ -537,7 +537,7 @@ class Calibrate(Step):
         if state.data.task == "regression" or oof is None or result is None:
             return False
         threshold = self.decision_threshold
-        result.calibration = calibrate(
+        calibration = calibrate(
             oof / oof.sum(axis=1, keepdims=True),
             state.y_valid,
             state.metric,
@@ -548,7 +548,13 @@ class Calibrate(Step):
             temperature_min_gain=state.policy.temperature_min_gain,
             judge_on_log_loss=state.policy.temperature_on_log_loss,
             sample_weight=state.w_valid,
-            floor_rows=state.policy.probability_floor_rows,
+        )
+        result.calibration = with_prior(
+            calibration,
+            state.y_valid,
+            oof.shape[1],
+            state.policy.probability_floor_rows,
+            state.w_valid,
         )
         return True
 

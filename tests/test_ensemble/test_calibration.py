@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble.calibration import Calibration, calibrate
+from automl.ensemble.calibration import Calibration, calibrate, with_prior
 from automl.metrics import get_metric
 from automl.policy import Policy
 from tests.test_ensemble.problems import Problem
@@ -153,7 +153,7 @@ def test_the_probability_floor_bounds_confidence_and_keeps_rankings(
     y = multiclass_problem.data.y
     certain = np.eye(3)[np.argmax(_oof(multiclass_problem, "knn"), axis=1)]
     accuracy = get_metric("accuracy", "multiclass")  # no temperature
-    calibration = calibrate(certain, y, accuracy, floor_rows=1.0)
+    calibration = with_prior(calibrate(certain, y, accuracy), y, 3, rows=1.0)
     proba = calibration.proba(certain)
     prior = np.bincount(y) / len(y)
     assert calibration.floor == pytest.approx(1 / (len(y) + 1))
@@ -167,7 +167,7 @@ def test_the_probability_floor_bounds_confidence_and_keeps_rankings(
     oof = _oof(binary_problem)
     accuracy = get_metric("accuracy", "binary")  # a tuned threshold
     plain = calibrate(oof, yb, accuracy)
-    floored = calibrate(oof, yb, accuracy, floor_rows=1.0)
+    floored = with_prior(plain, yb, 2, rows=1.0)
     np.testing.assert_array_equal(
         floored.labels(floored.proba(oof)), plain.labels(plain.proba(oof))
     )
