@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DEFAULT_EXTRA_DATASETS = ROOT.parent / "shared" / "datasets-extra"
+#: Where ``python -m benchmarks.generate`` writes its tables (outside the repo).
+DEFAULT_GENERATED_DATASETS = ROOT.parent / "generated-datasets"
 RESULTS_FILE = "results.csv"
 #: What systems report about their own fits (``System.details``), one JSON line
 #: per run.
@@ -334,7 +336,7 @@ def watch(process: subprocess.Popen, timeout: float) -> tuple[bool, float]:
         kill_group(process.pid)
 
 
-def worker_spec(run: Run, n_jobs: int) -> dict:
+def worker_spec(run: Run, n_jobs: int, memory_limit_mb: float | None = None) -> dict:
     """Return the JSON spec the worker reads."""
     return {
         "dataset": run.dataset.to_dict(),
@@ -342,6 +344,7 @@ def worker_spec(run: Run, n_jobs: int) -> dict:
         "seed": run.seed,
         "budget": run.budget,
         "n_jobs": n_jobs,
+        "memory_limit_mb": memory_limit_mb,
     }
 
 
@@ -352,6 +355,7 @@ def execute(
     n_jobs: int,
     logs: Path,
     tree: Path | None = None,
+    memory_limit_mb: float | None = None,
 ) -> dict:
     """Run one worker process and return its results row.
 
@@ -370,6 +374,8 @@ def execute(
     tree : Path, optional
         A source tree whose ``automl`` package the worker imports instead of
         this one's (see :func:`worker_environment`).
+    memory_limit_mb : float, optional
+        The memory limit told to the systems that take one.
 
     Returns
     -------
@@ -380,7 +386,7 @@ def execute(
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         spec_file = Path(scratch) / "spec.json"
         result_file = Path(scratch) / "result.json"
-        spec_file.write_text(json.dumps(worker_spec(run, n_jobs)))
+        spec_file.write_text(json.dumps(worker_spec(run, n_jobs, memory_limit_mb)))
         command = [python, "-m", "benchmarks.worker", str(spec_file), str(result_file)]
         env = worker_environment(tree, Path(scratch))
         start = time.monotonic()
@@ -535,6 +541,7 @@ def run_benchmark(
     pythons: dict[str, str] | None = None,
     echo: Callable[[str], None] | None = None,
     trees: dict[str, Path] | None = None,
+    memory_limit_mb: float | None = None,
 ) -> list[dict]:
     """Run every (dataset, seed, system) not finished yet, one row per run.
 
@@ -565,6 +572,10 @@ def run_benchmark(
         Receives one progress line per run.
     trees : dict, optional
         Source trees by label, for systems named ``<system>@<label>``.
+    memory_limit_mb : float, optional
+        Told to the systems that take a memory limit (recorded in the
+        details); the peak memory of each run's process tree is measured
+        either way.
 
     Returns
     -------
@@ -603,6 +614,7 @@ def run_benchmark(
             n_jobs,
             path.parent / "logs",
             tree=_tree_of(item.system, trees),
+            memory_limit_mb=memory_limit_mb,
         )
         append_details(path.parent / DETAILS_FILE, row)
         for written in (row, *variant_rows(row)):
@@ -669,9 +681,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--extra-datasets",
-        default=str(DEFAULT_EXTRA_DATASETS),
-        help="a second dataset folder, used only for the datasets a suite or "
-        "--names takes from it (default: %(default)s)",
+        default=f"{DEFAULT_EXTRA_DATASETS},{DEFAULT_GENERATED_DATASETS}",
+        help="more dataset folders (comma-separated), used only for the datasets "
+        "a suite or --names takes from them (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        help="MB, told to the systems that take a memory limit",
     )
     parser.add_argument(
         "--suite",
@@ -757,13 +775,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop_on_signals()
     names = [n for n in args.names.split(",") if n]
-    extra = Path(args.extra_datasets)
-    datasets = select(
-        read_index(args.datasets),
-        args.suite,
-        names,
-        extra=read_index(extra) if extra.exists() else (),
-    )
+    folders = [Path(f) for f in args.extra_datasets.split(",") if f]
+    extra = [spec for f in folders if f.exists() for spec in read_index(f)]
+    datasets = select(read_index(args.datasets), args.suite, names, extra=extra)
     systems = [s for s in args.systems.split(",") if s]
     seeds = list(range(args.seeds))
     if args.dry_run:
@@ -784,6 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pythons=pythons,
         echo=lambda line: print(line, flush=True),
         trees=_trees(args.tree),
+        memory_limit_mb=args.memory_limit,
     )
     return 0
 

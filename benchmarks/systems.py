@@ -55,6 +55,7 @@ PEER_ENV = {
     "autogluon": "autogluon",
     "autogluon_best_v150": "autogluon",
     "autogluon_best": "autogluon",
+    "autogluon_medium": "autogluon",
 }
 PEERS = tuple(PEER_ENV)
 
@@ -123,6 +124,9 @@ class RunSettings:
         Number of cores the system may use.
     dataset : str
         The dataset's name (ours leaves it out of its meta-learning).
+    memory_limit_mb : float or None
+        The run's memory limit, given to the systems that take one (ours'
+        ``memory_limit``, AutoGluon's ``memory_limit``); None: their default.
     """
 
     task: str
@@ -130,6 +134,7 @@ class RunSettings:
     seed: int
     n_jobs: int
     dataset: str = ""
+    memory_limit_mb: float | None = None
 
     @property
     def metric(self) -> str:
@@ -367,6 +372,8 @@ class AutoML(SklearnSystem):
             "meta_learning": self._metadata,
             **self.options,
         }
+        if run.memory_limit_mb is not None:
+            params["memory_limit"] = run.memory_limit_mb
         if self.policy:
             from automl import Policy
 
@@ -686,6 +693,11 @@ class AutoGluon(System):
             time_limit=run.budget,
             num_cpus=run.n_jobs,
             **({} if self.presets is None else {"presets": self.presets}),
+            **(
+                {}
+                if run.memory_limit_mb is None
+                else {"memory_limit": run.memory_limit_mb / 1024}
+            ),
         )
         self.classes_ = labels_of(self.predictor, "class_labels")
 
@@ -706,6 +718,14 @@ class AutoGluonBestV150(AutoGluon):
 
     name: str = "autogluon_best_v150"
     presets: ClassVar[str | None] = "best_quality_v150"
+
+
+@dataclass
+class AutoGluonMedium(AutoGluon):
+    """AutoGluon's ``medium_quality`` preset: fast, no bagging or stacking."""
+
+    name: str = "autogluon_medium"
+    presets: ClassVar[str | None] = "medium_quality"
 
 
 @dataclass
@@ -745,6 +765,7 @@ SYSTEMS: dict[str, type[System]] = {
     "autogluon": AutoGluon,
     "autogluon_best_v150": AutoGluonBestV150,
     "autogluon_best": AutoGluonBest,
+    "autogluon_medium": AutoGluonMedium,
 }
 BASELINES = ("lightgbm", "random_forest")
 IMPORT_NAME = {"flaml": "flaml", "autogluon": "autogluon.tabular"}  # by PEER_ENV

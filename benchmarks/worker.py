@@ -73,6 +73,7 @@ def evaluate(
         seed=int(spec["seed"]),
         n_jobs=int(spec["n_jobs"]),
         dataset=dataset.name,
+        memory_limit_mb=spec.get("memory_limit_mb"),
     )
     system = make_system(base_name(spec["system"]))
     result["version"] = system.version()
@@ -93,6 +94,8 @@ def evaluate(
         for name, variant in system.same_fit_variants().items()
     }
     result["details"] = system.details()
+    if run.memory_limit_mb is not None:
+        result["details"]["memory_limit_mb"] = run.memory_limit_mb
     return result
 
 

@@ -145,7 +145,7 @@ def test_autogluon_presets_run_in_autogluon_environment(
     lines: list[str] = []
     rows = run_benchmark(
         read_index(tiny_datasets),
-        ["autogluon_best_v150", "autogluon_best"],
+        ["autogluon_best_v150", "autogluon_best", "autogluon_medium"],
         1,
         [0],
         tmp_path,
@@ -154,7 +154,7 @@ def test_autogluon_presets_run_in_autogluon_environment(
     )
     assert rows == []
     skipped = [line for line in lines if line.startswith("skipping")]
-    assert len(skipped) == 2
+    assert len(skipped) == 3
     assert all("setup_autogluon.sh" in line for line in skipped)
 
 
@@ -236,7 +236,13 @@ def _automl_imports() -> bool:
 @pytest.mark.skipif(not _automl_imports(), reason="automl does not import yet")
 def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> None:
     rows = run_benchmark(
-        read_index(tiny_datasets)[:1], ["automl"], 5, [0], tmp_path, n_jobs=1
+        read_index(tiny_datasets)[:1],
+        ["automl"],
+        5,
+        [0],
+        tmp_path,
+        n_jobs=1,
+        memory_limit_mb=3_000,
     )
     (row,) = rows
     assert row["status"] == "ok", row["message"]
@@ -252,6 +258,7 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     assert 0 < details["search_time"] <= details["fit_time"]
     assert details["n_trials"] == sum(details["budgets"].values())
     assert "kind" in details["final_model"]
+    assert details["memory_limit_mb"] == 3_000  # told to ours, and recorded
     report = budget_use.report(tmp_path)
     assert "| automl | 5 | 1 |" in report
 
@@ -360,3 +367,18 @@ def test_variant_options_name_real_estimator_parameters() -> None:
     assert len(varied) >= 5
     for system in varied:
         assert set(system.options) <= set(parameters), system.name
+
+
+def test_generated_tables_have_their_documented_structure() -> None:
+    from benchmarks.generate import make_table
+
+    binary = make_table(20_000, "binary")
+    assert binary.columns[-1] == "target" and binary.shape[1] == 17
+    assert 0.25 < binary["target"].mean() < 0.4
+    missing = binary.isna().mean()
+    assert abs(missing["x7"] - 0.1) < 0.01 and abs(missing["x8"] - 0.3) < 0.01
+    assert binary["store"].nunique() > 1_000  # Zipf: many of the 5,000 levels
+    again = make_table(20_000, "binary")
+    pd.testing.assert_frame_equal(binary, again)  # reproducible from the seed
+    regression = make_table(5_000, "regression")
+    assert regression["target"].dtype == float and regression["target"].std() > 1
