@@ -7,6 +7,7 @@ add task hooks (target encoding, default metric, how to predict).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar, Literal
 
@@ -206,8 +207,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         """
         deadline = Deadline.starting_now(self.time_limit)
         self._validate_params()
-        self._check_budget_params()
-        self._check_validation_params()
+        _check_params(self.get_params(), type(self).__name__)
         plan, data = self._plan(X, y, groups, sample_weight)
         runtime = Runtime(make_optimizer=type(self)._make_optimizer)
         options = self._run_options(deadline)
@@ -215,48 +215,6 @@ class BaseAuto(FittedReports, BaseEstimator):
         self._adopt(plan, data, result)
         self.fit_time_ = deadline.elapsed()
         return self
-
-    def _check_decision_threshold(self, task: Task) -> None:
-        threshold = self.decision_threshold
-        if isinstance(threshold, Real) and task != "binary":
-            raise ValueError(
-                f"decision_threshold={threshold} is a threshold on the positive "
-                f"class's probability, for binary targets; this one is {task}. "
-                'Use decision_threshold="auto" (or None for the most probable class).'
-            )
-
-    def _check_weighted_metric(self, task: Task) -> None:
-        metric = get_metric(self.metric, task)
-        if not metric.takes_sample_weight:
-            raise ValueError(
-                f"The metric {metric.name!r} does not take sample_weight, so the "
-                "fit could not weigh its losses. Pass a scorer whose score "
-                "function accepts sample_weight, or fit without sample_weight."
-            )
-
-    def _check_validation_params(self) -> None:
-        if self.cv is None:
-            return
-        if self.resampling != "auto":
-            raise ValueError(
-                f"cv={self.cv!r} and resampling={self.resampling!r} both say how "
-                "to validate; pass one of them (cv wins over our resampling: "
-                "leave resampling='auto')."
-            )
-        if self.cv_repeats not in ("auto", 1):
-            raise ValueError(
-                f"cv_repeats={self.cv_repeats} repeats our k-fold, not your "
-                f"cv={self.cv!r}; pass a repeated splitter (e.g. "
-                "RepeatedStratifiedKFold) as cv instead."
-            )
-
-    def _check_budget_params(self) -> None:
-        if self.time_limit is None and self.max_trials is None:
-            raise ValueError(
-                f"{type(self).__name__} needs a time_limit or a max_trials to know "
-                "when to stop; both are None. Set time_limit (seconds), e.g. "
-                "time_limit=300."
-            )
 
     def _plan(
         self, X: Any, y: Any, groups: Any = None, sample_weight: Any = None
@@ -271,9 +229,8 @@ class BaseAuto(FittedReports, BaseEstimator):
         weights = check_sample_weight(sample_weight, n_rows=len(X_frame))
         validate_data(self, _names_for_sklearn(X, X_frame), skip_check_array=True)
         y_encoded, task = self._encode_target(y_checked)
-        self._check_decision_threshold(task)
+        _check_task_params(self.get_params(), task, weighted=weights is not None)
         if weights is not None:
-            self._check_weighted_metric(task)
             _check_weighted_classes(y_checked, weights, task)
         prepared = prepare(
             X_frame,
@@ -329,15 +286,7 @@ class BaseAuto(FittedReports, BaseEstimator):
         self.metric_ = plan.metric
         self.resampling_ = plan.resampling
         self.cv_repeats_ = plan.cv_repeats
-        given = self.cv is not None or data.groups is not None
-        self.validation_ = {
-            "splitter": _splitter_name(self.cv, data.groups) if given else None,
-            "n_splits": len(data.splits),
-            "validated_rows": len(validation_indices(data.splits)),
-            "rows": len(data.y),
-            "weighted": data.sample_weight is not None,
-            "left_out_for_weights": _left_out_for_weights(plan, data),
-        }
+        self.validation_ = _validation_info(self.cv, plan, data)
         memory = plan.memory.as_dict()
         memory["notes"] = [*memory["notes"], *result.notes]
         self.memory_plan_ = memory
@@ -373,6 +322,61 @@ class BaseAuto(FittedReports, BaseEstimator):
         tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
+
+
+def _check_params(params: Mapping[str, Any], name: str) -> None:
+    """Refuse parameters that contradict each other, before any data is read."""
+    if params["time_limit"] is None and params["max_trials"] is None:
+        raise ValueError(
+            f"{name} needs a time_limit or a max_trials to know when to stop; "
+            "both are None. Set time_limit (seconds), e.g. time_limit=300."
+        )
+    cv = params["cv"]
+    if cv is None:
+        return
+    if params["resampling"] != "auto":
+        raise ValueError(
+            f"cv={cv!r} and resampling={params['resampling']!r} both say how to "
+            "validate; pass one of them (cv wins over our resampling: leave "
+            "resampling='auto')."
+        )
+    if params["cv_repeats"] not in ("auto", 1):
+        raise ValueError(
+            f"cv_repeats={params['cv_repeats']} repeats our k-fold, not your "
+            f"cv={cv!r}; pass a repeated splitter (e.g. RepeatedStratifiedKFold) "
+            "as cv instead."
+        )
+
+
+def _check_task_params(params: Mapping[str, Any], task: Task, weighted: bool) -> None:
+    """Refuse parameters this task (or weighted rows) cannot have."""
+    threshold = params["decision_threshold"]
+    if isinstance(threshold, Real) and task != "binary":
+        raise ValueError(
+            f"decision_threshold={threshold} is a threshold on the positive "
+            f"class's probability, for binary targets; this one is {task}. "
+            'Use decision_threshold="auto" (or None for the most probable class).'
+        )
+    metric = get_metric(params["metric"], task)
+    if weighted and not metric.takes_sample_weight:
+        raise ValueError(
+            f"The metric {metric.name!r} does not take sample_weight, so the fit "
+            "could not weigh its losses. Pass a scorer whose score function "
+            "accepts sample_weight, or fit without sample_weight."
+        )
+
+
+def _validation_info(cv: Any, plan: FitPlan, data: TrialData) -> dict[str, Any]:
+    """The estimator's ``validation_``: how the trials were validated."""
+    given = cv is not None or data.groups is not None
+    return {
+        "splitter": _splitter_name(cv, data.groups) if given else None,
+        "n_splits": len(data.splits),
+        "validated_rows": len(validation_indices(data.splits)),
+        "rows": len(data.y),
+        "weighted": data.sample_weight is not None,
+        "left_out_for_weights": _left_out_for_weights(plan, data),
+    }
 
 
 def _left_out_for_weights(plan: FitPlan, data: TrialData) -> list[str]:

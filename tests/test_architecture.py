@@ -39,3 +39,25 @@ def test_a_wrong_way_import_breaks_the_contracts(tmp_path: Path) -> None:
     done = lint_imports(tmp_path)
     assert done.returncode != 0
     assert "automl.data is not allowed to import automl.ensemble" in done.stdout
+
+
+#: Sizes above which a module or a class is hard to read and change (issue 33).
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 250
+
+
+def test_no_module_or_class_outgrows_its_limit() -> None:
+    import ast
+
+    too_big = []
+    for path in sorted((ROOT / "automl").rglob("*.py")):
+        source = path.read_text()
+        name = str(path.relative_to(ROOT))
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_CLASS_LINES:
+                    too_big.append(f"{name}: class {node.name}, {lines} lines")
+    assert not too_big, "split these: " + "; ".join(too_big)

@@ -143,7 +143,7 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.has_feature_names_ = list(frame.columns) != generated_names(frame.shape[1])
-        specs, dropped, narrow = self._fit_specs(frame)
+        specs, dropped, narrow = _fit_specs(frame, self)
         self.kinds_ = {name: spec.kind for name, spec in specs.items()}
         self.dropped_ = dropped
         self.specs_ = {
@@ -153,36 +153,6 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         kept = set(self.columns_.numeric)
         self.float32_columns_ = tuple(name for name in narrow if name in kept)
         return self
-
-    def _fit_specs(
-        self, frame: pd.DataFrame
-    ) -> tuple[dict[str, ColumnSpec], dict[str, str], list[str]]:
-        """Fit a spec per column; return all specs, the dropped columns and the
-        numeric output columns that can be float32."""
-        taken = set(frame.columns)
-        specs: dict[str, ColumnSpec] = {}
-        reasons: dict[str, str] = {}
-        narrow: list[str] = []
-        for name in frame.columns:
-            spec = fit_spec(
-                frame[name],
-                name,
-                max_categories=self.max_categories,
-                taken=taken,
-                kind=(self.column_types or {}).get(name),  # type: ignore[arg-type]
-            )
-            taken.update(spec.output_names)
-            specs[name] = spec
-            if not (self.drop_constant or self.float32):
-                continue
-            typed = spec.transform(frame[name])
-            if self.drop_constant and is_constant(typed):
-                reasons[name] = _constant_reason(frame[name], spec)
-            if self.float32:
-                narrow.extend(n for n, v in typed.items() if _float32_safe(v))
-        if len(reasons) == len(specs):
-            reasons = {}
-        return specs, reasons, narrow
 
     def transform(self, X: object) -> pd.DataFrame:
         """Convert features to the types learned at fit.
@@ -361,6 +331,38 @@ def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:
         datetime=tuple(datetime),
         text=tuple(text),
     )
+
+
+def _fit_specs(
+    frame: pd.DataFrame, typer: FeatureTyper
+) -> tuple[dict[str, ColumnSpec], dict[str, str], list[str]]:
+    """Fit a spec per column with ``typer``'s parameters; return all specs,
+    the dropped columns and the numeric output columns that can be float32."""
+    taken = set(frame.columns)
+    specs: dict[str, ColumnSpec] = {}
+    reasons: dict[str, str] = {}
+    narrow: list[str] = []
+    kinds = typer.column_types or {}
+    for name in frame.columns:
+        spec = fit_spec(
+            frame[name],
+            name,
+            max_categories=typer.max_categories,
+            taken=taken,
+            kind=kinds.get(name),  # type: ignore[arg-type]
+        )
+        taken.update(spec.output_names)
+        specs[name] = spec
+        if not (typer.drop_constant or typer.float32):
+            continue
+        typed = spec.transform(frame[name])
+        if typer.drop_constant and is_constant(typed):
+            reasons[name] = _constant_reason(frame[name], spec)
+        if typer.float32:
+            narrow.extend(n for n, v in typed.items() if _float32_safe(v))
+    if len(reasons) == len(specs):
+        reasons = {}
+    return specs, reasons, narrow
 
 
 def _check_column_types(
