@@ -57,8 +57,21 @@ def test_the_typer_keeps_text_as_strings_and_column_types_overrides_it() -> None
     assert typed["report"].iloc[1] == X["report"].iloc[1]
     assert pd.isna(typed["report"].iloc[0])
     forced = FeatureTyper(column_types={"report": "categorical", "lab": "text"}).fit(X)
-    assert forced.columns_.categorical == ("report",)
+    assert forced.columns_.categorical == ("report", "lab__level")
     assert forced.columns_.text == ("lab",)
+
+
+def test_repeated_texts_also_keep_their_levels() -> None:
+    X, _ = _reports()
+    repeated = X.assign(
+        report=X["report"].str.replace(r", seen on slide \d+", "", regex=True)
+    )
+    typer = FeatureTyper().fit(repeated)
+    assert typer.columns_.text == ("report",)
+    assert typer.columns_.categorical == ("report__level",)  # 27 texts, repeated
+    typed = typer.transform(repeated)
+    assert typed["report__level"].iloc[0] == repeated["report"].iloc[0]
+    assert FeatureTyper().fit(X).columns_.categorical == ()  # every text unique
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automl.data.columns import KINDS
-from automl.data.specs import ColumnSpec, TypedColumns, fit_spec, is_constant
+from automl.data.specs import (
+    ColumnSpec,
+    TextSpec,
+    TypedColumns,
+    fit_spec,
+    is_constant,
+)
 from automl.data.types import FeatureColumns
 from automl.data.validation import check_features, generated_names
 
@@ -184,10 +190,10 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         text: TypedColumns = {}
         for name, spec in self.specs_.items():
             for out_name, values in spec.transform(frame[name]).items():
-                if spec.kind == "text":
-                    text[out_name] = values
-                elif isinstance(values, pd.Categorical):
+                if isinstance(values, pd.Categorical):
                     categorical[out_name] = values
+                elif spec.kind == "text":
+                    text[out_name] = values
                 else:
                     blocks.put(out_name, values)
         parts = blocks.frames()
@@ -320,9 +326,15 @@ def _feature_columns(specs: list[ColumnSpec]) -> FeatureColumns:
     categorical: list[str] = []
     datetime: list[str] = []
     text: list[str] = []
-    by_kind = {"categorical": categorical, "text": text}
     for spec in specs:
-        by_kind.get(spec.kind, numeric).extend(spec.output_names)
+        if isinstance(spec, TextSpec):
+            text.append(spec.name)
+            if spec.levels is not None:
+                categorical.append(spec.levels.name)
+            continue
+        (categorical if spec.kind == "categorical" else numeric).extend(
+            spec.output_names
+        )
         if spec.kind == "datetime":
             datetime.extend(spec.output_names)
     return FeatureColumns(
