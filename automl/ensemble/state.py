@@ -114,14 +114,21 @@ class BuildState:
         self.full = self.full or not self.kfold
         self.rounds = self.policy.selection_rounds
         self.last_lap = self.start
+        #: Seconds kept for the last step (a regression's residual scale),
+        #: released by it: the members' refits must not take them.
+        regression = self.data.task == "regression"
+        conformity = self.policy.safety * self.costs.conformity()
+        self.kept_for_last = conformity if regression else 0.0
 
     # -- the clock -----------------------------------------------------------------
 
     def remaining(self) -> float:
-        """Seconds left before the deadline, less the policy's margin."""
+        """Seconds left before the deadline, less the policy's margin and the
+        time kept for the last step."""
         if self.deadline is None:
             return float("inf")
-        return self.deadline - self.clock() - self.policy.margin_seconds
+        left = self.deadline - self.clock() - self.policy.margin_seconds
+        return left - self.kept_for_last
 
     def affords(self, seconds: float, safety: float | None = None) -> bool:
         """Whether the clock has ``seconds`` times ``safety`` (the policy's

@@ -577,6 +577,7 @@ class Conformity(Step):
         if state.data.task == "regression":
             scores = ConformityScores.of_regression(oof, state.y_valid)
             rows = validation_indices(state.data.splits)
+            state.kept_for_last = 0.0
             if state.affords(state.costs.conformity()):
                 X = state.data.X.iloc[rows]
                 scores = scores.with_scale(X, state.seed, state.settings.n_threads)

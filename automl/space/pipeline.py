@@ -99,7 +99,8 @@ def _column_step(
         transformers.append(("cat", _encoder(values, ctx, component), categorical))
     for i, name in enumerate(ctx.columns.text):
         encoder = _choice_step("text_encoder", values, ctx, default="words")
-        transformers.append((f"text{i}", encoder, [name]))
+        if encoder is not None:  # "none": the text column is dropped
+            transformers.append((f"text{i}", encoder, [name]))
     step = ColumnTransformer(
         transformers, remainder="drop", verbose_feature_names_out=True
     )
