@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -181,30 +181,29 @@ class NoTextEncoding(TransformerComponent):
     name = "none"
 
 
-class WordsTfidf(TransformerComponent):
+class _Tfidf(TransformerComponent):
+    """A ``TextEncoder`` with the subclass's analyzer."""
+
+    analyzer: ClassVar[str] = "word"
+
+    @classmethod
+    def build(cls, params: Params, ctx: BuildContext) -> Any:
+        return TextEncoder(cls.analyzer, random_state=ctx.seed)
+
+    @classmethod
+    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
+        return properties.n_text * (N_COMPONENTS + len(STATISTICS))
+
+
+class WordsTfidf(_Tfidf):
     """TF-IDF of word 1-2-grams, SVD to 30 columns, and text statistics."""
 
     name = "words"
 
-    @classmethod
-    def build(cls, params: Params, ctx: BuildContext) -> Any:
-        return TextEncoder("word", random_state=ctx.seed)
 
-    @classmethod
-    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
-        return properties.n_text * (N_COMPONENTS + len(STATISTICS))
-
-
-class CharsTfidf(TransformerComponent):
+class CharsTfidf(_Tfidf):
     """TF-IDF of character 3-4-grams (skrub's ``StringEncoder``), SVD to 30
     columns, and text statistics."""
 
     name = "chars"
-
-    @classmethod
-    def build(cls, params: Params, ctx: BuildContext) -> Any:
-        return TextEncoder("char_wb", random_state=ctx.seed)
-
-    @classmethod
-    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
-        return properties.n_text * (N_COMPONENTS + len(STATISTICS))
+    analyzer = "char_wb"
