@@ -21,6 +21,13 @@ from automl.space.components.base import (
 )
 
 
+#: Peak bytes per leaf of a fitted booster, its pickled copy sent back to the
+#: main process included. Measured on 19,500 x 20 rows: 1,000 trees of 105
+#: leaves peak 58 MiB over the data (550 B a leaf), 300 of 256 leaves 67 MiB
+#: (870 B), 1,000 of 256 leaves 91 MiB (360 B: trees stop growing early).
+LEAF_BYTES = 700
+
+
 class LightGBMDeadline:
     """LightGBM callback: stop boosting once ``clock()`` passes ``deadline``.
 
@@ -99,6 +106,25 @@ class LightGBMModel(ModelComponent):
             random_state=ctx.seed,
             verbose=-1,
         )
+
+    @classmethod
+    def model_bytes(
+        cls,
+        params: Params,
+        properties: DatasetProperties,
+        n_rows: int,
+        n_predict_rows: int,
+        width: int,
+    ) -> float:
+        """The trees: leaves per tree, bounded by the rows a leaf needs."""
+        n_trees = float(params.get("n_estimators", 100))
+        if (properties.n_classes or 0) > 2:
+            n_trees *= properties.n_classes  # one tree per class and round
+        leaves = min(
+            float(params.get("num_leaves", 31)),
+            n_rows / max(1.0, float(params.get("min_child_samples", 20))),
+        )
+        return n_trees * leaves * LEAF_BYTES
 
     @classmethod
     def as_stacker(cls, task: Task, n_rows: int) -> dict[str, Any]:
