@@ -524,11 +524,13 @@ class AutoMLNoGeneratedFeatures(AutoML):
 
 
 @dataclass
-class AutoMLTemperatureOnLogLoss(AutoML):
-    """Ours with the temperature judged on log loss whatever the metric."""
+class AutoMLTemperatureOnMetric(AutoML):
+    """Ours with the temperature judged on the fit's metric (the default before
+    the log-loss rule was adopted; ``automl_temperature_on_log_loss`` in the
+    results of before)."""
 
-    name: str = "automl_temperature_on_log_loss"
-    policy: ClassVar[dict[str, Any]] = {"temperature_on_log_loss": True}
+    name: str = "automl_temperature_on_metric"
+    policy: ClassVar[dict[str, Any]] = {"temperature_on_log_loss": False}
 
 
 @dataclass
@@ -751,7 +753,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_no_repeats": AutoMLNoRepeats,
     "automl_no_generated_features": AutoMLNoGeneratedFeatures,
     "automl_no_long_cv": AutoMLNoLongCV,
-    "automl_temperature_on_log_loss": AutoMLTemperatureOnLogLoss,
+    "automl_temperature_on_metric": AutoMLTemperatureOnMetric,
     "automl_probability_floor": AutoMLProbabilityFloor,
     "automl_selection_one_se": AutoMLSelectionOneSE,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,

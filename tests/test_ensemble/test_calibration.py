@@ -63,7 +63,7 @@ def test_ranking_metrics_keep_no_temperature_unless_judged_on_log_loss(
     y = binary_problem.data.y
     overconfident = _sharpened(_oof(binary_problem, "knn"), 4.0)
     auc, log_loss = get_metric("roc_auc", "binary"), get_metric("log_loss", "binary")
-    assert calibrate(overconfident, y, auc).temperature == 1.0
+    assert calibrate(overconfident, y, auc, judge_on_log_loss=False).temperature == 1.0
     calibration = calibrate(overconfident, y, auc, judge_on_log_loss=True)
     assert calibration.temperature > 1.0  # softened
     calibrated = calibration.proba(overconfident)
@@ -152,8 +152,9 @@ def test_the_probability_floor_bounds_confidence_and_keeps_rankings(
 ) -> None:
     y = multiclass_problem.data.y
     certain = np.eye(3)[np.argmax(_oof(multiclass_problem, "knn"), axis=1)]
-    accuracy = get_metric("accuracy", "multiclass")  # no temperature
-    calibration = with_prior(calibrate(certain, y, accuracy), y, 3, rows=1.0)
+    accuracy = get_metric("accuracy", "multiclass")
+    plain = calibrate(certain, y, accuracy, judge_on_log_loss=False)  # no temperature
+    calibration = with_prior(plain, y, 3, rows=1.0)
     proba = calibration.proba(certain)
     prior = np.bincount(y) / len(y)
     assert calibration.floor == pytest.approx(1 / (len(y) + 1))
