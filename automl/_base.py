@@ -357,7 +357,7 @@ def _check_task_params(params: Mapping[str, Any], task: Task, weighted: bool) ->
             f"class's probability, for binary targets; this one is {task}. "
             'Use decision_threshold="auto" (or None for the most probable class).'
         )
-    metric = get_metric(params["metric"], task)
+    metric = get_metric(params["metric"], task, params.get("quantile_levels"))
     if weighted and not metric.takes_sample_weight:
         raise ValueError(
             f"The metric {metric.name!r} does not take sample_weight, so the fit "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -15,8 +17,11 @@ from automl._base import BaseAuto
 from automl.data.types import Task
 from automl.ensemble.conformal import ConformityScores
 from automl.evaluation import predict_pipeline
+from automl.metrics import check_quantile_levels
+from automl.policy import Policy
 from automl.reporting import plot_intervals
 from automl.space import MODELS
+from automl.space.pipeline import constant_quantiles
 
 _PARAMETERS = """
     Parameters
@@ -28,7 +33,7 @@ _PARAMETERS = """
         ``max_trials`` is required.
     metric : str, scikit-learn scorer or None, default=None
         What to optimise. None is {default_metric}. Names: {metric_names}; or
-        any scorer made with :func:`sklearn.metrics.make_scorer`.
+        any scorer made with :func:`sklearn.metrics.make_scorer`.{quantile_levels}
     n_jobs : int or None, default=-1
         Trials run at once, each in its own worker process; -1 means all cores,
         None means 1. Threads inside a trial share the remaining cores.
@@ -354,15 +359,80 @@ class AutoRegressor(RegressorMixin, BaseAuto):
     """
 
     _target_kind = "regression"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **BaseAuto._parameter_constraints,
+        "quantile_levels": ["array-like", Real, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        time_limit: float | None = 300,
+        metric: Any = None,
+        quantile_levels: Sequence[float] | None = None,
+        n_jobs: int | None = -1,
+        random_state: int | None = 0,
+        max_trials: int | None = None,
+        include: list[str] | tuple[str, ...] | None = None,
+        exclude: list[str] | tuple[str, ...] | None = None,
+        column_types: dict[str, str] | None = None,
+        resampling: str = "auto",
+        cv: Any = None,
+        cv_repeats: int | Literal["auto"] = "auto",
+        per_trial_time_limit: float | None = None,
+        per_trial_memory_limit: float | None = None,
+        memory_limit: float | None = None,
+        multi_fidelity: bool | str = "auto",
+        meta_learning: bool | str | os.PathLike[str] = True,
+        dask_address: str | None = None,
+        stacking: bool | Literal["auto"] = "auto",
+        refit_full: bool = False,
+        max_ensemble_members: int | None = None,
+        infer_limit: float | None = None,
+        decision_threshold: float | Literal["auto"] | None = "auto",
+        verbose: int = 0,
+        output_dir: str | os.PathLike[str] | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        super().__init__(
+            time_limit=time_limit,
+            metric=metric,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            max_trials=max_trials,
+            include=include,
+            exclude=exclude,
+            column_types=column_types,
+            resampling=resampling,
+            cv=cv,
+            cv_repeats=cv_repeats,
+            per_trial_time_limit=per_trial_time_limit,
+            per_trial_memory_limit=per_trial_memory_limit,
+            memory_limit=memory_limit,
+            multi_fidelity=multi_fidelity,
+            meta_learning=meta_learning,
+            dask_address=dask_address,
+            stacking=stacking,
+            refit_full=refit_full,
+            max_ensemble_members=max_ensemble_members,
+            infer_limit=infer_limit,
+            decision_threshold=decision_threshold,
+            verbose=verbose,
+            output_dir=output_dir,
+            policy=policy,
+        )
+        self.quantile_levels = quantile_levels
 
     def _encode_target(self, y: np.ndarray) -> tuple[np.ndarray, Task]:
         return np.asarray(y, dtype=np.float64), "regression"
 
     def _fallback_model(self) -> BaseEstimator:
-        return DummyRegressor()
+        if self.quantile_levels is None:
+            return DummyRegressor()
+        return constant_quantiles(check_quantile_levels(self.quantile_levels))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted values.
+        """Predicted values; with ``quantile_levels``, the predicted quantiles.
 
         Parameters
         ----------
@@ -370,7 +440,9 @@ class AutoRegressor(RegressorMixin, BaseAuto):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,), or (n_samples, n_levels)
+            With ``quantile_levels``: one column per level, in increasing
+            order of level; along each row the quantiles never decrease.
         """
         X_typed = self._transform(X)
         return predict_pipeline(self.model_, X_typed, "regression", None)
@@ -407,6 +479,12 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         ndarray of shape (n_samples, 2)
             Lower and upper bounds.
         """
+        if self.quantile_levels is not None:
+            raise ValueError(
+                "This fit predicts quantiles (quantile_levels="
+                f"{self.quantile_levels!r}): read the interval from predict's "
+                "columns, or fit without quantile_levels for conformal intervals."
+            )
         scores = _conformity(self, alpha)
         if not adaptive:
             return scores.interval(self.predict(X), alpha)
@@ -454,9 +532,26 @@ def _conformity(estimator: BaseAuto, alpha: float) -> ConformityScores:
     return scores
 
 
-def _fill_docstring(cls: type, default_metric: str, metric_names: str) -> None:
+_QUANTILE_LEVELS = """
+    quantile_levels : array-like of float or None, default=None
+        Quantile regression: ``predict`` returns these quantiles of the target
+        given the features, one column per level (e.g. ``[0.05, 0.5, 0.95]``).
+        The search minimises the mean pinball loss over the levels
+        (``metric="pinball"``, the default then) with the families that have a
+        quantile objective (LightGBM, XGBoost, CatBoost, histogram gradient
+        boosting, and scikit-learn's QuantileRegressor as the linear family);
+        members are averaged, never stacked, and the quantiles of each row are
+        sorted so that they never cross."""
+
+
+def _fill_docstring(
+    cls: type, default_metric: str, metric_names: str, quantile_levels: str = ""
+) -> None:
     parameters = _PARAMETERS.format(
-        default_metric=default_metric, metric_names=metric_names, families=_FAMILIES
+        default_metric=default_metric,
+        metric_names=metric_names,
+        families=_FAMILIES,
+        quantile_levels=quantile_levels,
     )
     cls.__doc__ = (cls.__doc__ or "").format(
         parameters=parameters, attributes=_ATTRIBUTES.format()
@@ -468,4 +563,6 @@ _fill_docstring(
     "ROC AUC for two classes and log loss for more",
     '"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1", "f1_macro"',
 )
-_fill_docstring(AutoRegressor, "RMSE", '"rmse", "mae", "mse", "r2"')
+_fill_docstring(
+    AutoRegressor, "RMSE", '"rmse", "mae", "mse", "r2", "pinball"', _QUANTILE_LEVELS
+)

@@ -367,6 +367,7 @@ def fit_pipeline(
         seed=seed,
         n_threads=settings.n_threads,
         deadline=deadline,
+        quantile_levels=settings.metric.quantile_levels,
     )
     pipeline = build_pipeline(config, context)
     X, y = (data.X, data.y) if rows is None else (data.X.iloc[rows], data.y[rows])

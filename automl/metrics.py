@@ -8,9 +8,11 @@ worst-case loss for crashed trials (SMAC's surrogate breaks on ``inf``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from numbers import Real
+from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
@@ -43,6 +45,9 @@ class Metric:
         The best achievable score, when known.
     worst : float or None
         The worst achievable score, when known (finite).
+    quantile_levels : tuple of float or None
+        The pinball loss's quantile levels: predictions then have one column
+        per level (see :func:`pinball`).
     """
 
     name: str
@@ -51,6 +56,7 @@ class Metric:
     needs: PredictionKind
     optimum: float | None = None
     worst: float | None = None
+    quantile_levels: tuple[float, ...] | None = None
 
     def loss(
         self,
@@ -131,6 +137,80 @@ def _rmse(
     )
 
 
+def _pinball_rows(
+    y_true: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]
+) -> np.ndarray:
+    """Each row's pinball loss, averaged over the levels."""
+    diff = np.asarray(y_true, dtype=np.float64)[:, None] - quantiles
+    tau = np.asarray(levels)
+    return np.mean(np.maximum(tau * diff, (tau - 1) * diff), axis=1)
+
+
+def _pinball_score(
+    y_true: np.ndarray,
+    quantiles: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    levels: tuple[float, ...],
+) -> float:
+    rows = _pinball_rows(y_true, np.asarray(quantiles).reshape(len(y_true), -1), levels)
+    return float(np.average(rows, weights=sample_weight))
+
+
+def pinball(levels: Sequence[float]) -> Metric:
+    """The pinball (quantile) loss averaged over ``levels``.
+
+    For a level ``tau`` and a prediction ``q`` of ``y`` the loss is
+    ``max(tau (y - q), (tau - 1) (y - q))``; it is smallest when ``q`` is the
+    ``tau`` quantile of ``y`` given the features. Scikit-learn's
+    ``mean_pinball_loss`` for one level.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        Quantile levels strictly between 0 and 1, distinct.
+
+    Returns
+    -------
+    Metric
+        Predictions have one column per level, in the order of ``levels``.
+
+    Raises
+    ------
+    ValueError
+        If the levels are not distinct numbers strictly between 0 and 1.
+    """
+    checked = check_quantile_levels(levels)
+    return Metric(
+        "pinball",
+        partial(_pinball_score, levels=checked),
+        False,
+        "value",
+        0.0,
+        quantile_levels=checked,
+    )
+
+
+def check_quantile_levels(levels: Any) -> tuple[float, ...]:
+    """``levels`` as a sorted tuple, or a ValueError saying what is wrong."""
+    if isinstance(levels, Real):
+        levels = [levels]
+    try:
+        values = [float(v) for v in levels]
+    except (TypeError, ValueError):
+        values = []
+    if (
+        not values
+        or any(not 0 < v < 1 for v in values)
+        or len(set(values)) < len(values)
+    ):
+        raise ValueError(
+            "quantile_levels must be distinct numbers strictly between 0 and 1, "
+            f"e.g. [0.05, 0.5, 0.95]; got {levels!r}."
+        )
+    return tuple(sorted(values))
+
+
 _LOG_LOSS_WORST = -np.log(_EPS)
 
 CLASSIFICATION_METRICS: dict[str, Metric] = {
@@ -169,21 +249,30 @@ _ALIASES = {
 }
 
 
-def get_metric(metric: str | _BaseScorer | None, task: Task) -> Metric:
+def get_metric(
+    metric: str | _BaseScorer | None,
+    task: Task,
+    quantile_levels: Sequence[float] | None = None,
+) -> Metric:
     """Resolve the user's ``metric`` parameter for a task.
 
     Parameters
     ----------
     metric : str, scikit-learn scorer or None
         A name from :data:`CLASSIFICATION_METRICS` / :data:`REGRESSION_METRICS`
-        (some scikit-learn scorer names are accepted as aliases), a scorer made
-        by :func:`sklearn.metrics.make_scorer`, or None for the task's default.
+        or "pinball" (some scikit-learn scorer names are accepted as aliases),
+        a scorer made by :func:`sklearn.metrics.make_scorer`, or None for the
+        task's default ("pinball" when there are ``quantile_levels``).
     task : {"binary", "multiclass", "regression"}
+    quantile_levels : sequence of float or None, default=None
+        The levels of quantile regression (see :func:`pinball`).
 
     Returns
     -------
     Metric
     """
+    if quantile_levels is not None or metric == "pinball":
+        return _quantile_metric(metric, task, quantile_levels)
     if metric is None:
         metric = DEFAULT_METRIC[task]
     if isinstance(metric, _BaseScorer):
@@ -202,6 +291,27 @@ def get_metric(metric: str | _BaseScorer | None, task: Task) -> Metric:
             "classes. Use metric='f1_macro'."
         )
     return table[name]
+
+
+def _quantile_metric(
+    metric: Any, task: Task, quantile_levels: Sequence[float] | None
+) -> Metric:
+    if task != "regression":
+        raise ValueError(
+            "quantile_levels and metric='pinball' are for regression; this "
+            f"target is {task}. Use AutoRegressor on a numeric target."
+        )
+    if quantile_levels is None:
+        raise ValueError(
+            "metric='pinball' needs the quantiles to predict: pass "
+            "quantile_levels, e.g. quantile_levels=[0.05, 0.5, 0.95]."
+        )
+    if metric not in (None, "pinball"):
+        raise ValueError(
+            f"quantile_levels are scored with the pinball loss, not {metric!r}; "
+            "leave metric=None (or 'pinball')."
+        )
+    return pinball(quantile_levels)
 
 
 def _from_scorer(scorer: _BaseScorer) -> Metric:
@@ -234,6 +344,8 @@ def fast_loss(metric: Metric, task: Task) -> Callable[..., float] | None:
         return _fast_log_loss
     if metric is REGRESSION_METRICS["rmse"] and task == "regression":
         return _fast_rmse
+    if metric.quantile_levels is not None:
+        return metric.score_func  # numpy already
     return None
 
 
@@ -297,6 +409,8 @@ def row_losses(
         return (np.asarray(y_pred) - y_true) ** 2
     if task == "regression" and metric.name == "mae":
         return np.abs(np.asarray(y_pred) - y_true)
+    if metric.quantile_levels is not None:
+        return _pinball_rows(y_true, np.asarray(y_pred), metric.quantile_levels)
     return None
 
 

@@ -255,11 +255,13 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     policy = policy_of(params)
     properties = table.properties
     task = properties.task
+    metric = get_metric(params["metric"], task, params.get("quantile_levels"))
     selected = select_models(
         task,
         include=params["include"],
         exclude=params["exclude"],
         weighted=table.weighted,
+        quantile=metric.quantile_levels is not None,
     )
     n_cores = _cores(params["n_jobs"], machine.cores)
     memory = _memory_plan(params, table, machine, selected, n_cores, policy)
@@ -277,7 +279,7 @@ def plan_fit(params: Mapping[str, Any], table: Table, machine: Machine) -> FitPl
     )
     return FitPlan(
         task=task,
-        metric=get_metric(params["metric"], task),
+        metric=metric,
         seed=seed_of(params),
         resampling=resampling,
         cv_repeats=cv_repeats,

@@ -378,7 +378,9 @@ def constant_loss(data: TrialData, metric: Metric) -> float:
     trial's loss is set past (:func:`~automl.metrics.crash_loss`)."""
     rows, weights = validation_indices(data.splits), data.sample_weight
     y_valid = data.y[rows]
-    if data.task == "regression":
+    if metric.quantile_levels is not None:  # unweighted quantiles: a baseline
+        pred = np.tile(np.quantile(data.y, metric.quantile_levels), (len(rows), 1))
+    elif data.task == "regression":
         pred = np.full(len(rows), float(np.average(data.y, weights=weights)))
     else:
         counts = np.bincount(data.y, weights=weights, minlength=data.n_classes or 0)

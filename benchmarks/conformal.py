@@ -9,7 +9,13 @@ side in one run:
   (``mondrian=True``);
 - ``mapie_lightgbm``: MAPIE 1.x around a default LightGBM, CV+
   (``CrossConformalRegressor(method="plus")``) for regression and LAC sets
-  (``CrossConformalClassifier``) for classification, 5 folds.
+  (``CrossConformalClassifier``) for classification, 5 folds;
+- regression only, quantile regression at the levels ``alpha / 2``, 0.5 and
+  ``1 - alpha / 2`` of every alpha, the interval read from the outer two:
+  ``automl_quantile`` (ours, ``quantile_levels=``) and ``autogluon_quantile``
+  (AutoGluon's ``problem_type="quantile"``, default presets, in its own
+  environment ``benchmarks/.venv-autogluon``), both at ``--budget`` seconds;
+  their test pinball loss over the levels (divided by sd(y)) is recorded too.
 
 For every ``alpha`` it records the test coverage (share of test rows whose
 value is inside the interval, whose class is in the set), the mean interval
@@ -36,7 +42,48 @@ from benchmarks.run import DEFAULT_DATASETS
 from benchmarks.suites import select
 
 ALPHAS = (0.1, 0.05)
-SYSTEMS = ("automl", "mapie_lightgbm")
+SYSTEMS = ("automl", "mapie_lightgbm", "automl_quantile", "autogluon_quantile")
+REGRESSION_ONLY = ("automl_quantile", "autogluon_quantile")
+LEVELS = tuple(sorted({0.5, *(a / 2 for a in ALPHAS), *(1 - a / 2 for a in ALPHAS)}))
+AUTOGLUON_PYTHON = Path(__file__).parent / ".venv-autogluon" / "bin" / "python"
+
+
+def _quantile_intervals(predict_quantiles):
+    """Intervals and pinball rows from a predictor of the ``LEVELS`` quantiles."""
+
+    def interval(Xt, a):
+        q = np.asarray(predict_quantiles(Xt))
+        return q[:, [LEVELS.index(a / 2), LEVELS.index(1 - a / 2)]]
+
+    return interval
+
+
+def _automl_quantile(spec: DatasetSpec, X, y, budget: float):
+    from automl import AutoRegressor
+
+    model = AutoRegressor(time_limit=budget, quantile_levels=LEVELS).fit(X, y)
+    return {"automl_quantile": _quantile_intervals(model.predict)}, model.predict
+
+
+def _autogluon_quantile(spec: DatasetSpec, X, y, budget: float):
+    import tempfile
+
+    from autogluon.tabular import TabularPredictor
+
+    frame = X.copy()
+    frame["__target__"] = y.to_numpy()
+    predictor = TabularPredictor(
+        label="__target__",
+        problem_type="quantile",
+        quantile_levels=list(LEVELS),
+        path=tempfile.mkdtemp(prefix="autogluon-quantile-"),
+        verbosity=0,
+    ).fit(frame, time_limit=budget, num_cpus=2)
+
+    def quantiles(Xt):
+        return np.sort(np.asarray(predictor.predict(Xt)), axis=1)
+
+    return {"autogluon_quantile": _quantile_intervals(quantiles)}, quantiles
 
 
 def _automl(spec: DatasetSpec, X, y, budget: float):
@@ -110,18 +157,62 @@ def measure(spec: DatasetSpec, system: str, budget: float, seed: int) -> list[di
     adaptive intervals, plain and Mondrian sets)."""
     X, X_test, y, y_test = load_split(spec, seed)
     start = time.time()
-    fit = _automl if system == "automl" else _mapie_lightgbm
-    predictors, classes = fit(spec, X, y, budget)
+    fit = {
+        "automl": _automl,
+        "mapie_lightgbm": _mapie_lightgbm,
+        "automl_quantile": _automl_quantile,
+        "autogluon_quantile": _autogluon_quantile,
+    }[system]
+    predictors, extra = fit(spec, X, y, budget)
     seconds = time.time() - start
+    quantiles = extra if system in REGRESSION_ONLY else None
+    classes = None if system in REGRESSION_ONLY else extra
     rows = []
     for name, predict in predictors.items():
         try:
-            rows.append(
-                _scored(spec, name, seconds, predict, classes, y, X_test, y_test)
-            )
+            row = _scored(spec, name, seconds, predict, classes, y, X_test, y_test)
         except ValueError as exc:  # e.g. no time left for the adaptive scale
-            rows.append({"dataset": spec.name, "system": name, "error": repr(exc)})
+            row = {"dataset": spec.name, "system": name, "error": repr(exc)}
+        if quantiles is not None and "error" not in row:
+            row["pinball"] = _pinball(y_test, quantiles(X_test)) / float(np.std(y))
+        rows.append(row)
     return rows
+
+
+def _pinball(y_test, quantiles) -> float:
+    """Mean pinball loss over ``LEVELS`` (scikit-learn's, level by level)."""
+    from sklearn.metrics import mean_pinball_loss
+
+    q = np.asarray(quantiles)
+    return float(
+        np.mean(
+            [mean_pinball_loss(y_test, q[:, j], alpha=a) for j, a in enumerate(LEVELS)]
+        )
+    )
+
+
+def _in_autogluon_env(spec: DatasetSpec, args: argparse.Namespace) -> list[dict]:
+    """Run ``autogluon_quantile`` on one table in AutoGluon's interpreter."""
+    import subprocess
+
+    command = [
+        str(AUTOGLUON_PYTHON), "-m", "benchmarks.conformal", "--worker",
+        "--names", spec.name, "--datasets", str(args.datasets),
+        "--budget", str(args.budget), "--seed", str(args.seed),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=args.budget * 4 + 300,
+    )
+    if done.returncode:
+        tail = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return [{"dataset": spec.name, "system": "autogluon_quantile", "error": tail}]
+    return [
+        json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")
+    ]
 
 
 def _scored(spec, name, seconds, predict, classes, y, X_test, y_test) -> dict:
@@ -160,10 +251,15 @@ def run(args: argparse.Namespace) -> None:
     specs = select(read_index(args.datasets), args.suite, names)
     for spec in specs:
         for system in SYSTEMS:
-            if (spec.name, system) in done:
+            if (spec.name, system) in done or (
+                system in REGRESSION_ONLY and spec.task != "regression"
+            ):
                 continue
             try:
-                rows = measure(spec, system, args.budget, args.seed)
+                if system == "autogluon_quantile":
+                    rows = _in_autogluon_env(spec, args)
+                else:
+                    rows = measure(spec, system, args.budget, args.seed)
             except Exception as exc:  # one failed table is a row, not the end
                 rows = [{"dataset": spec.name, "system": system, "error": repr(exc)}]
             with path.open("a") as f:
@@ -196,6 +292,31 @@ def report(folder: Path) -> str:
                 f"| {cov.min():.3f} ({group.loc[cov.idxmin(), 'dataset']}) "
                 f"| {size.mean():.3f} |"
             )
+    if "pinball" in rows:
+        lines += ["", _pinball_report(rows)]
+    return "\n".join(lines)
+
+
+def _pinball_report(rows: pd.DataFrame) -> str:
+    """Test pinball loss / sd(y) of the two quantile regressions, table by table."""
+    table = rows.pivot_table(index="dataset", columns="system", values="pinball")
+    pair = ["automl_quantile", "autogluon_quantile"]
+    table = table[[c for c in pair if c in table]].dropna()
+    lines = [
+        "| dataset | " + " | ".join(table.columns) + " | ratio |",
+        "| --- " * (len(table.columns) + 2) + "|",
+    ]
+    if len(table.columns) < 2:
+        return "\n".join(lines)
+    ratio = table[pair[0]] / table[pair[1]]
+    for name, row in table.iterrows():
+        cells = " | ".join(f"{v:.4f}" for v in row)
+        lines.append(f"| {name} | {cells} | {ratio[name]:.3f} |")
+    wins = int((ratio < 1).sum())
+    lines.append(
+        f"| geometric mean ratio | | | {float(np.exp(np.log(ratio).mean())):.3f} "
+        f"({wins} of {len(ratio)} lower) |"
+    )
     return "\n".join(lines)
 
 
@@ -208,9 +329,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out")
     parser.add_argument("--report", type=Path)
+    parser.add_argument(
+        "--worker", action="store_true", help="internal: autogluon_quantile, stdout"
+    )
     args = parser.parse_args()
     if args.report:
         print(report(args.report))
+    elif args.worker:
+        (spec,) = select(read_index(args.datasets), "full", [args.names])
+        rows = measure(spec, "autogluon_quantile", args.budget, args.seed)
+        print(*map(json.dumps, rows), sep="\n", flush=True)
     else:
         run(args)
 

@@ -223,7 +223,14 @@ def build_ensemble(
         max_members=max_members,
         clock=clock,
     )
-    steps = compose_steps(data.task, policy, stack, infer_limit, decision_threshold)
+    steps = compose_steps(
+        data.task,
+        policy,
+        stack,
+        infer_limit,
+        decision_threshold,
+        quantile=metric.quantile_levels is not None,
+    )
     return run_steps(state, steps)
 
 
@@ -233,12 +240,20 @@ def compose_steps(
     stack: bool | Literal["auto"],
     infer_limit: float | None,
     decision_threshold: float | Literal["auto"] | None,
+    *,
+    quantile: bool = False,
 ) -> list[Step]:
-    """The steps of a build: an ingredient switched off is a step left out."""
+    """The steps of a build: an ingredient switched off is a step left out.
+
+    Quantile regression keeps the weighted average of members (the average of
+    non-crossing quantiles does not cross) and nothing after it.
+    """
     steps: list[Step] = [Select(), CheckSelection(), Members()]
     if infer_limit is not None:
         steps.append(InferLimit(infer_limit))
     steps.append(Assemble())
+    if quantile:
+        return steps
     if task == "regression" and policy.regression_guard is not None:
         steps.append(Guard())
     if stack is not False and infer_limit is None:  # stackers add to predict time

@@ -116,7 +116,7 @@ class BuildState:
         self.last_lap = self.start
         #: Seconds kept for the last step (a regression's residual scale),
         #: released by it: the members' refits must not take them.
-        regression = self.data.task == "regression"
+        regression = self.data.task == "regression" and not self.metric.quantile_levels
         conformity = self.policy.safety * self.costs.conformity()
         self.kept_for_last = conformity if regression else 0.0
 
@@ -269,7 +269,8 @@ class BuildState:
     def base_member(self, i: int, weight: float) -> BaseMember:
         """``ranked[i]``'s fitted predictor as a member of the final model."""
         c = self.ranked[i]
-        scale = self.oof_rmse(i) if self.data.task == "regression" else None
+        guarded = self.data.task == "regression" and not self.metric.quantile_levels
+        scale = self.oof_rmse(i) if guarded else None
         return BaseMember(
             c.name, c.trial_id, c.family, self.fitted[i], weight, c.config, scale
         )

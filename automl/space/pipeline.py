@@ -136,6 +136,14 @@ def _model_step(family: str, values: Mapping[str, Any], ctx: BuildContext) -> An
         "n_threads": ctx.n_threads,
         "clock": ctx.clock,
     }
+    if ctx.quantile_levels is not None:
+        quantiles = [
+            component.quantile(clone(estimator), level, ctx)
+            for level in ctx.quantile_levels
+        ]
+        return ModelQuantileRegressor(
+            **{**kwargs, "estimator": quantiles}, levels=ctx.quantile_levels
+        )
     if ctx.task == "regression":
         return ModelRegressor(**kwargs)
     return ModelClassifier(
@@ -325,6 +333,79 @@ class ModelRegressor(RegressorMixin, _ModelStep):
         """Predicted target values."""
         raw = np.asarray(self._call("predict", X), dtype=np.float64).reshape(-1)
         return raw * self.y_scale_ + self.y_mean_
+
+
+class ModelQuantileRegressor(ModelRegressor):
+    """Model step for quantile regression: one estimator per quantile level,
+    each fitted with its library's quantile objective.
+
+    ``predict`` returns one column per level, sorted along each row so that the
+    quantiles never cross (the rearrangement of Chernozhukov, Fernández-Val
+    and Galichon, 2010, which never increases the pinball loss).
+
+    Parameters
+    ----------
+    family : str
+        Registered model family (with ``quantile_objective``).
+    estimator : list of estimators
+        One unfitted estimator per level, in increasing order of level.
+    deadline, n_threads, clock
+        As :class:`ModelRegressor`; the levels share the time to the deadline.
+    levels : tuple of float
+        The quantile levels, increasing.
+    """
+
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        estimator: Any = None,
+        deadline: float | None = None,
+        n_threads: int = 1,
+        clock: Clock | None = None,
+        levels: tuple[float, ...] = (0.5,),
+    ) -> None:
+        super().__init__(family, estimator, deadline, n_threads, clock)
+        self.levels = levels
+
+    def _fit_estimator(
+        self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None
+    ) -> None:
+        clock = self.clock or time.time
+        start, fitted = clock(), []
+        for i, estimator in enumerate(self.estimator):
+            deadline = self.deadline
+            if deadline is not None:  # level i may run until its share ends
+                deadline = start + (deadline - start) * (i + 1) / len(self.estimator)
+            step = ModelRegressor(
+                self.family, estimator, deadline, self.n_threads, clock
+            )
+            step._fit_estimator(X, y, sample_weight)
+            fitted.append(step.estimator_)
+        self.estimator_ = fitted
+        self.stopped_early_ = step.stopped_early_
+        self.n_features_in_ = X.shape[1]
+
+    def _fit_constant(self, dummy: BaseEstimator, X: Any, y: np.ndarray) -> None:
+        super()._fit_constant(dummy, X, y)
+        self.estimator_ = [
+            DummyRegressor(strategy="quantile", quantile=level).fit(X, y)
+            for level in self.levels
+        ]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted quantiles, one column per level, increasing along rows."""
+        check_is_fitted(self, "estimator_")
+        X = self._component.prepare_X(_positional(X))
+        with threadpool_limits(limits=self.n_threads):
+            raw = np.column_stack([est.predict(X) for est in self.estimator_])
+        return np.sort(raw.astype(np.float64), axis=1) * self.y_scale_ + self.y_mean_
+
+
+def constant_quantiles(levels: tuple[float, ...]) -> ModelQuantileRegressor:
+    """The training target's quantiles at ``levels``, whatever the features:
+    quantile regression's fallback."""
+    dummies = [DummyRegressor(strategy="quantile", quantile=q) for q in levels]
+    return ModelQuantileRegressor("linear", dummies, levels=levels)
 
 
 def _balanced(y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:

@@ -155,6 +155,7 @@ def select_models(
     exclude: Iterable[str] | None = None,
     *,
     weighted: bool = False,
+    quantile: bool = False,
 ) -> list[str]:
     """Return the names of the model families to search for ``task``.
 
@@ -170,6 +171,8 @@ def select_models(
         Keep only the families that train on sample weights (``fit`` got
         ``sample_weight``): a family that ignored them would fit another
         problem than the one scored.
+    quantile : bool, default=False
+        Keep only the families with a quantile objective (quantile regression).
 
     Returns
     -------
@@ -196,6 +199,12 @@ def select_models(
             f"Model families {unweighted} in include cannot train on sample "
             "weights; leave them out of include, or fit without sample_weight."
         )
+    no_quantile = [n for n in include or () if not MODELS[n].quantile_objective]
+    if quantile and no_quantile:
+        raise ValueError(
+            f"Model families {no_quantile} in include have no quantile objective; "
+            "leave them out of include for quantile regression."
+        )
     chosen = [
         name
         for name in available_models()
@@ -203,6 +212,7 @@ def select_models(
         and name not in exclude
         and task in MODELS[name].tasks
         and (MODELS[name].supports_sample_weight or not weighted)
+        and (MODELS[name].quantile_objective or not quantile)
     ]
     if not chosen:
         raise ValueError(

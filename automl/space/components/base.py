@@ -46,6 +46,8 @@ class BuildContext:
         iterations; None means no deadline.
     clock : callable or None, default=None
         What the deadline is read against; None means ``time.time``.
+    quantile_levels : tuple of float or None, default=None
+        Quantile regression: the model predicts these quantiles of the target.
     """
 
     task: Task
@@ -55,6 +57,7 @@ class BuildContext:
     n_threads: int = 1
     deadline: float | None = None
     clock: Clock | None = None
+    quantile_levels: tuple[float, ...] | None = None
 
 
 class Component:
@@ -126,6 +129,9 @@ class ModelComponent(Component):
         Hyperparameters (unprefixed) whose value at that end of their range
         makes the family's lightest configuration for memory (e.g. fewest
         trees): if that does not fit, no configuration of the family does.
+    quantile_objective : bool
+        Whether the library fits a quantile (pinball) loss itself, so that
+        the family takes part in quantile regression (see :meth:`quantile`).
     """
 
     tasks: ClassVar[frozenset[Task]] = frozenset(TASKS)
@@ -140,6 +146,7 @@ class ModelComponent(Component):
     default_encoder: ClassVar[str] = "onehot"
     converts_to_float64: ClassVar[bool] = False
     lightest: ClassVar[tuple[tuple[str, str], ...]] = ()
+    quantile_objective: ClassVar[bool] = False
 
     @classmethod
     def available(cls) -> bool:
@@ -155,6 +162,22 @@ class ModelComponent(Component):
     def build(cls, params: Params, ctx: BuildContext) -> Any:
         """Return the unfitted estimator for ``params`` (unprefixed names)."""
         raise NotImplementedError
+
+    @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        """The regression ``estimator`` (from :meth:`build`) made to predict the
+        ``level`` quantile with the library's own quantile objective; only
+        called when ``quantile_objective`` is True.
+
+        Parameters
+        ----------
+        estimator : estimator
+            Unfitted, built for regression.
+        level : float
+            Between 0 and 1.
+        ctx : BuildContext
+        """
+        raise NotImplementedError(f"{cls.name} has no quantile objective.")
 
     @classmethod
     def model_bytes(

@@ -47,6 +47,7 @@ class CatBoostModel(ModelComponent):
     lightest = (("n_estimators", "lower"),)
     requires = ("catboost",)
     default_encoder = "native"
+    quantile_objective = True
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -82,6 +83,10 @@ class CatBoostModel(ModelComponent):
             verbose=0,
             allow_writing_files=False,
         )
+
+    @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        return estimator.set_params(loss_function=f"Quantile:alpha={level!r}")
 
     @classmethod
     def prepare_X(cls, X: Any) -> Any:

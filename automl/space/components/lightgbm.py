@@ -20,7 +20,6 @@ from automl.space.components.base import (
     round_int,
 )
 
-
 #: Peak bytes per leaf of a fitted booster, its pickled copy sent back to the
 #: main process included. Measured on 19,500 x 20 rows: 1,000 trees of 105
 #: leaves peak 58 MiB over the data (550 B a leaf), 300 of 256 leaves 67 MiB
@@ -59,6 +58,7 @@ class LightGBMModel(ModelComponent):
     stacker_sees_features = True
     requires = ("lightgbm",)
     default_encoder = "native"
+    quantile_objective = True
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -108,6 +108,10 @@ class LightGBMModel(ModelComponent):
         )
 
     @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        return estimator.set_params(objective="quantile", alpha=level)
+
+    @classmethod
     def model_bytes(
         cls,
         params: Params,
@@ -118,8 +122,9 @@ class LightGBMModel(ModelComponent):
     ) -> float:
         """The trees: leaves per tree, bounded by the rows a leaf needs."""
         n_trees = float(params.get("n_estimators", 100))
-        if (properties.n_classes or 0) > 2:
-            n_trees *= properties.n_classes  # one tree per class and round
+        n_classes = properties.n_classes or 1
+        if n_classes > 2:
+            n_trees *= n_classes  # one tree per class and round
         leaves = min(
             float(params.get("num_leaves", 31)),
             n_rows / max(1.0, float(params.get("min_child_samples", 20))),

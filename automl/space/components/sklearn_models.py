@@ -21,7 +21,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, QuantileRegressor, Ridge
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -58,10 +58,15 @@ class HistGradientBoostingModel(ChunkedModelComponent):
     fidelity = "max_iter"
     generated_features = True
     default_encoder = "native"
+    quantile_objective = True
 
     @classmethod
     def supports_native(cls, properties: DatasetProperties) -> bool:
         return properties.max_cardinality <= HIST_GB_MAX_BINS
+
+    @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        return estimator.set_params(loss="quantile", quantile=level)
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -243,11 +248,13 @@ class ExtraTreesModel(_ForestModel):
 
 
 class LinearModel(ModelComponent):
-    """L2-regularised linear model: LogisticRegression or Ridge."""
+    """L2-regularised linear model: LogisticRegression or Ridge; for quantile
+    regression, scikit-learn's QuantileRegressor (L1 penalty, HiGHS)."""
 
     name = "linear"
     needs_scaling = True
     converts_to_float64 = True
+    quantile_objective = True
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -264,6 +271,13 @@ class LinearModel(ModelComponent):
         return LogisticRegression(
             C=float(params.get("C", 1.0)), max_iter=500, random_state=ctx.seed
         )
+
+    @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        # Ridge's penalty is on the sum of squared errors, QuantileRegressor's
+        # on the mean pinball loss: the same strength per row is alpha / n.
+        alpha = float(estimator.alpha) / max(1, ctx.properties.n_rows)
+        return QuantileRegressor(quantile=level, alpha=alpha, solver="highs")
 
     @classmethod
     def as_stacker(cls, task: Task, n_rows: int) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class XGBoostModel(ModelComponent):
     lightest = (("n_estimators", "lower"),)
     requires = ("xgboost",)
     default_encoder = "native"
+    quantile_objective = True
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
@@ -94,6 +95,10 @@ class XGBoostModel(ModelComponent):
             random_state=ctx.seed,
             verbosity=0,
         )
+
+    @classmethod
+    def quantile(cls, estimator: Any, level: float, ctx: BuildContext) -> Any:
+        return estimator.set_params(objective="reg:quantileerror", quantile_alpha=level)
 
     @classmethod
     def fit(
