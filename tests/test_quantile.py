@@ -12,8 +12,10 @@ from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_pinball_loss
 from sklearn.model_selection import train_test_split
 
+import automl
 from automl import AutoRegressor
 from automl.metrics import get_metric, pinball, row_losses
+from automl.policy import Policy
 from automl.space import MODELS, build_pipeline, build_space, family_defaults
 from automl.space.pipeline import ModelQuantileRegressor, constant_quantiles
 from automl.space.registry import select_models
@@ -108,7 +110,13 @@ def quantile_fit():
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.4, random_state=0
     )
-    budget = {**TEST_BUDGET, "max_trials": 6}  # enough trials for an ensemble
+    # Enough trials for an ensemble, kept without the selection check's
+    # verdict (which may keep the best single model on 265 rows).
+    budget = {
+        **TEST_BUDGET,
+        "max_trials": 6,
+        "policy": Policy(checked_selection_rows=0),
+    }
     reg = AutoRegressor(**budget, quantile_levels=[0.9, 0.1, 0.5])
     return reg.fit(X_train, y_train), X_test, y_test, y_train
 
@@ -154,3 +162,12 @@ def test_a_quantile_fit_refuses_families_without_a_quantile_objective(
         reg.fit(X, y)
     assert "quantile_levels" in AutoRegressor().get_params()
     assert MODELS["knn"].quantile_objective is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("format", ["pickle", "skops"])
+def test_a_quantile_fit_saves_and_loads(quantile_fit, tmp_path, format) -> None:
+    reg, X_test, _, _ = quantile_fit
+    path = reg.save(tmp_path / f"quantiles.{format}", format=format)
+    loaded = automl.load(path)
+    np.testing.assert_allclose(loaded.predict(X_test), reg.predict(X_test))
