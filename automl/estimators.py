@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl._base import BaseAuto
 from automl.data.types import Task
-from automl.ensemble.conformal import ConformityScores
+from automl.ensemble.conformal import ConformityScores, QuantileConformity
 from automl.evaluation import predict_pipeline
 from automl.metrics import check_quantile_levels
 from automl.policy import Policy
@@ -338,6 +338,7 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
             ``out[i, k]``: class ``classes_[k]`` is in row ``i``'s set.
         """
         scores = _conformity(self, alpha)
+        assert isinstance(scores, ConformityScores)  # classifiers fit no quantiles
         return scores.sets(self.predict_proba(X), alpha, mondrian)
 
 
@@ -472,20 +473,21 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             Intervals ``predict(X) ± q σ(x)`` whose width follows the row:
             ``σ`` is a residual scale learned from the features (two small
             LightGBMs cross-fitted on the out-of-fold residuals) and ``q``
-            the same rank of the residuals divided by their scale.
+            the same rank of the residuals divided by their scale. Ignored by
+            a quantile fit, whose intervals follow the row anyway: with
+            ``quantile_levels`` holding ``alpha / 2`` and ``1 - alpha / 2``,
+            the interval is ``[q_lo - q, q_hi + q]``, ``q`` the same rank of
+            the out-of-fold ``max(q_lo - y, y - q_hi)`` (conformalized
+            quantile regression, Romano et al., 2019).
 
         Returns
         -------
         ndarray of shape (n_samples, 2)
             Lower and upper bounds.
         """
-        if self.quantile_levels is not None:
-            raise ValueError(
-                "This fit predicts quantiles (quantile_levels="
-                f"{self.quantile_levels!r}): read the interval from predict's "
-                "columns, or fit without quantile_levels for conformal intervals."
-            )
         scores = _conformity(self, alpha)
+        if isinstance(scores, QuantileConformity):
+            return scores.interval(self.predict(X), alpha)
         if not adaptive:
             return scores.interval(self.predict(X), alpha)
         if scores.scale is None:
@@ -516,7 +518,9 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         return plot_intervals(self, alpha=alpha, adaptive=adaptive, ax=ax)
 
 
-def _conformity(estimator: BaseAuto, alpha: float) -> ConformityScores:
+def _conformity(
+    estimator: BaseAuto, alpha: float
+) -> ConformityScores | QuantileConformity:
     """The fitted model's conformity scores, after checking ``alpha``."""
     check_is_fitted(estimator, "model_")
     if not (isinstance(alpha, Real) and 0 < alpha < 1):

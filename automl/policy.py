@@ -151,10 +151,9 @@ class Policy:
     #: vehicle, cmc and splice, test log loss worse or level on all three).
     calibration_min_gain: float = 1e-4
     temperature_min_gain: float = 0.01
-    #: Judge the temperature on log loss whatever the metric (standard suite
-    #: at 60 s, binary: test log loss better on 6 of 10 tables, colic 0.61 ->
-    #: 0.51, level on 4; confirmation suite: better on 4, level on 3, worse on
-    #: 2 of 9: titanic x1.02, kr-vs-kp x1.16).
+    #: Judge the temperature on log loss whatever the metric (60 s, binary test
+    #: log loss: standard suite better on 6 of 10 tables, colic 0.61 -> 0.51,
+    #: level on 4; confirmation better 4, level 3, worse 2 of 9 (kr-vs-kp x1.16).
     temperature_on_log_loss: bool = True
     #: The class prior is mixed into the probabilities as this many rows
     #: added to the n OOF rows (a 275-row table: test log loss 0.28 from a

@@ -15,7 +15,9 @@ side in one run:
   ``automl_quantile`` (ours, ``quantile_levels=``) and ``autogluon_quantile``
   (AutoGluon's ``problem_type="quantile"``, default presets, in its own
   environment ``benchmarks/.venv-autogluon``), both at ``--budget`` seconds;
-  their test pinball loss over the levels (divided by sd(y)) is recorded too.
+  their test pinball loss over the levels (divided by sd(y)) is recorded too;
+  from the same fit of ours, ``automl_cqr``: ``predict_interval`` of the
+  quantile fit (conformalized quantile regression).
 
 For every ``alpha`` it records the test coverage (share of test rows whose
 value is inside the interval, whose class is in the set), the mean interval
@@ -62,7 +64,10 @@ def _automl_quantile(spec: DatasetSpec, X, y, budget: float):
     from automl import AutoRegressor
 
     model = AutoRegressor(time_limit=budget, quantile_levels=LEVELS).fit(X, y)
-    return {"automl_quantile": _quantile_intervals(model.predict)}, model.predict
+    return {
+        "automl_quantile": _quantile_intervals(model.predict),
+        "automl_cqr": lambda Xt, a: model.predict_interval(Xt, alpha=a),
+    }, model.predict
 
 
 def _autogluon_quantile(spec: DatasetSpec, X, y, budget: float):

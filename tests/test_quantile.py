@@ -142,15 +142,27 @@ def test_a_quantile_fit_predicts_ordered_quantiles_that_beat_the_constant(
 
 
 @pytest.mark.slow
-def test_a_quantile_fit_refuses_conformal_intervals_and_stacks_nothing(
+def test_a_quantile_fit_averages_members_and_conformalizes_its_quantiles(
     quantile_fit,
 ) -> None:
-    reg, X_test, _, _ = quantile_fit
-    with pytest.raises(ValueError, match="read the interval from predict"):
-        reg.predict_interval(X_test)
+    reg, X_test, y_test, _ = quantile_fit
     assert reg.ensemble_info_["kind"] == "ensemble"  # members averaged ...
     assert not reg.ensemble_info_.get("stackers")  # ... never stacked
-    assert getattr(reg.model_, "conformity", None) is None
+    q = reg.predict(X_test)
+    cqr = reg.predict_interval(X_test, alpha=0.2)  # levels 0.1 and 0.9
+    shift = cqr - q[:, [0, 2]]
+    # One conformal correction for every row: out by q on both sides.
+    np.testing.assert_allclose(shift[:, 0], shift[0, 0])
+    np.testing.assert_allclose(shift[:, 1], -shift[:, 0])
+    conformity = reg.model_.conformity
+    assert conformity.oof_coverage(0.2) >= 0.8  # at least 1 - alpha by construction
+    covered = np.mean((cqr[:, 0] <= y_test) & (y_test <= cqr[:, 1]))
+    assert 0.7 < covered < 0.95, covered  # 177 test rows: 3 points of error
+    assert "80% conformalized quantile intervals" in reg.summary()
+    with pytest.raises(ValueError, match="levels 0.05 and 0.95"):
+        reg.predict_interval(X_test, alpha=0.1)
+    with pytest.raises(ValueError, match="predicts quantiles"):
+        reg.plot_intervals()
 
 
 def test_a_quantile_fit_refuses_families_without_a_quantile_objective(

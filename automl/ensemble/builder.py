@@ -246,14 +246,14 @@ def compose_steps(
     """The steps of a build: an ingredient switched off is a step left out.
 
     Quantile regression keeps the weighted average of members (the average of
-    non-crossing quantiles does not cross) and nothing after it.
+    non-crossing quantiles does not cross), then its CQR scores.
     """
     steps: list[Step] = [Select(), CheckSelection(), Members()]
     if infer_limit is not None:
         steps.append(InferLimit(infer_limit))
     steps.append(Assemble())
     if quantile:
-        return steps
+        return [*steps, Conformity()]
     if task == "regression" and policy.regression_guard is not None:
         steps.append(Guard())
     if stack is not False and infer_limit is None:  # stackers add to predict time

@@ -26,6 +26,13 @@ residual by a scale ``σ(x)`` that a small LightGBM learns from the features
 2018, section 5.2), so that the interval is ``ŷ ± q σ(x)``, wide where the
 model errs more. The scale models are cross-fitted on two halves of the
 rows, so that no row's score comes from a scale model that saw it.
+
+A quantile fit (``quantile_levels``) gets conformalized quantile regression
+(CQR, Romano, Patterson and Candès, 2019): with the levels ``alpha / 2`` and
+``1 - alpha / 2`` predicted as ``q_lo`` and ``q_hi``, the score of a row is
+``max(q_lo - y, y - q_hi)`` and the interval ``[q_lo - q, q_hi + q]``: the
+quantiles' width follows the row, and the conformal ``q`` (negative when
+they are too wide) restores the coverage they lack.
 """
 
 from __future__ import annotations
@@ -120,6 +127,69 @@ class ConformityScores:
                 ]
             )
         return 1.0 - proba <= q
+
+
+@dataclass(frozen=True)
+class QuantileConformity:
+    """A quantile fit's out-of-fold quantiles, for CQR intervals.
+
+    Parameters
+    ----------
+    predictions : ndarray of shape (n, n_levels)
+        Out-of-fold quantiles, one column per level.
+    targets : ndarray of shape (n,)
+    levels : tuple of float
+        The quantile levels, increasing.
+    """
+
+    predictions: np.ndarray
+    targets: np.ndarray
+    levels: tuple[float, ...]
+    #: Read by ``summary()`` like :class:`ConformityScores`'s.
+    labels: ClassVar[None] = None
+    scale: ClassVar[None] = None
+
+    def interval(self, quantiles: np.ndarray, alpha: float) -> np.ndarray:
+        """``[q_lo - q, q_hi + q]`` per row of predicted ``quantiles``, (n, 2)."""
+        lo, hi = self._pair(alpha)
+        q = conformal_quantile(self._scores(lo, hi), alpha)
+        return np.column_stack([quantiles[:, lo] - q, quantiles[:, hi] + q])
+
+    def oof_coverage(self, alpha: float) -> float:
+        """Share of the out-of-fold rows inside their CQR interval."""
+        lo, hi = self._pair(alpha)
+        scores = self._scores(lo, hi)
+        return float(np.mean(scores <= conformal_quantile(scores, alpha)))
+
+    def alphas(self) -> list[float]:
+        """The ``alpha`` whose two levels the fit predicts, smallest first."""
+        found = [round(2 * a, 10) for a in self.levels if a < 0.5]
+        return sorted(a for a in found if self._has(1 - a / 2))
+
+    def _scores(self, lo: int, hi: int) -> np.ndarray:
+        oof, y = self.predictions, self.targets
+        return np.maximum(oof[:, lo] - y, y - oof[:, hi])
+
+    def _has(self, level: float) -> bool:
+        return any(math.isclose(level, v, abs_tol=1e-9) for v in self.levels)
+
+    def _pair(self, alpha: float) -> tuple[int, int]:
+        wanted = (alpha / 2, 1 - alpha / 2)
+        if not all(self._has(level) for level in wanted):
+            raise ValueError(
+                f"Intervals at alpha={alpha} from a quantile fit need the levels "
+                f"{wanted[0]:g} and {wanted[1]:g} among quantile_levels "
+                f"{list(self.levels)}; this fit has them for alpha in "
+                f"{self.alphas()}. Add the levels, or use one of those alphas."
+            )
+        return tuple(  # type: ignore[return-value]
+            next(
+                i
+                for i, v in enumerate(self.levels)
+                if math.isclose(v, level, abs_tol=1e-9)
+            )
+            for level in wanted
+        )
 
 
 @dataclass(frozen=True)

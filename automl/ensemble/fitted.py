@@ -11,7 +11,7 @@ import pandas as pd
 from automl.data.types import Task
 from automl.ensemble.bagging import BaggedModel
 from automl.ensemble.calibration import Calibration
-from automl.ensemble.conformal import ConformityScores
+from automl.ensemble.conformal import ConformityScores, QuantileConformity
 from automl.ensemble.stacking import FittedStacker
 from automl.metrics import Metric
 
@@ -89,7 +89,7 @@ class FittedEnsemble:
     stage_estimates: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     guard: float | None = None
-    conformity: ConformityScores | None = None
+    conformity: ConformityScores | QuantileConformity | None = None
 
     @property
     def members(self) -> list[dict[str, Any]]:

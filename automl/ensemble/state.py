@@ -116,9 +116,13 @@ class BuildState:
         self.last_lap = self.start
         #: Seconds kept for the last step (a regression's residual scale),
         #: released by it: the members' refits must not take them.
-        regression = self.data.task == "regression" and not self.metric.quantile_levels
         conformity = self.policy.safety * self.costs.conformity()
-        self.kept_for_last = conformity if regression else 0.0
+        self.kept_for_last = conformity if self.point_regression else 0.0
+
+    @property
+    def point_regression(self) -> bool:
+        """Whether the fit predicts one value a row (regression, not quantiles)."""
+        return self.data.task == "regression" and not self.metric.quantile_levels
 
     # -- the clock -----------------------------------------------------------------
 
@@ -269,8 +273,7 @@ class BuildState:
     def base_member(self, i: int, weight: float) -> BaseMember:
         """``ranked[i]``'s fitted predictor as a member of the final model."""
         c = self.ranked[i]
-        guarded = self.data.task == "regression" and not self.metric.quantile_levels
-        scale = self.oof_rmse(i) if guarded else None
+        scale = self.oof_rmse(i) if self.point_regression else None
         return BaseMember(
             c.name, c.trial_id, c.family, self.fitted[i], weight, c.config, scale
         )

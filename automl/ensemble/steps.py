@@ -38,7 +38,7 @@ import numpy as np
 from automl.costs import diverse_bases
 from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
 from automl.ensemble.calibration import calibrate, with_prior
-from automl.ensemble.conformal import ConformityScores
+from automl.ensemble.conformal import ConformityScores, QuantileConformity
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
@@ -568,13 +568,16 @@ class Conformity(Step):
     final = True
 
     def estimate(self, state: BuildState) -> float | None:
-        return state.costs.conformity() if state.data.task == "regression" else None
+        return state.costs.conformity() if state.point_regression else None
 
     def run(self, state: BuildState) -> bool:
         oof, result = state.final_oof, state.result
         if oof is None or result is None:
             return False
-        if state.data.task == "regression":
+        levels = state.metric.quantile_levels
+        if levels is not None:
+            result.conformity = QuantileConformity(oof, state.y_valid, levels)
+        elif state.data.task == "regression":
             scores = ConformityScores.of_regression(oof, state.y_valid)
             rows = validation_indices(state.data.splits)
             state.kept_for_last = 0.0

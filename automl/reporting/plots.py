@@ -177,6 +177,11 @@ def plot_intervals(
     matplotlib.axes.Axes
     """
     scores = getattr(estimator.model_, "conformity", None)
+    if getattr(scores, "levels", None) is not None:
+        raise ValueError(
+            "plot_intervals shows the intervals around one predicted value; this "
+            "fit predicts quantiles (quantile_levels). Plot predict's columns."
+        )
     if scores is None or scores.predictions is None:
         raise ValueError(
             "plot_intervals needs a regressor whose final model kept out-of-fold "

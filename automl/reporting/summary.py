@@ -147,6 +147,15 @@ def _conformal_line(estimator: Any) -> str:
     scores = getattr(getattr(estimator, "model_", None), "conformity", None)
     if scores is None:
         return ""
+    if getattr(scores, "levels", None) is not None:  # a quantile fit: CQR
+        alphas = scores.alphas()
+        if not alphas:
+            return ""
+        level = 1 - alphas[-1]
+        return (
+            f"{level:.0%} conformalized quantile intervals: out-of-fold coverage "
+            f"{scores.oof_coverage(alphas[-1]):.1%}"
+        )
     what = "intervals" if scores.labels is None else "prediction sets"
     text = f"90 % {what}: out-of-fold coverage {scores.oof_coverage(0.1):.1%}"
     if scores.scale is not None:
