@@ -164,32 +164,26 @@ class QuantileConformity:
     def alphas(self) -> list[float]:
         """The ``alpha`` whose two levels the fit predicts, smallest first."""
         found = [round(2 * a, 10) for a in self.levels if a < 0.5]
-        return sorted(a for a in found if self._has(1 - a / 2))
+        return sorted(a for a in found if self._index(1 - a / 2) is not None)
 
     def _scores(self, lo: int, hi: int) -> np.ndarray:
         oof, y = self.predictions, self.targets
         return np.maximum(oof[:, lo] - y, y - oof[:, hi])
 
-    def _has(self, level: float) -> bool:
-        return any(math.isclose(level, v, abs_tol=1e-9) for v in self.levels)
+    def _index(self, level: float) -> int | None:
+        close = [i for i, v in enumerate(self.levels) if math.isclose(v, level)]
+        return close[0] if close else None
 
     def _pair(self, alpha: float) -> tuple[int, int]:
-        wanted = (alpha / 2, 1 - alpha / 2)
-        if not all(self._has(level) for level in wanted):
+        lo, hi = self._index(alpha / 2), self._index(1 - alpha / 2)
+        if lo is None or hi is None:
             raise ValueError(
                 f"Intervals at alpha={alpha} from a quantile fit need the levels "
-                f"{wanted[0]:g} and {wanted[1]:g} among quantile_levels "
+                f"{alpha / 2:g} and {1 - alpha / 2:g} among quantile_levels "
                 f"{list(self.levels)}; this fit has them for alpha in "
                 f"{self.alphas()}. Add the levels, or use one of those alphas."
             )
-        return tuple(  # type: ignore[return-value]
-            next(
-                i
-                for i, v in enumerate(self.levels)
-                if math.isclose(v, level, abs_tol=1e-9)
-            )
-            for level in wanted
-        )
+        return lo, hi
 
 
 @dataclass(frozen=True)
