@@ -137,6 +137,8 @@ class SearchStage:
             "include": self.plan.include,
             "exclude": self.plan.exclude,
         }
+        if self.plan.metric.quantile_levels:  # other levels are another problem
+            settings["quantile_levels"] = list(self.plan.metric.quantile_levels)
         return _resume.open_trial_log(
             self.options.output_dir,
             self.data,

@@ -183,3 +183,16 @@ def test_a_quantile_fit_saves_and_loads(quantile_fit, tmp_path, format) -> None:
     path = reg.save(tmp_path / f"quantiles.{format}", format=format)
     loaded = automl.load(path)
     np.testing.assert_allclose(loaded.predict(X_test), reg.predict(X_test))
+
+
+def test_a_trial_log_of_other_quantile_levels_is_not_resumed(
+    diabetes, tmp_path
+) -> None:
+    X, y = diabetes
+    budget = {**TEST_BUDGET, "max_trials": 1, "include": ["linear"]}
+    AutoRegressor(**budget, quantile_levels=LEVELS, output_dir=tmp_path).fit(X, y)
+    other = AutoRegressor(**budget, quantile_levels=[0.5], output_dir=tmp_path)
+    with pytest.raises(
+        ValueError, match=r"quantile_levels=\[0.1, 0.5, 0.9\] in the log"
+    ):
+        other.fit(X, y)
