@@ -449,7 +449,7 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         return predict_pipeline(self.model_, X_typed, "regression", None)
 
     def predict_interval(
-        self, X: Any, alpha: float = 0.1, *, adaptive: bool = False
+        self, X: Any, alpha: float = 0.1, *, adaptive: bool | str = "auto"
     ) -> np.ndarray:
         """Conformal prediction intervals with coverage ``1 - alpha``.
 
@@ -469,11 +469,14 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             Miscoverage: 0.1 for intervals that hold the true value 90 % of
             the time. With fewer than ``1 / alpha - 1`` validated rows the
             intervals are infinite.
-        adaptive : bool, default=False
-            Intervals ``predict(X) ± q σ(x)`` whose width follows the row:
-            ``σ`` is a residual scale learned from the features (two small
-            LightGBMs cross-fitted on the out-of-fold residuals) and ``q``
-            the same rank of the residuals divided by their scale. Ignored by
+        adaptive : bool or "auto", default="auto"
+            True: intervals ``predict(X) ± q σ(x)`` whose width follows the
+            row: ``σ`` is a residual scale learned from the features (two
+            small LightGBMs cross-fitted on the out-of-fold residuals) and
+            ``q`` the same rank of the residuals divided by their scale.
+            ``"auto"``: the adaptive intervals where they are narrower than
+            the plain ones on the out-of-fold rows on average (both cover
+            ``1 - alpha`` of them), else the plain ones. Ignored by
             a quantile fit, whose intervals follow the row anyway: with
             ``quantile_levels`` holding ``alpha / 2`` and ``1 - alpha / 2``,
             the interval is ``[q_lo - q, q_hi + q]``, ``q`` the same rank of
@@ -488,17 +491,12 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         scores = _conformity(self, alpha)
         if isinstance(scores, QuantileConformity):
             return scores.interval(self.predict(X), alpha)
-        if not adaptive:
+        if not scores.uses_adaptive(alpha, adaptive):
             return scores.interval(self.predict(X), alpha)
-        if scores.scale is None:
-            raise ValueError(
-                "This fit had no time left for the residual scale of adaptive "
-                "intervals; use adaptive=False, or fit with more time."
-            )
         return scores.interval(self.predict(X), alpha, self._transform(X))
 
     def plot_intervals(
-        self, alpha: float = 0.1, *, adaptive: bool = False, ax: Any = None
+        self, alpha: float = 0.1, *, adaptive: bool | str = "auto", ax: Any = None
     ) -> Any:
         """Plot the out-of-fold predictions against the true values with their
         conformal intervals (matplotlib); rows outside in red.
@@ -506,8 +504,8 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         Parameters
         ----------
         alpha : float, default=0.1
-        adaptive : bool, default=False
-            The intervals of ``predict_interval(..., adaptive=True)``.
+        adaptive : bool or "auto", default="auto"
+            The intervals of ``predict_interval(..., adaptive=adaptive)``.
         ax : matplotlib Axes or None, default=None
 
         Returns

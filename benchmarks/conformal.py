@@ -4,9 +4,10 @@ On each table of a suite (the benchmark's fixed train/test split), side by
 side in one run:
 
 - ``automl``: ours at ``--budget`` seconds, ``predict_interval`` /
-  ``predict_set`` from the final model's out-of-fold scores, and from the
-  same fit ``automl_adaptive`` (``adaptive=True``) and ``automl_mondrian``
-  (``mondrian=True``);
+  ``predict_set`` from the final model's out-of-fold scores (the default:
+  for intervals ``adaptive="auto"``), and from the same fit
+  ``automl_plain`` (``adaptive=False``), ``automl_adaptive``
+  (``adaptive=True``) and ``automl_mondrian`` (``mondrian=True``);
 - ``mapie_lightgbm``: MAPIE 1.x around a default LightGBM, CV+
   (``CrossConformalRegressor(method="plus")``) for regression and LAC sets
   (``CrossConformalClassifier``) for classification, 5 folds;
@@ -98,6 +99,9 @@ def _automl(spec: DatasetSpec, X, y, budget: float):
         model = AutoRegressor(time_limit=budget).fit(X, y)
         return {
             "automl": lambda Xt, a: model.predict_interval(Xt, alpha=a),
+            "automl_plain": lambda Xt, a: model.predict_interval(
+                Xt, alpha=a, adaptive=False
+            ),
             "automl_adaptive": lambda Xt, a: model.predict_interval(
                 Xt, alpha=a, adaptive=True
             ),

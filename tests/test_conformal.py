@@ -51,7 +51,7 @@ def test_intervals_cover_new_rows_at_the_promised_rate(diabetes_fit) -> None:
     pred = reg.predict(X_test)
     widths = {}
     for alpha in (0.05, 0.1, 0.3):
-        bounds = reg.predict_interval(X_test, alpha=alpha)
+        bounds = reg.predict_interval(X_test, alpha=alpha, adaptive=False)
         assert bounds.shape == (len(X_test), 2)
         np.testing.assert_allclose(bounds.mean(axis=1), pred)
         covered = np.mean((bounds[:, 0] <= y_test) & (y_test <= bounds[:, 1]))
@@ -67,6 +67,22 @@ def test_intervals_cover_new_rows_at_the_promised_rate(diabetes_fit) -> None:
     assert abs(covered - 0.9) < 0.08, covered
     with pytest.raises(ValueError, match="between 0 and 1"):
         reg.predict_interval(X_test, alpha=1.5)
+
+
+@pytest.mark.slow
+def test_by_default_the_intervals_are_the_kind_narrower_out_of_fold(
+    diabetes_fit,
+) -> None:
+    reg, X_test, _ = diabetes_fit
+    scores = reg.model_.conformity
+    assert scores.scale is not None
+    for alpha in (0.05, 0.1, 0.3):
+        plain = scores.oof_half_widths(alpha).mean()
+        adaptive = scores.oof_half_widths(alpha, adaptive=True).mean()
+        chosen = reg.predict_interval(X_test, alpha, adaptive=bool(adaptive < plain))
+        np.testing.assert_allclose(reg.predict_interval(X_test, alpha), chosen)
+    with pytest.raises(ValueError, match="True, False or 'auto'"):
+        reg.predict_interval(X_test, adaptive="yes")
 
 
 @pytest.mark.slow

@@ -142,10 +142,11 @@ class BuildState:
         return self.remaining() >= safety * seconds
 
     def member_deadline(self) -> float | None:
-        """The deadline of a fit, the margin kept."""
+        """The deadline of a fit, the margin and the time kept for the last
+        step left out."""
         if self.deadline is None:
             return None
-        return self.deadline - self.policy.margin_seconds
+        return self.deadline - self.policy.margin_seconds - self.kept_for_last
 
     def lap(self, stage: str | None) -> None:
         """Record the seconds since the previous lap as ``stage``'s (None: a
@@ -217,7 +218,14 @@ class BuildState:
                 )
                 model = self.fit_predictor(candidate, refit_full=False)
         except BagTimeoutError:
-            return False
+            kept = self.kept_model(candidate) if refit else None
+            if kept is None:
+                return False
+            self.notes.append(
+                f"{candidate.name}: no time to finish its refit on all rows, kept "
+                "the trial's own fit"
+            )
+            model = kept
         except Exception as exc:  # a member that fitted in its trial may still fail
             logger.warning("Fitting ensemble member %s failed: %s", candidate.name, exc)
             return False

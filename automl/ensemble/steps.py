@@ -581,7 +581,8 @@ class Conformity(Step):
             scores = ConformityScores.of_regression(oof, state.y_valid)
             rows = validation_indices(state.data.splits)
             state.kept_for_last = 0.0
-            if state.affords(state.costs.conformity()):
+            # The time kept for this step already holds the safety factor.
+            if state.affords(state.costs.conformity(), safety=1.0):
                 X = state.data.X.iloc[rows]
                 scores = scores.with_scale(X, state.seed, state.settings.n_threads)
             else:

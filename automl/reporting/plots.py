@@ -158,7 +158,7 @@ def plot_importance(importance: pd.DataFrame, ax: Any = None, top: int = 20) -> 
 
 
 def plot_intervals(
-    estimator: Any, alpha: float = 0.1, adaptive: bool = False, ax: Any = None
+    estimator: Any, alpha: float = 0.1, adaptive: bool | str = "auto", ax: Any = None
 ) -> Any:
     """Out-of-fold predictions against the true values, with their conformal
     intervals; rows outside their interval in red.
@@ -168,8 +168,8 @@ def plot_intervals(
     estimator : AutoRegressor
         A fitted regressor whose final model kept out-of-fold predictions.
     alpha : float, default=0.1
-    adaptive : bool, default=False
-        The adaptive intervals (``predict_interval(..., adaptive=True)``).
+    adaptive : bool or "auto", default="auto"
+        The intervals of ``predict_interval(..., adaptive=adaptive)``.
     ax : matplotlib.axes.Axes or None, default=None
 
     Returns
@@ -187,6 +187,7 @@ def plot_intervals(
             "plot_intervals needs a regressor whose final model kept out-of-fold "
             "predictions; this one has none."
         )
+    adaptive = scores.uses_adaptive(alpha, adaptive)
     half = scores.oof_half_widths(alpha, adaptive)
     inside = scores.scores <= half
     ax = _new_axes(ax, height=5.0)

@@ -159,7 +159,9 @@ def _conformal_line(estimator: Any) -> str:
     what = "intervals" if scores.labels is None else "prediction sets"
     text = f"90 % {what}: out-of-fold coverage {scores.oof_coverage(0.1):.1%}"
     if scores.scale is not None:
-        text += f" (adaptive {scores.oof_coverage(0.1, adaptive=True):.1%})"
+        text += f" (adaptive {scores.oof_coverage(0.1, adaptive=True):.1%}"
+        kind = "adaptive" if scores.uses_adaptive(0.1, "auto") else "plain"
+        text += f"; the {kind} ones are narrower and the default)"
     return text
 
 

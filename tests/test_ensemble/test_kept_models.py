@@ -240,3 +240,49 @@ def test_a_holdout_refits_the_members_it_affords_and_keeps_the_others(
     own = load_bag(second.model_files, data.task, data.n_classes)
     refit = state.fitted[1].predict_raw(data.X)
     assert not np.array_equal(refit, own.predict_raw(data.X))  # refitted on all rows
+
+
+def test_a_refit_out_of_time_leaves_the_trials_own_model_as_the_member(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    candidate = _kept_candidate(holdout_problem, tmp_path, 0)
+    now = time.time()
+    state = BuildState(
+        [candidate],
+        holdout_problem.data,
+        holdout_problem.metric,
+        _settings(holdout_problem, tmp_path),
+        Policy(),
+        CostModel(),
+        deadline=now,  # the refit's deadline has passed when it starts
+        seed=0,
+        full=True,
+        clock=lambda: now,
+    )
+    assert state.fit_member(0)
+    assert "no time to finish its refit on all rows" in state.notes[-1]
+    valid = holdout_problem.data.splits[0][1]
+    np.testing.assert_allclose(
+        state.fitted[0].predict_raw(holdout_problem.data.X.iloc[valid]),
+        candidate.predictions,
+    )
+
+
+def test_the_members_refits_leave_the_time_kept_for_the_last_step(
+    regression_problem: Problem, tmp_path: Path
+) -> None:
+    state = BuildState(
+        [],
+        regression_problem.data,
+        regression_problem.metric,
+        _settings(regression_problem, tmp_path),
+        Policy(),
+        CostModel(n_valid=len(regression_problem.data.y)),
+        deadline=100.0,
+        seed=0,
+        full=False,
+        clock=lambda: 0.0,
+    )
+    assert state.kept_for_last > 0  # the residual scale of adaptive intervals
+    deadline = state.member_deadline()
+    assert deadline == 100.0 - Policy().margin_seconds - state.kept_for_last
