@@ -47,6 +47,10 @@ def test_free_text_is_told_from_category_levels() -> None:
     assert not looks_like_text(X["report"].astype("category"))  # declared levels
     assert not looks_like_text(pd.Series([f"user {i}" for i in range(300)]))  # ids
     assert not looks_like_text(pd.Series(np.arange(300.0)))
+    # Titles each rated by many rows: levels, though phrases (a movie's title).
+    titles = pd.Series([f"The {w} of the night" for w in ("fall", "rise")] * 150)
+    assert not looks_like_text(pd.concat([titles, X["report"].iloc[:200]]))
+    assert looks_like_text(pd.concat([titles.iloc[:100], X["report"].iloc[:200]]))
 
 
 def test_the_typer_keeps_text_as_strings_and_column_types_overrides_it() -> None:
@@ -63,15 +67,18 @@ def test_the_typer_keeps_text_as_strings_and_column_types_overrides_it() -> None
 
 def test_repeated_texts_also_keep_their_levels() -> None:
     X, _ = _reports()
-    repeated = X.assign(
-        report=X["report"].str.replace(r", seen on slide \d+", "", regex=True)
-    )
+    stripped = X["report"].str.replace(r", seen on slide \d+", "", regex=True)
+    # A third of the rows share 27 texts; the others are unique.
+    repeated = X.assign(report=stripped.where(X.index % 3 == 0, X["report"]))
     typer = FeatureTyper().fit(repeated)
     assert typer.columns_.text == ("report",)
-    assert typer.columns_.categorical == ("report__level",)  # 27 texts, repeated
+    assert typer.columns_.categorical == ("report__level",)
     typed = typer.transform(repeated)
     assert typed["report__level"].iloc[0] == repeated["report"].iloc[0]
     assert FeatureTyper().fit(X).columns_.categorical == ()  # every text unique
+    # Every row's text repeated: a categorical only.
+    levels = FeatureTyper().fit(X.assign(report=stripped))
+    assert levels.columns_.text == () and "report" in levels.columns_.categorical
 
 
 @pytest.mark.parametrize(
