@@ -289,8 +289,10 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        X_typed = self._transform(X)
-        return predict_pipeline(self.model_, X_typed, self.task_, len(self.classes_))
+        n_classes = len(self.classes_)
+        return self._in_batches(
+            X, lambda rows: predict_pipeline(self.model_, rows, self.task_, n_classes)
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels: the most probable class, or the decision
@@ -445,8 +447,9 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             With ``quantile_levels``: one column per level, in increasing
             order of level; along each row the quantiles never decrease.
         """
-        X_typed = self._transform(X)
-        return predict_pipeline(self.model_, X_typed, "regression", None)
+        return self._in_batches(
+            X, lambda rows: predict_pipeline(self.model_, rows, "regression", None)
+        )
 
     def predict_interval(
         self, X: Any, alpha: float = 0.1, *, adaptive: bool | str = "auto"
@@ -493,7 +496,9 @@ class AutoRegressor(RegressorMixin, BaseAuto):
             return scores.interval(self.predict(X), alpha)
         if not scores.uses_adaptive(alpha, adaptive):
             return scores.interval(self.predict(X), alpha)
-        return scores.interval(self.predict(X), alpha, self._transform(X))
+        assert scores.scale is not None
+        scale = self._in_batches(X, scores.scale.predict)
+        return scores.interval(self.predict(X), alpha, scale)
 
     def plot_intervals(
         self, alpha: float = 0.1, *, adaptive: bool | str = "auto", ax: Any = None

@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.model_selection import train_test_split
 
+import automl._base
 from automl import AutoClassifier, AutoRegressor
 from automl.ensemble.conformal import ConformityScores, conformal_quantile
 from tests.conftest import TEST_BUDGET
@@ -113,3 +114,24 @@ def test_prediction_sets_cover_new_rows_and_mondrian_covers_each_class() -> None
     small = clf.predict_set(X_test, alpha=0.3).sum(axis=1).mean()
     large = clf.predict_set(X_test, alpha=0.02).sum(axis=1).mean()
     assert small <= large
+
+
+@pytest.mark.slow
+def test_rows_are_typed_and_predicted_in_batches_with_the_same_result(
+    diabetes_fit, monkeypatch
+) -> None:
+    reg, X_test, _ = diabetes_fit
+    whole = reg.predict(X_test)
+    intervals = reg.predict_interval(X_test, adaptive=True)
+    typed_rows = []
+    transform = reg.typer_.transform
+
+    def counting(X):
+        typed_rows.append(len(X))
+        return transform(X)
+
+    monkeypatch.setattr(automl._base, "PREDICT_BATCH_ROWS", 50)
+    monkeypatch.setattr(reg.typer_, "transform", counting)
+    np.testing.assert_allclose(reg.predict(X_test), whole)
+    assert typed_rows == [50, 50, 50, len(X_test) - 150]
+    np.testing.assert_allclose(reg.predict_interval(X_test, adaptive=True), intervals)

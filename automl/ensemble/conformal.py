@@ -118,14 +118,15 @@ class ConformityScores:
         return cls(1.0 - true, np.asarray(y, dtype=np.int64))
 
     def interval(
-        self, pred: np.ndarray, alpha: float, X: pd.DataFrame | None = None
+        self, pred: np.ndarray, alpha: float, scale: np.ndarray | None = None
     ) -> np.ndarray:
-        """``[ŷ - q, ŷ + q]`` per row, shape (n, 2); with the typed rows ``X``,
-        ``[ŷ - q σ(x), ŷ + q σ(x)]`` from the normalised scores."""
-        if X is None or self.scale is None or self.normalised is None:
+        """``[ŷ - q, ŷ + q]`` per row, shape (n, 2); with the rows' residual
+        ``scale`` (``self.scale.predict``), ``[ŷ - q σ(x), ŷ + q σ(x)]`` from
+        the normalised scores."""
+        if scale is None or self.normalised is None:
             q = conformal_quantile(self.scores, alpha)
             return np.column_stack([pred - q, pred + q])
-        half = conformal_quantile(self.normalised, alpha) * self.scale.predict(X)
+        half = conformal_quantile(self.normalised, alpha) * scale
         return np.column_stack([pred - half, pred + half])
 
     def with_scale(

@@ -104,7 +104,8 @@ def summary_text(estimator: Any) -> str:
     -------
     str
         The metric, the best validation score and family, the time used,
-        trials ok / failed / timed out, the resampling and the ensemble size.
+        trials ok / failed / timed out, when the first usable model (a trial
+        on the full budget) finished, the resampling and the ensemble size.
 
     Examples
     --------
@@ -129,6 +130,9 @@ def summary_text(estimator: Any) -> str:
         f"  resampling       {_resampling_line(estimator)}",
         f"  final model      {_members_line(members)}",
     ]
+    first = _first_model_line(estimator)
+    if first:
+        lines.insert(5, f"  first model      {first}")
     calibration = _calibration_line(getattr(estimator, "ensemble_info_", {}))
     if calibration:
         lines.append(f"  calibration      {calibration}")
@@ -186,6 +190,18 @@ def _time_line(estimator: Any) -> str:
         after = estimator.fit_time_ - search
         text += f" (search {search:.1f} s, then {after:.1f} s for the final model)"
     return text
+
+
+def _first_model_line(estimator: Any) -> str:
+    """When the first trial on the full budget finished (a usable model), or ""."""
+    progress = getattr(estimator, "performance_over_time_", None)
+    if progress is None or progress.empty:
+        return ""
+    first = progress.iloc[0]
+    return (
+        f"after {first['time']:.1f} s: {first['model']} "
+        f"(validation {first['score']:.4g})"
+    )
 
 
 def _memory_line(plan: dict[str, Any]) -> str:

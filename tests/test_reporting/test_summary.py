@@ -25,6 +25,10 @@ def test_summary_reports_metric_best_time_trials_and_final_model(verbose_fit):
     after = clf.fit_time_ - clf.search_time_
     assert f"(search {clf.search_time_:.1f} s, then {after:.1f} s" in text
     assert f"{len(clf.trials_)} ({n_ok} ok" in text
+    # The first trial on the full budget: a usable model, and when.
+    first = clf.performance_over_time_.iloc[0]
+    assert f"first model      after {first['time']:.1f} s: {first['model']}" in text
+    assert first["time"] <= clf.search_time_
     members = ensemble_members(clf)
     if len(members) == 1:
         assert f"the single best model ({members[0].label}" in text

@@ -168,3 +168,39 @@ def test_a_killed_worker_costs_only_its_running_trial(cluster) -> None:
     board = clf.leaderboard()
     assert (board["status"] == "crashed").sum() == 1
     assert clf.score(X, y) > 0.9
+
+
+def test_the_data_goes_to_each_worker_once_and_trials_get_a_reference(
+    cluster, iris
+) -> None:
+    import numpy as np
+
+    from automl.search.executors import DaskExecutor
+
+    data = iris[0].to_numpy()
+    executor = DaskExecutor(cluster)
+    client = executor.client
+
+    def fetched() -> int:  # data the workers copied from each other
+        counts = client.run(
+            lambda dask_worker: dask_worker.state.transfer_incoming_count_total
+        )
+        return sum(counts.values())
+
+    try:
+        shared = executor.share(data, workdir=None)
+        assert len(client.who_has(shared)[shared.key]) == 4  # every worker
+        before = fetched()
+        trials = [executor.submit(np.size, a=shared) for _ in range(8)]
+        assert [t.result(timeout=60) for t in trials] == [data.size] * 8
+        assert fetched() == before  # no trial fetched the data again
+        dependencies = client.run_on_scheduler(
+            lambda dask_scheduler: [
+                {d.key for d in task.dependencies}
+                for key, task in dask_scheduler.tasks.items()
+                if str(key).startswith("size")
+            ]
+        )
+        assert dependencies and all(deps == {shared.key} for deps in dependencies)
+    finally:
+        executor.close()
