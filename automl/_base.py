@@ -86,7 +86,6 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
-
 #: Rows typed and predicted at a time. 100,000 rows of 50 columns type to
 #: about 40 MB: a 5M-row table is predicted in that much more memory than
 #: the model's, instead of its whole typed copy (2 GB).

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_pinball_loss
@@ -14,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 import automl
 from automl import AutoRegressor
+from automl.ensemble.calibration import quantile_shifts
 from automl.metrics import get_metric, pinball, row_losses
 from automl.policy import Policy
 from automl.space import MODELS, build_pipeline, build_space, family_defaults
@@ -104,6 +106,23 @@ def test_constant_quantiles_are_the_targets_quantiles() -> None:
     np.testing.assert_allclose(q, [[10, 50, 90]] * 2)
 
 
+def test_quantiles_too_narrow_out_of_fold_are_shifted_to_hold_their_share() -> None:
+    rng = np.random.RandomState(0)
+    y = rng.normal(size=4_000)
+    levels = (0.05, 0.5, 0.95)
+    # Quantiles half as far from the centre as they should be.
+    narrow = np.tile(0.5 * norm.ppf(levels), (len(y), 1))
+    shift = quantile_shifts(narrow, y, levels, seed=0)
+    assert shift is not None and shift[0] < 0 < shift[2] and abs(shift[1]) < 0.1
+    shifted = narrow + shift
+    held = (y[:, None] <= shifted).mean(axis=0)
+    np.testing.assert_allclose(held, levels, atol=0.01)
+    # Quantiles already right: no shift survives the held-out check, or a tiny one.
+    right = np.tile(norm.ppf(levels), (len(y), 1))
+    kept = quantile_shifts(right, y, levels, seed=0)
+    assert kept is None or np.abs(kept).max() < 0.1
+
+
 @pytest.fixture(scope="module")
 def quantile_fit():
     X, y = load_diabetes(return_X_y=True, as_frame=True)
@@ -156,6 +175,11 @@ def test_a_quantile_fit_averages_members_and_conformalizes_its_quantiles(
     np.testing.assert_allclose(shift[:, 1], -shift[:, 0])
     conformity = reg.model_.conformity
     assert conformity.oof_coverage(0.2) >= 0.8  # at least 1 - alpha by construction
+    shift = reg.model_.quantile_shift  # the CQR scores are of the shifted quantiles
+    if shift is not None:
+        assert "quantiles shifted" in reg.ensemble_info_["decision"]
+        held = (conformity.targets[:, None] <= conformity.predictions).mean(axis=0)
+        np.testing.assert_allclose(held, LEVELS, atol=0.03)
     covered = np.mean((cqr[:, 0] <= y_test) & (y_test <= cqr[:, 1]))
     assert 0.7 < covered < 0.95, covered  # 177 test rows: 3 points of error
     assert "80% conformalized quantile intervals" in reg.summary()

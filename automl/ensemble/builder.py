@@ -26,13 +26,12 @@ from typing import Any, Literal
 import numpy as np
 
 from automl.costs import CostModel
+from automl.ensemble.calibration_steps import Calibrate, Conformity, ShiftQuantiles
 from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.state import BuildState, has_diverged
 from automl.ensemble.steps import (
     Assemble,
-    Calibrate,
     CheckSelection,
-    Conformity,
     Guard,
     InferLimit,
     Members,
@@ -246,14 +245,15 @@ def compose_steps(
     """The steps of a build: an ingredient switched off is a step left out.
 
     Quantile regression keeps the weighted average of members (the average of
-    non-crossing quantiles does not cross), then its CQR scores.
+    non-crossing quantiles does not cross), shifts each level to hold its
+    share of the out-of-fold targets, then takes its CQR scores.
     """
     steps: list[Step] = [Select(), CheckSelection(), Members()]
     if infer_limit is not None:
         steps.append(InferLimit(infer_limit))
     steps.append(Assemble())
     if quantile:
-        return [*steps, Conformity()]
+        return [*steps, ShiftQuantiles(), Conformity()]
     if task == "regression" and policy.regression_guard is not None:
         steps.append(Guard())
     if stack is not False and infer_limit is None:  # stackers add to predict time

@@ -23,6 +23,9 @@ default), mixes the class prior into the probabilities as a few rows added to
 the OOF rows, so that no class gets a probability the OOF rows cannot
 support; it is monotone per class (ROC AUC and rankings do not move).
 
+For quantile regression, :func:`quantile_shifts`: a constant per level, so
+that each predicted quantile holds its share of the OOF targets.
+
 The check: the rows are split in two halves (stratified by class); the
 correction is fitted on each half and scored on the other, and it is kept
 only if that cross-fitted loss beats the uncorrected loss on the same halves
@@ -335,3 +338,71 @@ def _weighted(parts: list[tuple[int, float]]) -> float:
 
 def _helps(before: float, after: float, min_gain: float) -> bool:
     return after < before - min_gain * max(abs(before), 1e-12)
+
+
+def quantile_shifts(
+    oof: np.ndarray,
+    y: np.ndarray,
+    levels: tuple[float, ...],
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Per-level shifts of a quantile fit's predictions, or None.
+
+    The constant ``c`` minimising the pinball loss of level ``tau`` over the
+    rows is the ``tau``-quantile of their residuals ``y - q`` (Koenker, 2005,
+    ch. 1). Boosted extreme quantiles are often too narrow on rows the model
+    did not see (on energy-efficiency at 60 s, CatBoost's 0.025 and 0.975
+    quantiles held 21 % and 76 % of the test targets below them): the shift
+    moves each level to hold its share of the out-of-fold targets. Kept when
+    shifts fitted on one half of the rows lower the pinball loss on the other
+    (both ways, the module's check).
+
+    Parameters
+    ----------
+    oof : ndarray of shape (n, n_levels)
+        Out-of-fold quantiles, one column per level.
+    y : ndarray of shape (n,)
+    levels : tuple of float
+    seed : int
+    sample_weight : ndarray of shape (n,) or None
+
+    Returns
+    -------
+    ndarray of shape (n_levels,) or None
+        The shifts fitted on all rows, or None when the check says no.
+    """
+    residuals = np.asarray(y, dtype=np.float64)[:, None] - oof
+    weights = np.ones(len(y)) if sample_weight is None else sample_weight
+    plain = shifted = 0.0
+    halves = halves_of(np.asarray(y), "regression", seed)
+    for fit_on, scored in (halves, halves[::-1]):
+        shift = _residual_quantiles(residuals[fit_on], levels, weights[fit_on])
+        plain += _pinball(residuals[scored], levels, weights[scored])
+        shifted += _pinball(residuals[scored] - shift, levels, weights[scored])
+    if shifted >= plain:
+        return None
+    return _residual_quantiles(residuals, levels, weights)
+
+
+def _residual_quantiles(
+    residuals: np.ndarray, levels: tuple[float, ...], weights: np.ndarray
+) -> np.ndarray:
+    """Each column's weighted ``levels[j]``-quantile (a minimiser of its
+    pinball loss)."""
+    shifts = []
+    for column, level in zip(residuals.T, levels, strict=True):
+        order = np.argsort(column)
+        cumulative = np.cumsum(weights[order])
+        at = np.searchsorted(cumulative, level * cumulative[-1])
+        shifts.append(column[order][min(at, len(column) - 1)])
+    return np.array(shifts)
+
+
+def _pinball(
+    residuals: np.ndarray, levels: tuple[float, ...], weights: np.ndarray
+) -> float:
+    """Mean pinball loss over the levels of residuals ``y - q``."""
+    tau = np.asarray(levels)
+    loss = np.maximum(tau * residuals, (tau - 1) * residuals).mean(axis=1)
+    return float(np.average(loss, weights=weights))

@@ -73,6 +73,10 @@ class FittedEnsemble:
     conformity : ConformityScores or None
         The out-of-fold conformity scores behind ``predict_interval`` and
         ``predict_set``; None without out-of-fold predictions.
+    quantile_shift : ndarray of shape (n_levels,) or None
+        Quantile regression: added to each level's prediction (then each row
+        sorted), so that each level holds its share of the out-of-fold
+        targets (:func:`~automl.ensemble.calibration.quantile_shifts`).
     """
 
     kind: str
@@ -90,6 +94,7 @@ class FittedEnsemble:
     calibration: Calibration = field(default_factory=Calibration)
     guard: float | None = None
     conformity: ConformityScores | QuantileConformity | None = None
+    quantile_shift: np.ndarray | None = None
 
     @property
     def members(self) -> list[dict[str, Any]]:
@@ -226,6 +231,8 @@ class FittedEnsemble:
         for pred, weight in parts:
             total = weight * pred if total is None else total + weight * pred
         assert total is not None
+        if self.quantile_shift is not None:
+            return np.sort(total + self.quantile_shift, axis=1)
         return total
 
     def _guarded(self, preds: dict[int, np.ndarray]) -> dict[int, np.ndarray]:

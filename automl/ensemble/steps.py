@@ -20,7 +20,9 @@ is kept):
 ``Guard``         a regression ensemble's guard against one member
                   extrapolating far from the others;
 ``Stack``         the dynamic-stacking check and, if the stack wins, the stack;
-``Calibrate``     a classifier's temperature and decision rule.
+
+then the steps of :mod:`~automl.ensemble.calibration_steps` (``Calibrate``,
+``ShiftQuantiles``, ``Conformity``) calibrate what the final model says.
 
 A step left out of the composition is an ablation: ``Policy(calibrate=False)``
 leaves out ``Calibrate``, ``Policy(regression_guard=None)`` ``Guard``,
@@ -37,8 +39,6 @@ import numpy as np
 
 from automl.costs import diverse_bases
 from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
-from automl.ensemble.calibration import calibrate, with_prior
-from automl.ensemble.conformal import ConformityScores, QuantileConformity
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
@@ -520,77 +520,6 @@ class Stack(Step):
             stacker_weights=[float(w) for w in selection.weights],
             stack_inputs=list(range(len(bases))),
         )
-        return True
-
-
-@dataclass
-class Calibrate(Step):
-    """A classifier's temperature and decision rule, fitted on the final
-    model's OOF predictions (:func:`~automl.ensemble.calibration.calibrate`)."""
-
-    decision_threshold: float | str | None = "auto"
-    name: ClassVar[str] = "calibration"
-    final: ClassVar[bool] = True
-
-    def run(self, state: BuildState) -> bool:
-        oof, result = state.final_oof, state.result
-        if state.data.task == "regression" or oof is None or result is None:
-            return False
-        threshold = self.decision_threshold
-        calibration = calibrate(
-            oof / oof.sum(axis=1, keepdims=True),
-            state.y_valid,
-            state.metric,
-            tune_decision=threshold == "auto",
-            threshold=None if isinstance(threshold, str | None) else float(threshold),
-            seed=state.seed,
-            min_gain=state.policy.calibration_min_gain,
-            temperature_min_gain=state.policy.temperature_min_gain,
-            judge_on_log_loss=state.policy.temperature_on_log_loss,
-            sample_weight=state.w_valid,
-        )
-        result.calibration = with_prior(
-            calibration,
-            state.y_valid,
-            oof.shape[1],
-            state.policy.probability_floor_rows,
-            state.w_valid,
-        )
-        return True
-
-
-class Conformity(Step):
-    """The final model's out-of-fold conformity scores, for
-    ``predict_interval`` and ``predict_set``
-    (:mod:`~automl.ensemble.conformal`)."""
-
-    name = "conformity"
-    final = True
-
-    def estimate(self, state: BuildState) -> float | None:
-        return state.costs.conformity() if state.point_regression else None
-
-    def run(self, state: BuildState) -> bool:
-        oof, result = state.final_oof, state.result
-        if oof is None or result is None:
-            return False
-        levels = state.metric.quantile_levels
-        if levels is not None:
-            result.conformity = QuantileConformity(oof, state.y_valid, levels)
-        elif state.data.task == "regression":
-            scores = ConformityScores.of_regression(oof, state.y_valid)
-            rows = validation_indices(state.data.splits)
-            state.kept_for_last = 0.0
-            # The time kept for this step already holds the safety factor.
-            if state.affords(state.costs.conformity(), safety=1.0):
-                X = state.data.X.iloc[rows]
-                scores = scores.with_scale(X, state.seed, state.settings.n_threads)
-            else:
-                state.notes.append("no time for the adaptive intervals' scale")
-            result.conformity = scores
-        else:
-            proba = result.calibration.proba(oof / oof.sum(axis=1, keepdims=True))
-            result.conformity = ConformityScores.of_classification(proba, state.y_valid)
         return True
 
 
