@@ -43,7 +43,7 @@ from automl.run import (
     run_fit,
     smac_optimizer,
 )
-from automl.search import available_cores, joblib_dask_client
+from automl.search import available_cores, dask_trial_memory_mb, joblib_dask_client
 from automl.space import select_models
 from automl.space.registry import MODELS
 
@@ -255,10 +255,12 @@ class BaseAuto(FittedReports, BaseEstimator):
         limit = self.memory_limit
         if limit is None:
             limit = default_memory_limit_mb(policy_of(self.get_params()))
+        cluster = self._dask_cluster()
         return Machine(
             cores=available_cores(),
             memory_limit_mb=limit,
-            dask=self._dask_cluster() is not None,
+            dask=cluster is not None,
+            dask_trial_mb=None if cluster is None else dask_trial_memory_mb(cluster),
         )
 
     def _planned_params(self) -> dict[str, Any]:

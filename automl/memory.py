@@ -221,9 +221,10 @@ class _Planner:
         """What one model may use with ``w`` workers on ``rows`` rows."""
         s = self._sizes(rows)
         main = s.data_mb + s.predictions_mb
-        if self.per_trial_mb is not None and self.local_workers:
+        if self.per_trial_mb is not None:
             working = self.per_trial_mb - self.worker_base_mb - s.data_mb
-            if main + working + w * self.per_trial_mb > self.limit_mb:
+            local = w * self.per_trial_mb if self.local_workers else 0.0
+            if main + working + local > self.limit_mb:
                 return -1.0
             return working
         worker = self.worker_base_mb + s.data_mb

@@ -48,11 +48,15 @@ class Machine:
         of the memory available when ``fit`` starts.
     dask : bool, default=False
         Whether trials run on a Dask cluster (no local worker processes).
+    dask_trial_mb : float or None, default=None
+        On a Dask cluster, the MiB one trial may use there: the smallest
+        worker memory limit over its threads (None: the workers have none).
     """
 
     cores: int
     memory_limit_mb: float
     dask: bool = False
+    dask_trial_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -354,7 +358,7 @@ def _memory_plan(
         limit_mb=machine.memory_limit_mb,
         n_workers=0 if machine.dask else n_cores,
         min_budget=lambda n_train: choose_min_budget(multi_fidelity, n_train, policy),
-        per_trial_mb=params["per_trial_memory_limit"],
+        per_trial_mb=params["per_trial_memory_limit"] or machine.dask_trial_mb,
         local_workers=not machine.dask,
         policy=policy,
     )

@@ -95,6 +95,19 @@ def test_dask_runs_one_thread_per_trial_and_no_local_workers() -> None:
     assert plan.memory.n_workers == 0
 
 
+def test_on_dask_a_trial_is_sized_to_the_workers_memory() -> None:
+    data = table(60_000, n_features=30)
+    small = Machine(8, 64_000, dask=True, dask_trial_mb=450)
+    plan = plan_fit(params(), data, small)
+    assert plan.per_trial_memory_mb == 450
+    assert plan.memory.working_mb < 450 - plan.policy.worker_base_mb
+    assert "knn" in plan.memory.skipped  # its distances do not fit in a worker
+    roomy = plan_fit(
+        params(), data, Machine(8, 64_000, dask=True, dask_trial_mb=64_000)
+    )
+    assert "knn" not in roomy.memory.skipped
+
+
 def test_families_too_large_for_the_limit_are_left_out() -> None:
     data = table(60_000, n_features=30)
     plan = plan_fit(params(), data, Machine(cores=2, memory_limit_mb=1_000))

@@ -421,6 +421,44 @@ class DaskExecutor:
             self.client.close()
 
 
+def dask_trial_memory_mb(cluster: Any, timeout: float = 20.0) -> float | None:
+    """MiB one trial may use on a Dask cluster: the smallest worker memory
+    limit over its threads (a worker runs one trial per thread); None when
+    no worker has a limit.
+
+    Parameters
+    ----------
+    cluster : str or distributed.Client
+        Scheduler address or a connected client.
+    timeout : float, default=20
+        Seconds to wait for the scheduler at an address.
+    """
+    from distributed import Client
+
+    if isinstance(cluster, str):
+        try:
+            client = Client(cluster, set_as_default=False, timeout=timeout)
+        except OSError as exc:
+            raise ConnectionError(
+                f"dask_address={cluster!r}: no Dask scheduler answered there "
+                f"within {timeout:g} s ({exc}). Start one (`dask scheduler`, "
+                "then `dask worker <address>`), or fix the address."
+            ) from exc
+    else:
+        client = cluster
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    finally:
+        if isinstance(cluster, str):
+            client.close()
+    limits = [
+        w["memory_limit"] / max(1, w["nthreads"]) / 2**20
+        for w in workers
+        if w.get("memory_limit")
+    ]
+    return min(limits) if limits else None
+
+
 def joblib_dask_client() -> Any:
     """The Dask client of an active ``joblib.parallel_config(backend="dask")``.
 

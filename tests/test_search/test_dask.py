@@ -111,6 +111,18 @@ def test_fit_runs_its_trials_on_the_cluster_workers(cluster, iris) -> None:
     }
     assert trial_pids <= worker_pids and len(trial_pids) >= 2
     assert os.getpid() not in trial_pids
+    # The memory plan sizes a trial to the smallest worker's limit per thread.
+    with Client(cluster) as client:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        per_thread = min(w["memory_limit"] / w["nthreads"] for w in workers)
+    assert clf.memory_plan_["per_trial_mb"] == pytest.approx(per_thread / 2**20)
+
+
+def test_an_address_without_a_scheduler_says_so() -> None:
+    from automl.search import dask_trial_memory_mb
+
+    with pytest.raises(ConnectionError, match="no Dask scheduler answered"):
+        dask_trial_memory_mb("tcp://127.0.0.1:9", timeout=1.0)
 
 
 def test_joblib_dask_backend_sends_the_trials_to_its_cluster(cluster, iris) -> None:
