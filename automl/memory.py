@@ -21,7 +21,6 @@ plan errs on the safe side.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -31,6 +30,7 @@ import psutil
 
 from automl.data.types import DatasetProperties
 from automl.policy import DEFAULT_POLICY, Policy
+from automl.resampling import holdout_rows
 from automl.space import build_space, family_defaults
 from automl.space.memory import estimate_memory_mb, lightest_config
 
@@ -421,7 +421,7 @@ def plan_fit_memory(
         local_workers=local_workers,
         policy=policy,
     )
-    n_train = plan.n_rows - math.ceil(policy.holdout_fraction * plan.n_rows)
+    n_train = plan.n_rows - holdout_rows(plan.n_rows, policy)
     budget = min_budget(n_train)
     skipped = {}
     for family, config in lightest.items():
@@ -446,7 +446,7 @@ class _FamilySizes:
         self, config: dict[str, Any], rows: int, budget: float | None
     ) -> float:
         """A trial's model on ``rows`` rows (a holdout) at ``budget``."""
-        n_valid = math.ceil(self.policy.holdout_fraction * rows)
+        n_valid = holdout_rows(rows, self.policy)
         n_fit = int((rows - n_valid) * (budget or 1.0))
         return estimate_memory_mb(
             config,
@@ -460,7 +460,7 @@ class _FamilySizes:
         """MiB of the data, of the kept predictions, and of the lightest model
         (as a trial, or refitted on all rows) on ``rows`` rows."""
         outputs = self.properties.n_classes or 1
-        n_valid = math.ceil(self.policy.holdout_fraction * rows)
+        n_valid = holdout_rows(rows, self.policy)
         predictions = self.policy.max_candidates * n_valid * outputs
         need = min(
             max(

@@ -49,7 +49,8 @@ def choose_resampling(
         return resampling  # type: ignore[return-value]
     if (
         n_minority is not None
-        and policy.holdout_fraction * n_minority < policy.min_holdout_minority
+        and holdout_rows(n_rows, policy) / n_rows * n_minority
+        < policy.min_holdout_minority
         and n_rows <= policy.cv_max_rows_long
     ):
         return "cv"
@@ -147,13 +148,22 @@ def make_splits(
             )
         return list(folds.split(np.zeros(n), y))
     stratify = y if task != "regression" and min_class >= 2 else None
-    n_valid = max(1, round(policy.holdout_fraction * n))
+    n_valid = holdout_rows(n, policy)
     if stratify is not None:
         n_valid = max(n_valid, len(np.unique(y)))
     train, valid = train_test_split(
         np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
     )
     return [(np.sort(train), np.sort(valid))]
+
+
+def holdout_rows(n_rows: int, policy: Policy = DEFAULT_POLICY) -> int:
+    """Rows a holdout of ``n_rows`` validates: ``policy.holdout_fraction`` of
+    them, at most ``policy.holdout_max_rows`` (when set), at least one."""
+    n_valid = round(policy.holdout_fraction * n_rows)
+    if policy.holdout_max_rows:
+        n_valid = min(n_valid, policy.holdout_max_rows)
+    return max(1, n_valid)
 
 
 def halves_of(

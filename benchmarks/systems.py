@@ -567,6 +567,15 @@ class AutoMLMinHoldoutMinority(AutoML):
 
 
 @dataclass
+class AutoMLHoldoutRows(AutoML):
+    """Ours with a holdout of at most 10,000 rows (validation sized in rows:
+    on 200,000 rows the trials train on 190,000 rows instead of 160,000)."""
+
+    name: str = "automl_holdout_rows"
+    policy: ClassVar[dict[str, Any]] = {"holdout_max_rows": 10_000}
+
+
+@dataclass
 class AutoMLNoLongCV(AutoML):
     """Ours with k-fold capped at 5,000 rows whatever the budget (0.1.0's rule)."""
 
@@ -758,6 +767,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_selection_one_se": AutoMLSelectionOneSE,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
     "automl_min_holdout_minority": AutoMLMinHoldoutMinority,
+    "automl_holdout_rows": AutoMLHoldoutRows,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

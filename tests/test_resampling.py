@@ -7,6 +7,7 @@ from automl.resampling import (
     choose_cv_repeats,
     choose_min_budget,
     choose_resampling,
+    holdout_rows,
     make_splits,
     subsample,
     validation_indices,
@@ -51,6 +52,15 @@ def test_holdout_is_a_stratified_fifth() -> None:
     [(train, valid)] = make_splits("holdout", y, "multiclass", seed=1)
     assert len(valid) == 20 and len(train) == 80
     assert np.bincount(y[valid]).tolist() == [16, 3, 1]
+
+
+def test_a_holdout_can_be_sized_in_rows() -> None:
+    y = np.arange(100_000.0)
+    capped = Policy(holdout_max_rows=2_500)
+    [(train, valid)] = make_splits("holdout", y, "regression", seed=0, policy=capped)
+    assert len(valid) == 2_500 and len(train) == 97_500
+    assert holdout_rows(100_000) == 20_000  # the fraction alone by default
+    assert holdout_rows(5_000, capped) == 1_000  # under the cap: the fraction
 
 
 def test_one_row_is_a_clear_error() -> None:
