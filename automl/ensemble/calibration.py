@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from automl.metrics import CLASSIFICATION_METRICS, Metric
+from automl.metrics import CLASSIFICATION_METRICS, Metric, pinball
 from automl.policy import DEFAULT_POLICY
 from automl.resampling import halves_of
 
@@ -372,14 +372,16 @@ def quantile_shifts(
     ndarray of shape (n_levels,) or None
         The shifts fitted on all rows, or None when the check says no.
     """
-    residuals = np.asarray(y, dtype=np.float64)[:, None] - oof
+    y = np.asarray(y, dtype=np.float64)
+    residuals = y[:, None] - oof
     weights = np.ones(len(y)) if sample_weight is None else sample_weight
+    loss = pinball(levels).loss
     plain = shifted = 0.0
-    halves = halves_of(np.asarray(y), "regression", seed)
+    halves = halves_of(y, "regression", seed)
     for fit_on, scored in (halves, halves[::-1]):
         shift = _residual_quantiles(residuals[fit_on], levels, weights[fit_on])
-        plain += _pinball(residuals[scored], levels, weights[scored])
-        shifted += _pinball(residuals[scored] - shift, levels, weights[scored])
+        plain += loss(y[scored], oof[scored], weights[scored])
+        shifted += loss(y[scored], oof[scored] + shift, weights[scored])
     if shifted >= plain:
         return None
     return _residual_quantiles(residuals, levels, weights)
@@ -397,12 +399,3 @@ def _residual_quantiles(
         at = np.searchsorted(cumulative, level * cumulative[-1])
         shifts.append(column[order][min(at, len(column) - 1)])
     return np.array(shifts)
-
-
-def _pinball(
-    residuals: np.ndarray, levels: tuple[float, ...], weights: np.ndarray
-) -> float:
-    """Mean pinball loss over the levels of residuals ``y - q``."""
-    tau = np.asarray(levels)
-    loss = np.maximum(tau * residuals, (tau - 1) * residuals).mean(axis=1)
-    return float(np.average(loss, weights=weights))
