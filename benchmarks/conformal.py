@@ -258,8 +258,12 @@ def run(args: argparse.Namespace) -> None:
         done = {(r["dataset"], r["system"]) for r in map(json.loads, path.open())}
     names = args.names.split(",") if args.names else None
     specs = select(read_index(args.datasets), args.suite, names)
+    systems = args.systems.split(",") if args.systems else SYSTEMS
+    unknown = sorted(set(systems) - set(SYSTEMS))
+    if unknown:
+        raise SystemExit(f"--systems: {unknown} unknown; the systems are {SYSTEMS}")
     for spec in specs:
-        for system in SYSTEMS:
+        for system in systems:
             if (spec.name, system) in done or (
                 system in REGRESSION_ONLY and spec.task != "regression"
             ):
@@ -337,6 +341,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out")
+    parser.add_argument(
+        "--systems", help=f"comma-separated, a subset of {','.join(SYSTEMS)}"
+    )
     parser.add_argument("--report", type=Path)
     parser.add_argument(
         "--worker", action="store_true", help="internal: autogluon_quantile, stdout"
