@@ -314,13 +314,13 @@ def _pinball_report(rows: pd.DataFrame) -> str:
     """Test pinball loss / sd(y) of the two quantile regressions, table by table."""
     table = rows.pivot_table(index="dataset", columns="system", values="pinball")
     pair = ["automl_quantile", "autogluon_quantile"]
-    table = table[[c for c in pair if c in table]].dropna()
+    if not set(pair) <= set(table.columns):
+        return ""
+    table = table[pair].dropna()
     lines = [
         "| dataset | " + " | ".join(table.columns) + " | ratio |",
         "| --- " * (len(table.columns) + 2) + "|",
     ]
-    if len(table.columns) < 2:
-        return "\n".join(lines)
     ratio = table[pair[0]] / table[pair[1]]
     for name, row in table.iterrows():
         cells = " | ".join(f"{v:.4f}" for v in row)
