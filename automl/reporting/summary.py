@@ -127,12 +127,14 @@ def summary_text(estimator: Any) -> str:
         f"  best validation  {_best_line(estimator)}",
         f"  time used        {_time_line(estimator)}",
         f"  trials           {_trials_line(estimator.trials_)}",
-        f"  resampling       {_resampling_line(estimator)}",
-        f"  final model      {_members_line(members)}",
     ]
     first = _first_model_line(estimator)
     if first:
-        lines.insert(5, f"  first model      {first}")
+        lines.append(f"  first model      {first}")
+    lines += [
+        f"  resampling       {_resampling_line(estimator)}",
+        f"  final model      {_members_line(members)}",
+    ]
     calibration = _calibration_line(getattr(estimator, "ensemble_info_", {}))
     if calibration:
         lines.append(f"  calibration      {calibration}")
