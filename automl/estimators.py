@@ -289,9 +289,11 @@ class AutoClassifier(ClassifierMixin, BaseAuto):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        n_classes = len(self.classes_)
         return self._in_batches(
-            X, lambda rows: predict_pipeline(self.model_, rows, self.task_, n_classes)
+            X,
+            lambda rows: predict_pipeline(
+                self.model_, rows, self.task_, len(self.classes_)
+            ),
         )
 
     def predict(self, X: Any) -> np.ndarray:

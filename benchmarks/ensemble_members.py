@@ -52,7 +52,7 @@ def main(name: str, budget: float = 60.0, n_rows: int = 1) -> str:
             meta_learning=metadata_without(name, Path(folder)),
         ).fit(X_train, y_train)
     ensemble, metric, task = model.model_, model.metric_, model.task_
-    X = model._transform(X_test)
+    X = model.typer_.transform(X_test)
     y = (
         y_test.to_numpy(float)
         if task == "regression"

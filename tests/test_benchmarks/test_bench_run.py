@@ -297,7 +297,7 @@ def test_best_single_variant_is_the_best_trial_of_the_same_fit() -> None:
     best = int(trials.sort_values("loss")["trial_id"].iloc[0])
     (member,) = single.model.model_.base
     assert (member.trial_id, member.weight) == (best, 1.0)
-    expected = member.model.predict_raw(system.model._transform(X))
+    expected = member.model.predict_raw(system.model.typer_.transform(X))
     np.testing.assert_allclose(single.predict_proba(X), expected, rtol=1e-9)
 
 
