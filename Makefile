@@ -17,8 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m automl.demo
 
+# Everything: the tests that do not assert on wall-clock time in parallel
+# processes (pytest-xdist, a file's tests in one process so that its fitted
+# fixtures are fitted once), then the timing tier alone on an otherwise idle machine.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not timing" -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -q -m timing
 
 # The edit-test loop: everything not marked slow, in under 3 minutes.
 test-fast: $(STAMP)
