@@ -496,11 +496,14 @@ class AutoRegressor(RegressorMixin, BaseAuto):
         scores = _conformity(self, alpha)
         if isinstance(scores, QuantileConformity):
             return scores.interval(self.predict(X), alpha)
-        if not scores.uses_adaptive(alpha, adaptive):
-            return scores.interval(self.predict(X), alpha)
-        assert scores.scale is not None
-        scale = self._in_batches(X, scores.scale.predict)
-        return scores.interval(self.predict(X), alpha, scale)
+        scale = scores.scale if scores.uses_adaptive(alpha, adaptive) else None
+
+        def bounds(rows: Any) -> np.ndarray:  # the rows typed once for both
+            pred = predict_pipeline(self.model_, rows, "regression", None)
+            row_scale = None if scale is None else scale.predict(rows)
+            return scores.interval(pred, alpha, row_scale)
+
+        return self._in_batches(X, bounds)
 
     def plot_intervals(
         self, alpha: float = 0.1, *, adaptive: bool | str = "auto", ax: Any = None
