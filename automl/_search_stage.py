@@ -95,6 +95,7 @@ class SearchStage:
             plugins=tuple(PLUGIN_MODULES),
             models_dir=self._models_dir(),
             budget_unit=self.fidelity.unit,
+            row_caps=dict(plan.memory.row_caps),
         )
         self.pool = CandidatePool(
             directory=self.workdir / "predictions",
@@ -284,23 +285,27 @@ class SearchStage:
 
 
 def candidates_that_fit(
-    candidates: list[Candidate], data: TrialData, working_mb: float
+    candidates: list[Candidate],
+    data: TrialData,
+    working_mb: float,
+    row_caps: dict[str, float],
 ) -> tuple[list[Candidate], str | None]:
-    """The ensemble's candidates whose refit on all rows fits in ``working_mb``
-    (the memory plan's), and a note on those left out (None if none was)."""
+    """The ensemble's candidates whose refit on all rows (or on their family's
+    ``row_caps``) fits in ``working_mb`` (the memory plan's), and a note on
+    those left out (None if none was)."""
     n_bytes = bytes_per_value(data.X)
-    kept = [
-        c
-        for c in candidates
-        if estimate_memory_mb(
-            c.config,
+
+    def refit_mb(config: dict[str, Any]) -> float:
+        cap = row_caps.get(str(config.get("model")), 1.0)
+        return estimate_memory_mb(
+            config,
             data.properties,
-            len(data.y),
+            int(len(data.y) * cap),
             bytes_per_value=n_bytes,
-            row_copy=len(data.splits) > 1,  # k-fold bags copy their rows
+            row_copy=len(data.splits) > 1 or cap < 1,  # bags and samples copy
         )
-        <= working_mb
-    ]
+
+    kept = [c for c in candidates if refit_mb(c.config) <= working_mb]
     if len(kept) == len(candidates):
         return kept, None
     note = (

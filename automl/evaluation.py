@@ -73,6 +73,9 @@ class TrialSettings:
     plugins: tuple[str, ...] = ()
     #: What a trial's budget is a fraction of (see :func:`budgeted`).
     budget_unit: Literal["rows", "iterations"] = "rows"
+    #: Family -> the most rows (a fraction) its fits may use: the memory
+    #: plan's ``row_caps``, for families that do not fit on all rows.
+    row_caps: dict[str, float] = field(default_factory=dict)
     #: Folder (on the workers' file system) where full-budget trials keep
     #: their fold models (one for a holdout), for the ensemble to use
     #: instead of refitting them; None: not kept.
@@ -191,7 +194,7 @@ def _evaluate(
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
         if budget is not None and budget < 1:
             kept = _FoldModels(None)  # only full-budget trials join the ensemble
-        config, row_budget = budgeted(config, budget, settings.budget_unit)
+        config, row_budget = budgeted(config, budget, settings)
         hopeless = _memory_check(config, trial_data, settings, row_budget)
         if hopeless:
             return TrialResult(settings.crash_loss, "memout", 0.0, error=hopeless)
@@ -302,18 +305,29 @@ class _FoldModels:
 
 
 def budgeted(
-    config: dict[str, Any], budget: float | None, unit: str
+    config: dict[str, Any], budget: float | None, settings: TrialSettings
 ) -> tuple[dict[str, Any], float | None]:
     """The configuration and the row fraction of a trial at ``budget``.
 
-    With ``unit="iterations"`` a family with an iteration hyperparameter
-    (``ModelComponent.fidelity``: boosting rounds, trees, epochs) fits that
-    share of its iterations on all rows; a family without one, and every
-    family with ``unit="rows"``, fits on that share of the rows.
+    With ``settings.budget_unit="iterations"`` a family with an iteration
+    hyperparameter (``ModelComponent.fidelity``: boosting rounds, trees,
+    epochs) fits that share of its iterations on all rows; a family without
+    one, and every family with ``"rows"``, fits on that share of the rows.
+    Either way no family fits on more rows than its ``settings.row_caps``.
     """
+    family = str(config.get("model"))
+    config, rows = _budgeted(config, budget, settings.budget_unit, family)
+    cap = settings.row_caps.get(family)
+    if cap is not None and cap < (rows or 1.0):
+        return config, cap
+    return config, rows
+
+
+def _budgeted(
+    config: dict[str, Any], budget: float | None, unit: str, family: str
+) -> tuple[dict[str, Any], float | None]:
     if budget is None or budget >= 1:
         return config, None
-    family = str(config.get("model"))
     component = MODELS.get(family)
     if unit == "iterations" and component is not None and component.fidelity:
         key = f"model:{family}:{component.fidelity}"
@@ -429,7 +443,7 @@ def refit(
     nested subsample a trial at that budget saw.
     """
     trial_data = _load_trial_data(data) if isinstance(data, str) else data
-    config, row_budget = budgeted(config, budget, settings.budget_unit)
+    config, row_budget = budgeted(config, budget, settings)
     rows = None
     if row_budget is not None and row_budget < 1.0:
         rows = subsample(np.arange(len(trial_data.y)), row_budget, seed)

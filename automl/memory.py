@@ -9,10 +9,13 @@ Before the search, ``fit`` adds up what it will hold at the same time::
 
 and fits that sum under ``memory_limit``. When it does not fit, it degrades in
 this order: fewer parallel workers, then a row subsample of the training data
-(the whole fit then sees only those rows). Families whose lightest
-configuration does not fit a trial's working set even at the lowest budget
-are left out of the search. Only when a single worker on the smallest sample
-cannot fit does ``fit`` raise.
+(the whole fit then sees only those rows). A family whose default
+configuration does not fit a trial's working set on all rows is searched and
+refitted on the largest share of the rows on which it fits (``row_caps``: a
+forest of fully grown trees on a third of 2 million rows, beside boosters on
+all of them); only a family that fits on no share down to the lowest budget
+(or ``policy.min_subsample_rows``) is left out. Only when a single worker on
+the smallest sample cannot fit does ``fit`` raise.
 
 The sum counts resident memory (RSS) the way ``ps`` or ``psutil`` do, so
 memory-mapped data shared by the workers is counted once per process: the
@@ -85,6 +88,9 @@ class MemoryPlan:
         MiB the kept validation predictions may take in the main process.
     skipped : dict of str to str
         Model families left out of the search, with the reason.
+    row_caps : dict of str to float
+        Model families searched and refitted on at most this fraction of the
+        training rows: on all rows their default would not fit ``working_mb``.
     notes : list of str
         What was reduced and why, in plain words.
     """
@@ -99,6 +105,7 @@ class MemoryPlan:
     working_mb: float
     predictions_mb: float = 0.0
     skipped: dict[str, str] = field(default_factory=dict)
+    row_caps: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -294,23 +301,24 @@ class _Planner:
         )
 
 
-def skip_reason(needed_mb: float, working_mb: float, budget: float | None) -> str:
+def skip_reason(needed_mb: float, working_mb: float, fraction: float) -> str:
     """The leaderboard's text for a family left out of the search.
 
     Parameters
     ----------
     needed_mb : float
-        Estimated MiB of the family's lightest configuration at ``budget``.
+        Estimated MiB of the family's lightest configuration on ``fraction``
+        of the training rows.
     working_mb : float
         What one trial's model may use.
-    budget : float or None
-        The lowest budget (fraction of the training rows), None for all rows.
+    fraction : float
+        The fewest rows a trial fits on, as a fraction of the training rows.
 
     Returns
     -------
     str
     """
-    at = "on all rows" if budget is None else f"at the lowest budget ({budget:.3g})"
+    at = "on all rows" if fraction >= 1 else f"on {fraction:.2%} of the rows"
     return (
         f"skipped: estimated {needed_mb:,.0f} MiB {at} > limit {working_mb:,.0f} "
         "MiB per trial (beyond the worker and its data); raise memory_limit to "
@@ -423,12 +431,24 @@ def plan_fit_memory(
     )
     n_train = plan.n_rows - holdout_rows(plan.n_rows, policy)
     budget = min_budget(n_train)
-    skipped = {}
-    for family, config in lightest.items():
-        needed = families.model_mb(config, plan.n_rows, budget)
-        if needed > plan.working_mb:
-            skipped[family] = skip_reason(needed, plan.working_mb, budget)
-    return replace(plan, skipped=skipped)
+    lowest = max(budget or 0.0, min(1.0, policy.min_subsample_rows / n_train))
+    skipped, row_caps, notes = {}, {}, list(plan.notes)
+    for family, config in family_defaults(space).items():
+        cap = families.row_cap(config, plan, lowest)
+        cap = (
+            cap if cap is not None else families.row_cap(lightest[family], plan, lowest)
+        )
+        if cap is None:
+            needed = families.model_mb(lightest[family], plan.n_rows, lowest)
+            skipped[family] = skip_reason(needed, plan.working_mb, lowest)
+        elif cap < 1.0:
+            row_caps[family] = cap
+            notes.append(
+                f"{family} searched and refitted on {cap:.0%} of the training "
+                f"rows: on all of them one model would not fit the "
+                f"{plan.working_mb:,.0f} MiB a trial may use"
+            )
+    return replace(plan, skipped=skipped, row_caps=row_caps, notes=notes)
 
 
 @dataclass(frozen=True)
@@ -455,6 +475,25 @@ class _FamilySizes:
             bytes_per_value=self.bytes_per_value,
             n_predict_rows=n_valid,
         )
+
+    def row_cap(
+        self, config: dict[str, Any], plan: MemoryPlan, lowest: float
+    ) -> float | None:
+        """The largest fraction of the training rows, at least ``lowest``, on
+        which ``config`` fits ``plan.working_mb`` (bisection); None if none."""
+
+        def fits(fraction: float) -> bool:
+            return self.model_mb(config, plan.n_rows, fraction) <= plan.working_mb
+
+        if fits(1.0):
+            return 1.0
+        if not fits(lowest):
+            return None
+        low, high = lowest, 1.0
+        while high - low > 0.01 * high:
+            middle = (low + high) / 2
+            low, high = (middle, high) if fits(middle) else (low, middle)
+        return low
 
     def sizes(self, rows: int) -> tuple[float, float, float]:
         """MiB of the data, of the kept predictions, and of the lightest model

@@ -248,7 +248,7 @@ def run_fit(
         search_seconds = deadline.elapsed()
         reserved = search.reserve()
         candidates, note = candidates_that_fit(
-            search.pool.candidates, data, plan.memory.working_mb
+            search.pool.candidates, data, plan.memory.working_mb, plan.memory.row_caps
         )
         search.notes += [note] if note else []
         if candidates:  # built here: the workers' memory and time are free
@@ -303,6 +303,7 @@ def _fit_ensemble(
             policy=policy,
             costs=costs,
             clock=deadline.clock,
+            row_caps=plan.memory.row_caps,
         )
     except Exception as exc:  # the single best model is refitted instead
         logger.warning("Building the ensemble failed: %s", exc)

@@ -116,6 +116,20 @@ def test_families_too_large_for_the_limit_are_left_out() -> None:
     assert set(plan_fit(params(), data, ROOMY).models) > set(plan.models)
 
 
+def test_families_too_large_for_all_rows_are_searched_on_the_rows_that_fit() -> None:
+    data = table(60_000, n_features=30)
+    plan = plan_fit(params(), data, Machine(cores=2, memory_limit_mb=1_000)).memory
+    assert plan.row_caps and not plan.subsampled
+    for family, cap in plan.row_caps.items():
+        assert family not in plan.skipped
+        assert Policy().min_subsample_rows / 60_000 <= cap < 1
+        assert any(
+            n.startswith(f"{family} searched and refitted on") for n in plan.notes
+        )
+    roomy = plan_fit(params(), data, Machine(cores=2, memory_limit_mb=4_000)).memory
+    assert all(roomy.row_caps.get(f, 1.0) > cap for f, cap in plan.row_caps.items())
+
+
 def test_the_reserve_is_capped_and_zero_without_a_time_limit() -> None:
     plan = plan_fit(params(time_limit=60), table(1_000), ROOMY)
     assert 1.0 < plan.reserve.seconds([], costs()) <= 1.0 + 0.3 * 60

@@ -49,11 +49,35 @@ def test_refit_on_a_budget_fits_on_that_share_of_the_rows() -> None:
 
 def test_iteration_budgets_cut_the_iterations_of_the_families_that_have_them() -> None:
     from automl.evaluation import budgeted
+    from automl.metrics import get_metric
+
+    def settings(unit: str, **caps: float) -> TrialSettings:
+        metric = get_metric("accuracy", "binary")
+        return TrialSettings(metric, 1.0, 1, budget_unit=unit, row_caps=caps)
 
     booster = {"model": "lightgbm", "model:lightgbm:n_estimators": 100.0}
-    config, rows = budgeted(booster, 0.25, "iterations")
+    config, rows = budgeted(booster, 0.25, settings("iterations"))
     assert (config["model:lightgbm:n_estimators"], rows) == (25, None)
-    assert budgeted(booster, 0.25, "rows") == (booster, 0.25)
+    assert budgeted(booster, 0.25, settings("rows")) == (booster, 0.25)
     linear = {"model": "linear", "model:linear:C": 1.0}
-    assert budgeted(linear, 0.25, "iterations") == (linear, 0.25)  # no iterations
-    assert budgeted(booster, 1.0, "iterations") == (booster, None)
+    assert budgeted(linear, 0.25, settings("iterations")) == (linear, 0.25)
+    assert budgeted(booster, 1.0, settings("iterations")) == (booster, None)
+
+
+def test_a_family_with_a_row_cap_never_fits_on_more_rows_than_its_cap() -> None:
+    from automl.evaluation import budgeted
+    from automl.metrics import get_metric
+
+    metric = get_metric("accuracy", "binary")
+    capped = TrialSettings(metric, 1.0, 1, row_caps={"knn": 0.2})
+    knn, booster = {"model": "knn"}, {"model": "lightgbm"}
+    assert budgeted(knn, None, capped) == (knn, 0.2)
+    assert budgeted(knn, 0.5, capped) == (knn, 0.2)
+    assert budgeted(knn, 0.1, capped) == (knn, 0.1)  # a lower budget stays
+    assert budgeted(booster, None, capped) == (booster, None)  # not capped
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    plan, data = AutoClassifier(max_trials=1)._plan(X, y)
+    capped = TrialSettings(plan.metric, 1.0, 1, row_caps={"knn": 0.2})
+    model = refit(knn, data=data, settings=capped, seed=0, deadline=None)
+    assert model[-1].estimator_.n_samples_fit_ == int(np.ceil(0.2 * len(y)))

@@ -31,10 +31,12 @@ from automl.data.types import Task
 from automl.evaluation import (
     TrialData,
     TrialSettings,
+    budgeted,
     fit_folds,
     fit_pipeline,
     predict_pipeline,
 )
+from automl.resampling import subsample
 
 
 class BagTimeoutError(TimeoutError):
@@ -126,7 +128,7 @@ def fit_bag(
         The rows, target and splits; every split's validation part gets OOF
         predictions.
     settings : TrialSettings
-        Threads per model (the metric is not used).
+        Threads per model and the families' row caps (the metric is not used).
     seed : int
         Seed of the models (use the trial's seed to reproduce its OOF).
     deadline : float or None
@@ -147,11 +149,13 @@ def fit_bag(
         If the deadline passed before a fold model could be started.
     """
     start = time.time()
+    config, cap = budgeted(config, None, settings)  # the family's row cap
     if refit_full:
         _check_time(deadline, "refit")
+        rows = None if cap is None else subsample(np.arange(len(data.y)), cap, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = fit_pipeline(config, data, None, settings, seed, deadline)
+            model = fit_pipeline(config, data, rows, settings, seed, deadline)
         bagged = BaggedModel([model], data.task, data.n_classes)
         return Bag(bagged, None, np.arange(0), time.time() - start)
     models: list[Any] = []
@@ -161,6 +165,7 @@ def fit_bag(
         settings,
         seed,
         deadline,
+        budget=cap,
         keep=models.append,
         before_fold=lambda k: _check_time(
             deadline, f"fold {k + 1} of {len(data.splits)}"

@@ -131,6 +131,7 @@ def build_ensemble(
     policy: Policy = DEFAULT_POLICY,
     costs: CostModel | None = None,
     clock: Clock = time.time,
+    row_caps: dict[str, float] | None = None,
 ) -> FittedEnsemble:
     """Build the final predictor from the search's candidates (module docstring).
 
@@ -185,6 +186,9 @@ def build_ensemble(
     clock : callable, default=time.time
         Where "now" is read from, in ``deadline``'s seconds (the fit's
         deadline's clock).
+    row_caps : dict of str to float, optional
+        Family -> the most rows (a fraction) its members fit on: the memory
+        plan's, for families that do not fit on all rows.
 
     Returns
     -------
@@ -213,7 +217,12 @@ def build_ensemble(
         _rank(candidates, policy.max_candidates),
         data,
         metric,
-        TrialSettings(metric=metric, crash_loss=float("inf"), n_threads=n_threads),
+        TrialSettings(
+            metric=metric,
+            crash_loss=float("inf"),
+            n_threads=n_threads,
+            row_caps=dict(row_caps or {}),
+        ),
         policy,
         costs,
         deadline,

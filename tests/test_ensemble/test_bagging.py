@@ -85,3 +85,21 @@ def test_bag_raises_when_the_deadline_has_passed(binary_problem: Problem) -> Non
 def test_bagged_model_needs_models() -> None:
     with pytest.raises(ValueError, match="at least one"):
         BaggedModel([], "binary", 2)
+
+
+def test_a_family_with_a_row_cap_is_bagged_and_refitted_on_that_share(
+    binary_problem: Problem,
+) -> None:
+    data = binary_problem.data
+    knn = next(c for c in binary_problem.candidates if c.family == "knn")
+    settings = TrialSettings(
+        metric=binary_problem.metric, crash_loss=1e6, n_threads=1, row_caps={"knn": 0.3}
+    )
+    bag = fit_bag(knn.config, data, settings, seed=0, deadline=None)
+    for model, (train, _) in zip(bag.model.models, data.splits, strict=True):
+        assert model[-1].estimator_.n_samples_fit_ == int(np.ceil(0.3 * len(train)))
+    assert bag.oof is not None and bag.oof.shape == (len(data.y), 2)  # every row
+    full = fit_bag(knn.config, data, settings, seed=0, deadline=None, refit_full=True)
+    assert full.model.models[0][-1].estimator_.n_samples_fit_ == int(
+        np.ceil(0.3 * len(data.y))
+    )
