@@ -116,6 +116,31 @@ def test_texts_without_any_ngram_give_statistics_only() -> None:
     np.testing.assert_array_equal(out[:, 0], [0, 0, 1, 0])
 
 
+def test_text_variants_follow_the_first_seed_only_where_there_is_text() -> None:
+    from automl.data.properties import dataset_properties
+    from automl.metalearning.warm_start import with_text_variants
+    from automl.space import build_space, family_defaults
+
+    def space_of(X: pd.DataFrame, models: list[str]):
+        typer = FeatureTyper().fit(X)
+        properties = dataset_properties(
+            typer.transform(X), typer.columns_, task="binary", n_classes=2
+        )
+        return build_space(properties, models=models)
+
+    X, _ = _reports()
+    space = space_of(X, ["lightgbm", "linear"])
+    seeds = [("default", c) for c in family_defaults(space).values()]
+    varied = with_text_variants(seeds, space)
+    assert varied[0] == seeds[0] and varied[3:] == seeds[1:]
+    assert [c["text_encoder"] for _, c in varied[:3]] == ["words", "chars", "none"]
+    assert all(origin == "text variant" for origin, _ in varied[1:3])
+    assert all(c["model"] == seeds[0][1]["model"] for _, c in varied[:3])
+    plain = space_of(X[["lab"]], ["lightgbm"])
+    plain_seeds = [("default", c) for c in family_defaults(plain).values()]
+    assert with_text_variants(plain_seeds, plain) == plain_seeds
+
+
 @pytest.mark.slow
 def test_a_fit_learns_from_free_text() -> None:
     X, y = _reports()
@@ -124,11 +149,10 @@ def test_a_fit_learns_from_free_text() -> None:
     )
     clf = AutoClassifier(**FAST).fit(X_train, y_train)
     assert clf.typer_.columns_.text == ("report",)
-    assert {t["config"]["text_encoder"] for t in clf.trials_} <= {
-        "words",
-        "chars",
-        "none",
-    }
+    # The first configuration is tried with each text encoding, and without.
+    first = sorted(clf.trials_, key=lambda t: t["trial_id"])[:3]
+    assert {t["config"]["text_encoder"] for t in first} == {"words", "chars", "none"}
+    assert len({t["config"]["model"] for t in first}) == 1
     auc = roc_auc_score(y_test, clf.predict_proba(X_test)[:, 1])
     assert auc > 0.9  # the words carry the measurements; the slide ids nothing
     again = pickle.loads(pickle.dumps(clf))

@@ -31,8 +31,8 @@ from automl.space import family_defaults, repair_config
 
 logger = logging.getLogger(__name__)
 
-#: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task`` or
-#: ``default``.
+#: ``(origin, configuration)``: origin is ``portfolio``, ``nearest-task``,
+#: ``default`` or ``text variant``.
 Seed = tuple[str, dict[str, Any]]
 
 
@@ -80,8 +80,45 @@ def initial_design(
         first four, then family defaults if fewer configurations than
         families came out. With a ``defaults_first`` one: all the defaults
         as without, then the members and nearest tasks. As without one when
-        its ``knowledge_from`` leaves this task type and budget out.
+        its ``knowledge_from`` leaves this task type and budget out. On a
+        table with text columns the first configuration comes with each
+        text encoding (see :func:`with_text_variants`).
     """
+    seeds = _seeds(space, metadata, X, y, task, columns, time_limit, n_cores, policy)
+    return with_text_variants(seeds, space)
+
+
+def with_text_variants(seeds: list[Seed], space: ConfigurationSpace) -> list[Seed]:
+    """The first seed again with each other text encoding, right after it.
+
+    The knowledge base was built on tables without free text, so every seed
+    encodes text the default way (word n-grams); whether the text is worth
+    its columns at all is a property of the table (titles that repeat are
+    better as categoricals, tweets carry the signal), which these early
+    pairs show the optimiser's model. ``seeds`` unchanged without text.
+    """
+    if "text_encoder" not in space or not seeds:
+        return seeds
+    first = seeds[0][1]
+    variants: list[Seed] = []
+    for name in map(str, space["text_encoder"].choices):  # type: ignore[attr-defined]
+        config = repair_config({**first, "text_encoder": name}, space)
+        if config is not None:
+            variants.append(("text variant", config))
+    return _unique([seeds[0], *variants, *seeds[1:]])
+
+
+def _seeds(
+    space: ConfigurationSpace,
+    metadata: dict[str, Any] | None,
+    X: Any,
+    y: np.ndarray,
+    task: Task,
+    columns: FeatureColumns,
+    time_limit: float | None,
+    n_cores: int,
+    policy: Policy,
+) -> list[Seed]:
     defaults = family_defaults(space)
     all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
     cold = _unique(with_strong_defaults([], defaults, len(y), policy) + all_defaults)
