@@ -266,6 +266,8 @@ class Summary:
     metrics: pd.Series
     wtl: dict[str, dict[str, tuple[int, int, int]]]
     systems: pd.DataFrame
+    #: The system that scores 0 in the normalised scores.
+    reference: str = REFERENCE
 
 
 def before_systems(systems: Sequence[str]) -> list[str]:
@@ -274,7 +276,7 @@ def before_systems(systems: Sequence[str]) -> list[str]:
     return [s for s in systems if "@" in s and "/" not in s]
 
 
-def summarise(runs: pd.DataFrame, budget: float) -> Summary:
+def summarise(runs: pd.DataFrame, budget: float, reference: str = REFERENCE) -> Summary:
     """Compute the report's tables for one budget.
 
     Parameters
@@ -283,6 +285,9 @@ def summarise(runs: pd.DataFrame, budget: float) -> Summary:
         From ``load_results``.
     budget : float
         The budget to report.
+    reference : str, default="random_forest"
+        The system that scores 0 in the normalised scores (e.g. ``lightgbm``
+        where the random forest was not run).
 
     Returns
     -------
@@ -298,7 +303,7 @@ def summarise(runs: pd.DataFrame, budget: float) -> Summary:
         dropna=False,
     ).reindex(index=scores.index, columns=scores.columns)
     metrics = runs.groupby("dataset")["metric"].first().reindex(scores.index)
-    normalised = normalised_scores(scores)
+    normalised = normalised_scores(scores, reference)
     ranks = rank_table(scores)
     baselines = [b for b in BASELINES if b in scores.columns] + before_systems(
         scores.columns
@@ -314,6 +319,7 @@ def summarise(runs: pd.DataFrame, budget: float) -> Summary:
         metrics,
         wtl,
         system_summary(runs, normalised, ranks, wtl),
+        reference,
     )
 
 
@@ -504,12 +510,13 @@ def settings_markdown(summary: Summary, source: Path) -> str:
         )
     if reference_best:
         lines.append(
-            "- normalised score undefined (random_forest is the best or missing) "
-            f"on: {', '.join(reference_best)}"
+            f"- normalised score undefined ({summary.reference} is the best or "
+            f"missing) on: {', '.join(reference_best)}"
         )
     return "\n".join(lines)
 
 
+#: The report's method; ``{reference}`` is the normalised scores' zero.
 METHOD = """\
 - Main metric per task (what every system is told to optimise): ROC AUC for
   binary, log loss for multiclass, RMSE for regression, on a fixed-seed 80/20
@@ -517,8 +524,8 @@ METHOD = """\
 - A failed run (error or timeout) is scored as the constant predictor on the
   same split, as the AutoML Benchmark does; the per-dataset table shows the
   failure instead.
-- Normalised score per dataset: (score - random_forest) / (best - random_forest)
-  on AUC, -log loss or -RMSE, so that random_forest is 0 and the best system 1.
+- Normalised score per dataset: (score - {reference}) / (best - {reference})
+  on AUC, -log loss or -RMSE, so that {reference} is 0 and the best system 1.
 - Mean rank over datasets (1 = best; ties share the mean rank).
 - W/T/L: datasets won, tied, lost against the baseline; a tie is a difference
   of at most 0.1% of the baseline's score, or at most 0.001 for AUC and log
@@ -535,7 +542,7 @@ def build_markdown(summary: Summary, source: Path, title: str) -> str:
         summary_markdown(summary),
         "## Score per dataset (main metric; best in bold)",
         datasets_markdown(summary),
-        "## Normalised score per dataset (random_forest = 0, best = 1)",
+        f"## Normalised score per dataset ({summary.reference} = 0, best = 1)",
         normalised_markdown(summary),
     ]
     if "automl" in summary.scores.columns:
@@ -543,7 +550,8 @@ def build_markdown(summary: Summary, source: Path, title: str) -> str:
             "## Where automl loses to or only ties a baseline",
             losses_markdown(summary),
         ]
-    parts += ["## Failures", failures_markdown(summary), "## Method", METHOD]
+    method = METHOD.format(reference=summary.reference)
+    parts += ["## Failures", failures_markdown(summary), "## Method", method]
     return "\n\n".join(parts) + "\n"
 
 
@@ -594,7 +602,7 @@ def plot_normalised(summary: Summary, path: str | Path) -> Path:
             )
     axes.set_title(
         f"Normalised score, budget {_number(summary.budget)} s "
-        "(random_forest = 0, best = 1; colours clipped to [-1, 1])",
+        f"({summary.reference} = 0, best = 1; colours clipped to [-1, 1])",
         fontsize=9,
     )
     figure.colorbar(image, ax=axes, shrink=0.8)
@@ -610,6 +618,7 @@ def build_report(
     out: str | Path | None = None,
     added: dict[str, str | Path] | None = None,
     systems: Sequence[str] | None = None,
+    reference: str = REFERENCE,
 ) -> tuple[str, list[Path]]:
     """Write ``report.md`` and the PNG for every budget of a results file.
 
@@ -627,6 +636,8 @@ def build_report(
         The systems to report (with their same-fit variants, ``automl`` with
         ``automl/best_single``); default all, e.g. leave out ablation arms
         run into the same folder.
+    reference : str, default="random_forest"
+        The system that scores 0 in the normalised scores.
 
     Returns
     -------
@@ -649,7 +660,7 @@ def build_report(
     budgets = sorted(runs["budget"].unique())
     parts, files = [], []
     for budget in budgets:
-        summary = summarise(runs, budget)
+        summary = summarise(runs, budget, reference)
         parts.append(build_markdown(summary, source, source.parent.name))
         name = (
             PLOT_FILE
@@ -686,10 +697,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="comma-separated systems to report (default: all in the results)",
     )
+    parser.add_argument(
+        "--reference",
+        default=REFERENCE,
+        help="the system that scores 0 in the normalised scores (default: "
+        f"{REFERENCE})",
+    )
     args = parser.parse_args(argv)
     added = dict(item.split("=", 1) for item in args.add)
     systems = None if args.systems is None else args.systems.split(",")
-    markdown, files = build_report(args.results, args.out, added, systems)
+    markdown, files = build_report(
+        args.results, args.out, added, systems, args.reference
+    )
     print(markdown)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

@@ -84,6 +84,21 @@ def test_normalised_score_is_zero_for_rf_and_one_for_the_best(tmp_path: Path) ->
     ]
 
 
+def test_another_reference_scores_zero_where_the_forest_was_not_run(
+    tmp_path: Path,
+) -> None:
+    runs = load_results(write_results(tmp_path))
+    summary = summarise(runs[runs["system"] != "random_forest"], 10, "lightgbm")
+    assert summary.normalised.loc["bin"].to_dict() == pytest.approx(
+        {"automl": 1.0, "lightgbm": 0.0, "constant": -7.0}
+    )
+    markdown, _ = build_report(
+        tmp_path / "results.csv", tmp_path / "out", reference="lightgbm"
+    )
+    assert "(lightgbm = 0, best = 1)" in markdown
+    assert "(score - lightgbm) / (best - lightgbm)" in markdown
+
+
 def test_failure_is_scored_as_the_constant_predictor(tmp_path: Path) -> None:
     path = write_results(tmp_path, {("reg", "automl"): "timeout"})
     summary = summarise(load_results(path), 10)
