@@ -127,10 +127,11 @@ def test_auto_repeats_small_tables_by_the_time_each_row_gets() -> None:
 
 
 def test_a_holdout_with_too_few_rows_of_the_rarest_class_turns_to_k_fold() -> None:
-    rare = Policy(min_holdout_minority=200)
+    rare = Policy()
+    rows_alone = Policy(min_holdout_minority=0)
     # 20,000 rows at 60 s on 2 cores: a holdout by rows alone
     assert choose_resampling("auto", 20_000, 60, 2) == "holdout"
-    assert choose_resampling("auto", 20_000, 60, 2, n_minority=400) == "holdout"
+    assert choose_resampling("auto", 20_000, 60, 2, rows_alone, 400) == "holdout"
     # its 20 % would hold 80 of 400 positives: too few to rank trials on
     assert choose_resampling("auto", 20_000, 60, 2, rare, n_minority=400) == "cv"
     assert choose_resampling("auto", 20_000, 60, 2, rare, n_minority=5_000) == (
