@@ -13,9 +13,9 @@ this order: fewer parallel workers, then a row subsample of the training data
 configuration does not fit a trial's working set on all rows is searched and
 refitted on the largest share of the rows on which it fits (``row_caps``: a
 default random forest on 5 % of 2 million rows of 50 columns at 12 GB,
-beside boosters on all of them); only a family that fits on no share down to the lowest budget
-(or ``policy.min_subsample_rows``) is left out. Only when a single worker on
-the smallest sample cannot fit does ``fit`` raise.
+beside boosters on all of them); only a family that fits on no share down
+to the lowest budget (or ``policy.min_subsample_rows``) is left out. Only
+when a single worker on the smallest sample cannot fit does ``fit`` raise.
 
 The sum counts resident memory (RSS) the way ``ps`` or ``psutil`` do, so
 memory-mapped data shared by the workers is counted once per process: the
