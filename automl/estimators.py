@@ -205,7 +205,8 @@ _ATTRIBUTES = """
         ``model``. :meth:`plot_trajectory` draws it.
     initial_design_ : list of (str, dict)
         The configurations evaluated first, each with its origin
-        (``"portfolio"``, ``"nearest-task"`` or ``"default"``).
+        (``"portfolio"``, ``"nearest-task"``, ``"default"``, ``"large table"``
+        or ``"text variant"``).
     trials_ : list of dict
         Every trial, failures included, with its error message; ``resumed``
         is True for trials reused from ``output_dir``'s log (their ``started``

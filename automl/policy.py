@@ -197,20 +197,16 @@ class Policy:
     #: ``multi_fidelity="auto"`` may use successive halving from this many
     #: training rows (a full trial is cheap below).
     multi_fidelity_min_rows: int = 6_000
-    #: The lowest budget must still train on this many rows. With 1,000 (four
-    #: rungs on 30k rows) SMAC's asynchronous successive halving kept opening
-    #: new low-rung batches and no trial reached the full budget in 120 s on
-    #: bank-marketing (``benchmarks/parallel.py``); 2,000 keeps three rungs.
+    #: The lowest budget must still train on this many rows (with 1,000, no
+    #: trial reached the full budget in 120 s on bank-marketing).
     min_rows_per_budget: int = 2_000
     #: Successive halving never goes below this fraction of the training rows.
     min_budget_fraction: float = 1 / 27
     #: Lowest budget of ``multi_fidelity="iterations"``: three rungs with eta = 4.
     iteration_min_budget: float = 1 / 16
     #: ``multi_fidelity="auto"`` judges the cost after this many finished
-    #: trials, keeps full budgets while at least ``halving_full_trials_wanted``
-    #: more full-budget trials fit in the time left, and decides within the
-    #: first ``halving_decide_within`` of the search only (later, halving would
-    #: start rungs that cannot reach the full budget).
+    #: trials, keeps full budgets while ``halving_full_trials_wanted`` more fit
+    #: in the time left, and decides in its first ``halving_decide_within``.
     halving_min_observations: int = 4
     halving_full_trials_wanted: int = 20
     halving_decide_within: float = 0.5
@@ -241,6 +237,9 @@ class Policy:
     strong_defaults: tuple[str, ...] = ("random_forest", "extra_trees", "linear")
     strong_defaults_after: int = 4
     strong_defaults_max_rows: int = 5_000
+    #: From this many rows, each family's ``large_table`` configuration comes
+    #: second (the knowledge base's tables have at most 48,204 rows).
+    large_table_rows: int = 100_000
 
     # -- the space -------------------------------------------------------------------
     #: Whether the configuration space offers generated features

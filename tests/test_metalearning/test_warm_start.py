@@ -298,3 +298,25 @@ def test_stale_configurations_are_repaired_or_dropped(built: Path) -> None:
 def test_missing_knowledge_base_warns_and_falls_back(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="No meta-learning knowledge base"):
         assert load_metadata(tmp_path) is None
+
+
+def test_large_tables_try_the_boosters_large_configurations_second() -> None:
+    from automl.metalearning.warm_start import with_large_table_configs
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    _, data = AutoClassifier(max_trials=1)._plan(X, y)
+    families = ["linear", "lightgbm", "xgboost"]
+    space = build_space(data.properties, families)
+    seeds = initial_design(space, None, data.X, data.y, "binary", data.columns)
+    small = with_large_table_configs(seeds, space, 99_999)
+    assert small == seeds
+    large = with_large_table_configs(seeds, space, 100_000)
+    assert large[0] == seeds[0] and large[3:] == seeds[1:]
+    assert [(o, c["model"]) for o, c in large[1:3]] == [
+        ("large table", "lightgbm"),
+        ("large table", "xgboost"),
+    ]
+    lightgbm = large[1][1]
+    assert lightgbm["model:lightgbm:num_leaves"] == 255
+    assert lightgbm["model:lightgbm:n_estimators"] == 1000
+    assert large[2][1]["model:xgboost:max_depth"] == 10

@@ -132,6 +132,11 @@ class ModelComponent(Component):
     quantile_objective : bool
         Whether the library fits a quantile (pinball) loss itself, so that
         the family takes part in quantile regression (see :meth:`quantile`).
+    large_table : dict
+        Hyperparameters (unprefixed) of the configuration tried second on
+        tables of ``Policy.large_table_rows`` rows or more, where boosters
+        need more and larger trees than on the knowledge base's tables (the
+        trial's deadline stops the trees that do not fit its time).
     """
 
     tasks: ClassVar[frozenset[Task]] = frozenset(TASKS)
@@ -147,6 +152,7 @@ class ModelComponent(Component):
     converts_to_float64: ClassVar[bool] = False
     lightest: ClassVar[tuple[tuple[str, str], ...]] = ()
     quantile_objective: ClassVar[bool] = False
+    large_table: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def available(cls) -> bool:

@@ -59,6 +59,13 @@ class LightGBMModel(ModelComponent):
     requires = ("lightgbm",)
     default_encoder = "native"
     quantile_objective = True
+    large_table = {
+        "n_estimators": 1000,
+        "learning_rate": 0.1,
+        "num_leaves": 255,
+        "min_child_samples": 50,
+        "colsample_bytree": 0.8,
+    }
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:

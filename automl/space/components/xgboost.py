@@ -51,6 +51,12 @@ class XGBoostModel(ModelComponent):
     requires = ("xgboost",)
     default_encoder = "native"
     quantile_objective = True
+    large_table = {
+        "n_estimators": 1000,
+        "learning_rate": 0.1,
+        "max_depth": 10,
+        "colsample_bytree": 0.8,
+    }
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
