@@ -107,6 +107,10 @@ def test_a_time_ordered_fit_says_how_many_rows_were_validated() -> None:
     assert reg.validation_["splitter"] == "TimeSeriesSplit"
     assert f"{validated:,} of {len(y):,} rows validated" in reg.summary()
     assert reg.predict(X.iloc[:5]).shape == (5,)
+    # Its members are refitted on all rows, not bags of the folds' models
+    # (which never saw the latest rows).
+    assert reg.model_.members
+    assert all(m["predictor"] == "full refit" for m in reg.model_.members)
 
 
 @pytest.mark.slow
