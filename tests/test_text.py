@@ -109,6 +109,19 @@ def test_the_text_encoder_gives_statistics_and_svd_columns(analyzer) -> None:
     assert len(encoder.vectorizer_.vocabulary_) < 2_000  # fitted on 100 rows
 
 
+def test_the_ngrams_encoder_keeps_the_most_frequent_ngrams_as_columns() -> None:
+    X, _ = _reports()
+    encoder = TextEncoder("word", top_ngrams=12).fit(X[["report"]])
+    out = encoder.transform(X[["report"]])
+    names = list(encoder.get_feature_names_out())
+    assert out.shape == (len(X), len(STATISTICS) + 12) and len(names) == 12 + 5
+    assert names[len(STATISTICS)] == "ngram0" and not hasattr(encoder.svd_, "transform")
+    vocabulary = encoder.vectorizer_.vocabulary_
+    assert {"cell", "border"} <= set(vocabulary)  # in every report
+    column = out[:, len(STATISTICS) + vocabulary["cell"]]
+    assert (column > 0).all()
+
+
 def test_texts_without_any_ngram_give_statistics_only() -> None:
     blank = pd.DataFrame({"t": [None, "", "a", None]})
     out = TextEncoder().fit(blank).transform(blank)
@@ -132,10 +145,11 @@ def test_text_variants_follow_the_first_seed_only_where_there_is_text() -> None:
     space = space_of(X, ["lightgbm", "linear"])
     seeds = [("default", c) for c in family_defaults(space).values()]
     varied = with_text_variants(seeds, space)
-    assert varied[0] == seeds[0] and varied[3:] == seeds[1:]
-    assert [c["text_encoder"] for _, c in varied[:3]] == ["words", "chars", "none"]
-    assert all(origin == "text variant" for origin, _ in varied[1:3])
-    assert all(c["model"] == seeds[0][1]["model"] for _, c in varied[:3])
+    assert varied[0] == seeds[0] and varied[4:] == seeds[1:]
+    encoders = [c["text_encoder"] for _, c in varied[:4]]
+    assert encoders == ["words", "chars", "none", "ngrams"]
+    assert all(origin == "text variant" for origin, _ in varied[1:4])
+    assert all(c["model"] == seeds[0][1]["model"] for _, c in varied[:4])
     plain = space_of(X[["lab"]], ["lightgbm"])
     plain_seeds = [("default", c) for c in family_defaults(plain).values()]
     assert with_text_variants(plain_seeds, plain) == plain_seeds

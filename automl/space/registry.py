@@ -39,7 +39,12 @@ from automl.space.components.sklearn_models import (
     MLPModel,
     RandomForestModel,
 )
-from automl.space.components.text import CharsTfidf, NoTextEncoding, WordsTfidf
+from automl.space.components.text import (
+    CharsTfidf,
+    NgramTfidf,
+    NoTextEncoding,
+    WordsTfidf,
+)
 from automl.space.components.xgboost import XGBoostModel
 
 MODELS: dict[str, type[ModelComponent]] = {
@@ -74,7 +79,12 @@ PREPROCESSORS: dict[str, dict[str, type[TransformerComponent]]] = {
         "select_percentile": SelectPercentileFeatures,
     },
     "feature_generator": {"none": NoFeatureGeneration, "combine": FeatureCombination},
-    "text_encoder": {"words": WordsTfidf, "chars": CharsTfidf, "none": NoTextEncoding},
+    "text_encoder": {
+        "words": WordsTfidf,
+        "chars": CharsTfidf,
+        "none": NoTextEncoding,
+        "ngrams": NgramTfidf,
+    },
 }
 
 REGISTRY: dict[

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace, Float
@@ -59,7 +59,7 @@ class LightGBMModel(ModelComponent):
     requires = ("lightgbm",)
     default_encoder = "native"
     quantile_objective = True
-    large_table = {
+    large_table: ClassVar[dict[str, Any]] = {
         "n_estimators": 1000,
         "learning_rate": 0.1,
         "num_leaves": 255,

@@ -1,7 +1,7 @@
 """Free-text columns as numbers: text statistics, and TF-IDF n-grams reduced
 by a truncated SVD (latent semantic analysis).
 
-Two encoders, a choice of the search beside ``none`` (the n-grams left
+Three encoders, a choice of the search beside ``none`` (the n-grams left
 out, the repeated texts' levels kept: at 60 s the n-grams did worse than the
 levels alone on movielens and tate_text, one run each):
 
@@ -10,11 +10,16 @@ levels alone on movielens and tate_text, one run each):
 * ``chars``: TF-IDF of character 3- and 4-grams within word boundaries,
   which is what skrub's ``StringEncoder`` does; robust to typos,
   inflections and short phrases (titles, materials, addresses).
+* ``ngrams``: the TF-IDF of the ``TOP_NGRAMS`` most frequent word 1-2-grams
+  as columns of their own, for trees to split on single words (AutoGluon
+  keeps up to 10,000 n-gram counts; on 4,543 tweets its 0.962 AUC against
+  ours' 0.937 with the SVD alone).
 
-Both reduce the n-grams to ``N_COMPONENTS`` dense columns with scikit-learn's
-``TruncatedSVD`` (skrub's default size too) and add cheap statistics of the
-text (AutoGluon's ``TextSpecialFeatureGenerator``): characters, words,
-capitals, digits and punctuation. Both are fitted on at most ``MAX_FIT_ROWS``
+``words`` and ``chars`` reduce the n-grams to ``N_COMPONENTS`` dense columns
+with scikit-learn's ``TruncatedSVD`` (skrub's default size too). Each adds
+cheap statistics of the text (AutoGluon's ``TextSpecialFeatureGenerator``):
+characters, words, capitals, digits and punctuation. All are fitted on at
+most ``MAX_FIT_ROWS``
 rows, so a large table's encoder costs a bounded time and memory; every row
 is transformed.
 
@@ -43,6 +48,8 @@ from automl.space.components.base import BuildContext, Params, TransformerCompon
 
 #: Dense columns the n-grams are reduced to, per text column.
 N_COMPONENTS = 30
+#: N-grams kept as columns of their own by ``ngrams``, per text column.
+TOP_NGRAMS = 200
 #: Rows the vocabulary and the SVD are fitted on at most.
 MAX_FIT_ROWS = 20_000
 #: Vocabulary size at most (the most frequent n-grams).
@@ -74,6 +81,9 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         The vocabulary and the SVD are fitted on a random sample of at most
         this many rows.
     random_state : int, default=0
+    top_ngrams : int, default=0
+        When positive, no SVD: the TF-IDF of this many most frequent n-grams
+        are the columns.
     """
 
     def __init__(
@@ -82,11 +92,13 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         n_components: int = N_COMPONENTS,
         max_fit_rows: int = MAX_FIT_ROWS,
         random_state: int = 0,
+        top_ngrams: int = 0,
     ) -> None:
         self.analyzer = analyzer
         self.n_components = n_components
         self.max_fit_rows = max_fit_rows
         self.random_state = random_state
+        self.top_ngrams = top_ngrams
 
     def fit(self, X: Any, y: Any = None) -> TextEncoder:
         """Learn the vocabulary and the SVD on (a sample of) the texts."""
@@ -97,6 +109,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             self.n_components,
             self.max_fit_rows,
             self.random_state,
+            self.top_ngrams,
         )
         self.vectorizer_, self.svd_ = _cached(
             ("fit", *self.fit_key_), lambda: self._fit(texts)
@@ -111,7 +124,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         vectorizer = TfidfVectorizer(
             analyzer=self.analyzer,
             ngram_range=ngrams,
-            max_features=MAX_FEATURES,
+            max_features=self.top_ngrams or MAX_FEATURES,
             sublinear_tf=True,
             dtype=np.float32,
         )
@@ -119,6 +132,8 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             tfidf = vectorizer.fit_transform(texts)
         except ValueError:  # no n-gram at all (empty or one-letter texts)
             return None, None
+        if self.top_ngrams:
+            return vectorizer, None
         k = min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
         if k < 1:
             return vectorizer, None
@@ -137,14 +152,23 @@ class TextEncoder(TransformerMixin, BaseEstimator):
             series.str.count(p).to_numpy(np.float64) for p in STATISTICS.values()
         ]
         stats = np.column_stack(columns)
-        if self.svd_ is None or self.vectorizer_ is None:
+        if self.vectorizer_ is None:
             return stats
-        reduced = self.svd_.transform(self.vectorizer_.transform(texts))
+        tfidf = self.vectorizer_.transform(texts)
+        if self.top_ngrams:
+            return np.hstack([stats, tfidf.toarray().astype(np.float64)])
+        if self.svd_ is None:
+            return stats
+        reduced = self.svd_.transform(tfidf)
         return np.hstack([stats, reduced.astype(np.float64)])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns."""
         check_is_fitted(self, "svd_")
+        if self.top_ngrams and self.vectorizer_ is not None:
+            n = len(self.vectorizer_.vocabulary_)
+            names = [*STATISTICS, *(f"ngram{i}" for i in range(n))]
+            return np.asarray(names, dtype=object)
         n = 0 if self.svd_ is None else self.svd_.n_components
         names = [*STATISTICS, *(f"svd{i}" for i in range(n))]
         return np.asarray(names, dtype=object)
@@ -207,3 +231,18 @@ class CharsTfidf(_Tfidf):
 
     name = "chars"
     analyzer = "char_wb"
+
+
+class NgramTfidf(TransformerComponent):
+    """TF-IDF of the 200 most frequent word 1-2-grams as columns, and text
+    statistics."""
+
+    name = "ngrams"
+
+    @classmethod
+    def build(cls, params: Params, ctx: BuildContext) -> Any:
+        return TextEncoder("word", top_ngrams=TOP_NGRAMS, random_state=ctx.seed)
+
+    @classmethod
+    def n_columns(cls, params: Params, properties: DatasetProperties) -> int:
+        return properties.n_text * (TOP_NGRAMS + len(STATISTICS))

@@ -7,7 +7,7 @@ The module imports without ``xgboost``; the family is then unavailable.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from ConfigSpace import ConfigurationSpace, Float, Integer
@@ -51,7 +51,7 @@ class XGBoostModel(ModelComponent):
     requires = ("xgboost",)
     default_encoder = "native"
     quantile_objective = True
-    large_table = {
+    large_table: ClassVar[dict[str, Any]] = {
         "n_estimators": 1000,
         "learning_rate": 0.1,
         "max_depth": 10,
