@@ -96,6 +96,7 @@ class SearchStage:
             models_dir=self._models_dir(),
             budget_unit=self.fidelity.unit,
             row_caps=dict(plan.memory.row_caps),
+            predict_share=plan.policy.predict_share,
         )
         self.pool = CandidatePool(
             directory=self.workdir / "predictions",

@@ -26,8 +26,9 @@ from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from automl.data.types import DatasetProperties, FeatureColumns, Task
-from automl.limits import share_of
+from automl.limits import fit_deadline, share_of
 from automl.metrics import Metric, score_predictions
+from automl.policy import DEFAULT_POLICY
 from automl.resampling import OutOfFold, Split, subsample, validation_indices
 from automl.space import BuildContext, build_pipeline
 from automl.space.memory import bytes_per_value, estimate_memory_mb
@@ -73,6 +74,9 @@ class TrialSettings:
     plugins: tuple[str, ...] = ()
     #: What a trial's budget is a fraction of (see :func:`budgeted`).
     budget_unit: Literal["rows", "iterations"] = "rows"
+    #: Share of a fold's time its model leaves for its predictions
+    #: (``Policy.predict_share``).
+    predict_share: float = DEFAULT_POLICY.predict_share
     #: Family -> the most rows (a fraction) its fits may use: the memory
     #: plan's ``row_caps``, for families that do not fit on all rows.
     row_caps: dict[str, float] = field(default_factory=dict)
@@ -251,7 +255,10 @@ def fit_folds(
     and of an ensemble's bag.
 
     The time left is shared equally between the folds still to fit
-    (:func:`~automl.limits.share_of`); each fold trains on ``budget`` of its
+    (:func:`~automl.limits.share_of`), of which each model leaves
+    ``settings.predict_share`` to predict its validation rows (models that
+    stop at their deadline, boosters and forests, then do not overrun it);
+    each fold trains on ``budget`` of its
     rows; each fold model is handed to ``keep`` once it has predicted its
     validation rows, and ``before_fold(k)`` runs before fold ``k`` (e.g. to
     give up when the deadline has passed).
@@ -265,10 +272,11 @@ def fit_folds(
     for k, (train, valid) in enumerate(data.splits):
         before_fold(k)
         fold_deadline = share_of(deadline, parts_left=len(data.splits) - k)
+        fit_until = fit_deadline(fold_deadline, settings.predict_share)
         rows = subsample(train, budget, seed=k)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pipeline = fit_pipeline(config, data, rows, settings, seed, fold_deadline)
+            pipeline = fit_pipeline(config, data, rows, settings, seed, fit_until)
             X_valid = data.X.iloc[valid]
             pred = predict_pipeline(pipeline, X_valid, data.task, data.n_classes)
         oof.add(valid, pred)

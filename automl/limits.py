@@ -81,6 +81,15 @@ def share_of(deadline: float | None, parts_left: int) -> float | None:
     return now + max(0.0, deadline - now) / parts_left
 
 
+def fit_deadline(deadline: float | None, predict_share: float) -> float | None:
+    """When a model due by ``deadline`` must stop fitting, to leave
+    ``predict_share`` of the time left for its predictions; None without one."""
+    if deadline is None:
+        return None
+    now = time.time()
+    return now + max(0.0, deadline - now) * (1.0 - predict_share)
+
+
 def trial_deadline(
     fit_deadline: Deadline, per_trial_limit: float | None
 ) -> float | None:

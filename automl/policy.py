@@ -60,6 +60,10 @@ class Policy:
     #: None, as auto-sklearn's default; never below ``min_trial_seconds``.
     trial_share: float = 0.25
     min_trial_seconds: float = 5.0
+    #: Share of a fold's time its model leaves for predicting the validation
+    #: rows: boosters stopped at the trial's deadline then predicted 200,000
+    #: rows past it and were killed (generated-1m, 300 s).
+    predict_share: float = 0.2
     #: Largest share of ``time_limit`` kept for building the ensemble.
     ensemble_share: float = 0.25
     #: Largest share of ``time_limit`` kept for the stacking check and the stack.
@@ -78,16 +82,14 @@ class Policy:
     refit_time_share: float = 0.6
     #: Seconds kept free before the fit's deadline by the final model's stages.
     margin_seconds: float = 0.5
-    #: The members' time estimates are multiplied by this before they are
-    #: compared with the clock.
+    #: The members' time estimates are multiplied by this against the clock.
     safety: float = 1.3
     #: The same for the stacking check and the stack, which stop at the deadline
     #: with the plain ensemble already fitted: an overrun costs the time left,
     #: not the result. At ``safety`` the builder refused the check the search
     #: had kept time for (sick and credit-g at 300 s).
     stack_safety: float = 1.0
-    #: The search's reserve is decided before the search ends: more slack than
-    #: ``stack_safety``, about ``safety``'s for the members.
+    #: The search's reserve is decided early: about ``safety``'s slack.
     reserve_safety: float = 1.25
     #: Typical number of distinct members of a 25-round selection, for the reserve.
     typical_members: int = 4
@@ -98,15 +100,13 @@ class Policy:
     #: credit-g, 0.21 on sick, 0.35 on car (4 classes), 2.2 on soybean (19).
     stacker_share: float = 0.2
     stacker_share_per_tree: float = 0.1
-    #: Share of the rows the stacking check fits on (all but one of 5 folds):
-    #: its bases and stackers cost about this share of the same fits on all rows.
+    #: Share of the rows the stacking check fits on (4 of 5 folds): its cost
+    #: against the same fits on all rows.
     check_rows: float = 0.8
     #: Reading a trial's kept fold models costs this many seconds per second
-    #: its trial took to write them, plus this many per file: over the families
-    #: on breast cancer, reading took 0.5 to 2.3 times the write (median 0.8),
-    #: and the trials write beside the other workers while the ensemble reads
-    #: alone (colic at 60 s, 3 members of 15 files: read in 2.6 s, 3.8 s
-    #: estimated at 1.0).
+    #: its trial took to write them (breast cancer: 0.5 to 2.3, median 0.8;
+    #: colic at 60 s read 15 files in 2.6 s, 3.8 s estimated at 1.0), plus
+    #: this many per file.
     load_seconds_per_save_second: float = 0.7
     load_seconds_per_file: float = 0.01
 

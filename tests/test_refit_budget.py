@@ -81,3 +81,25 @@ def test_a_family_with_a_row_cap_never_fits_on_more_rows_than_its_cap() -> None:
     capped = TrialSettings(plan.metric, 1.0, 1, row_caps={"knn": 0.2})
     model = refit(knn, data=data, settings=capped, seed=0, deadline=None)
     assert model[-1].estimator_.n_samples_fit_ == int(np.ceil(0.2 * len(y)))
+
+
+def test_each_fold_model_stops_fitting_early_enough_to_predict_its_rows() -> None:
+    import time
+
+    from automl.evaluation import fit_folds
+    from automl.limits import fit_deadline
+
+    now = time.time()
+    assert fit_deadline(None, 0.2) is None
+    assert fit_deadline(now + 100, 0.2) == pytest.approx(now + 80, abs=1)
+    assert fit_deadline(now - 5, 0.2) == pytest.approx(time.time(), abs=1)
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    plan, data = AutoClassifier(max_trials=1)._plan(X, y)
+    settings = TrialSettings(plan.metric, 1.0, 1, predict_share=0.25)
+    models: list = []
+    deadline = time.time() + 500
+    fit_folds({"model": "linear"}, data, settings, 0, deadline, keep=models.append)
+    first = models[0][-1].deadline  # the model step's own deadline
+    share = 500 / len(data.splits)  # the first fold's share of the time
+    assert first == pytest.approx(deadline - 500 + 0.75 * share, abs=2)
