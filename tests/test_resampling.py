@@ -59,8 +59,10 @@ def test_a_holdout_can_be_sized_in_rows() -> None:
     capped = Policy(holdout_max_rows=2_500)
     [(train, valid)] = make_splits("holdout", y, "regression", seed=0, policy=capped)
     assert len(valid) == 2_500 and len(train) == 97_500
-    assert holdout_rows(100_000) == 20_000  # the fraction alone by default
-    assert holdout_rows(5_000, capped) == 1_000  # under the cap: the fraction
+    assert holdout_rows(100_000) == 10_000  # 10,000 rows at most by default
+    assert holdout_rows(40_000) == 8_000  # under the cap: the fraction
+    assert holdout_rows(100_000, Policy(holdout_max_rows=0)) == 20_000
+    assert holdout_rows(5_000, capped) == 1_000
 
 
 def test_one_row_is_a_clear_error() -> None:
