@@ -432,7 +432,7 @@ def plan_fit_memory(
     )
     n_train = plan.n_rows - holdout_rows(plan.n_rows, policy)
     budget = min_budget(n_train)
-    lowest = max(budget or 0.0, min(1.0, policy.min_subsample_rows / n_train))
+    lowest = max(budget or 0.0, min(1.0, policy.min_subsample_rows / max(1, n_train)))
     skipped, row_caps, notes = {}, {}, list(plan.notes)
     for family, config in family_defaults(space).items():
         cap = families.row_cap(config, plan, lowest) or families.row_cap(

@@ -558,22 +558,23 @@ class AutoMLStackCheckAgainstPlain(AutoML):
 
 
 @dataclass
-class AutoMLMinHoldoutMinority(AutoML):
-    """Ours cross-validating where a holdout would validate fewer than 200
-    rows of the rarest class (the default since it was measured; the arm
-    stays so that older runs read the same)."""
+class AutoMLNoMinHoldoutMinority(AutoML):
+    """Ours with rows alone choosing between holdout and k-fold (before the
+    minority rule became the default; runs before stop 41 measured the rule
+    as the arm ``automl_min_holdout_minority``)."""
 
-    name: str = "automl_min_holdout_minority"
-    policy: ClassVar[dict[str, Any]] = {"min_holdout_minority": 200}
+    name: str = "automl_no_min_holdout_minority"
+    policy: ClassVar[dict[str, Any]] = {"min_holdout_minority": 0}
 
 
 @dataclass
-class AutoMLHoldoutRows(AutoML):
-    """Ours with a holdout of at most 10,000 rows (validation sized in rows:
-    on 200,000 rows the trials train on 190,000 rows instead of 160,000)."""
+class AutoMLHoldoutFraction(AutoML):
+    """Ours with a holdout of a fifth of the rows however many (before the
+    10,000-row cap became the default; runs before stop 41 measured the cap
+    as the arm ``automl_holdout_rows``)."""
 
-    name: str = "automl_holdout_rows"
-    policy: ClassVar[dict[str, Any]] = {"holdout_max_rows": 10_000}
+    name: str = "automl_holdout_fraction"
+    policy: ClassVar[dict[str, Any]] = {"holdout_max_rows": 0}
 
 
 @dataclass
@@ -767,8 +768,8 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_probability_floor": AutoMLProbabilityFloor,
     "automl_selection_one_se": AutoMLSelectionOneSE,
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
-    "automl_min_holdout_minority": AutoMLMinHoldoutMinority,
-    "automl_holdout_rows": AutoMLHoldoutRows,
+    "automl_no_min_holdout_minority": AutoMLNoMinHoldoutMinority,
+    "automl_holdout_fraction": AutoMLHoldoutFraction,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,
