@@ -22,7 +22,11 @@ from automl.costs import CostModel
 from automl.ensemble import Candidate, CandidatePool
 from automl.evaluation import TrialData, TrialResult, TrialSettings, evaluate, refit
 from automl.limits import KILL_GRACE_SECONDS
-from automl.metalearning.warm_start import initial_design
+from automl.metalearning.warm_start import (
+    initial_design,
+    with_large_table_configs,
+    with_text_variants,
+)
 from automl.metrics import crash_loss
 from automl.plan import FitPlan
 from automl.reporting import SearchProgress
@@ -211,8 +215,8 @@ class SearchStage:
 
     def _initial_design(self) -> list[tuple[str, dict[str, Any]]]:
         """Portfolio and nearest-task configurations (or family defaults)."""
-        data = self.data
-        return initial_design(
+        data, policy = self.data, self.plan.policy
+        seeds = initial_design(
             self.space,
             self.runtime.load_knowledge(self.options.meta_learning),
             data.X,
@@ -221,8 +225,10 @@ class SearchStage:
             data.columns,
             time_limit=self.deadline.limit,
             n_cores=self.plan.n_cores,
-            policy=self.plan.policy,
+            policy=policy,
         )
+        seeds = with_large_table_configs(seeds, self.space, len(data.y), policy)
+        return with_text_variants(seeds, self.space)
 
     def _search_settings(self) -> SearchSettings:
         return SearchSettings(

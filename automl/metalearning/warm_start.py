@@ -82,15 +82,29 @@ def initial_design(
         first four, then family defaults if fewer configurations than
         families came out. With a ``defaults_first`` one: all the defaults
         as without, then the members and nearest tasks. As without one when
-        its ``knowledge_from`` leaves this task type and budget out. On a
-        table with text columns the first configuration comes with each
-        text encoding (see :func:`with_text_variants`); on a large one the
-        families' large-table configurations come second (see
-        :func:`with_large_table_configs`).
+        its ``knowledge_from`` leaves this task type and budget out. The
+        search adds :func:`with_large_table_configs` and
+        :func:`with_text_variants` to it.
     """
-    seeds = _seeds(space, metadata, X, y, task, columns, time_limit, n_cores, policy)
-    seeds = with_large_table_configs(seeds, space, len(y), policy)
-    return with_text_variants(seeds, space)
+    defaults = family_defaults(space)
+    all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
+    cold = _unique(with_strong_defaults([], defaults, len(y), policy) + all_defaults)
+    if metadata is None or not uses_knowledge(metadata, task, time_limit, n_cores):
+        return cold
+    _warn_if_stale(metadata)
+    members = portfolio_members(
+        metadata, group_of(task), time_limit, n_cores, n_rows=len(y), policy=policy
+    )
+    knowledge = _interleave(
+        _portfolio(space, metadata, members, defaults),
+        _nearest(space, metadata, X, y, task, columns, policy.n_neighbours),
+    )
+    if metadata.get("defaults_first"):
+        return _unique(cold + knowledge)
+    seeds = with_strong_defaults(_unique(knowledge), defaults, len(y), policy)
+    if len(seeds) < len(defaults):
+        seeds = _unique(seeds + all_defaults)
+    return seeds
 
 
 def with_large_table_configs(
@@ -141,38 +155,6 @@ def with_text_variants(seeds: list[Seed], space: ConfigurationSpace) -> list[See
         if config is not None:
             variants.append(("text variant", config))
     return _unique([seeds[0], *variants, *seeds[1:]])
-
-
-def _seeds(
-    space: ConfigurationSpace,
-    metadata: dict[str, Any] | None,
-    X: Any,
-    y: np.ndarray,
-    task: Task,
-    columns: FeatureColumns,
-    time_limit: float | None,
-    n_cores: int,
-    policy: Policy,
-) -> list[Seed]:
-    defaults = family_defaults(space)
-    all_defaults: list[Seed] = [("default", c) for c in defaults.values()]
-    cold = _unique(with_strong_defaults([], defaults, len(y), policy) + all_defaults)
-    if metadata is None or not uses_knowledge(metadata, task, time_limit, n_cores):
-        return cold
-    _warn_if_stale(metadata)
-    members = portfolio_members(
-        metadata, group_of(task), time_limit, n_cores, n_rows=len(y), policy=policy
-    )
-    knowledge = _interleave(
-        _portfolio(space, metadata, members, defaults),
-        _nearest(space, metadata, X, y, task, columns, policy.n_neighbours),
-    )
-    if metadata.get("defaults_first"):
-        return _unique(cold + knowledge)
-    seeds = with_strong_defaults(_unique(knowledge), defaults, len(y), policy)
-    if len(seeds) < len(defaults):
-        seeds = _unique(seeds + all_defaults)
-    return seeds
 
 
 def with_strong_defaults(
