@@ -8,6 +8,7 @@ numeric column that arrives as strings of numbers).
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import tzinfo
 from typing import Literal
@@ -37,6 +38,24 @@ TEXT_MIN_MEAN_WORDS = 3.0
 #: to the same columns as categoricals (movielens 0.900 against 0.866 RMSE,
 #: tate_text 3.785 against 3.636 at 60 s, ``benchmarks/results/text-60s``).
 TEXT_MIN_SINGLE_SHARE = 0.5
+#: A string column holds dates when at least this share of its distinct values
+#: (a sample of ``DATE_SAMPLE`` of them) are written as dates and parse as dates.
+DATE_MIN_SHARE = 0.95
+DATE_SAMPLE = 1000
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?)?"
+_ZONE = r"(?:\s*(?:z|utc|gmt|[+-]\d{2}:?\d{2}))?"
+#: Dates as people and systems write them: 2017-03-08, 2017/3/8 12:30,
+#: 2015-12-31T23:21:49Z, 08.03.2017, 3/8/17, 8 Mar 2017, March 8, 2017. Plain
+#: numbers (20170308) are not dates: they stay numeric.
+_DATE_PATTERN = re.compile(
+    r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    rf"|\d{{1,2}}[ -]{_MONTH}[ ,-]*\d{{2,4}}"
+    rf"|{_MONTH} \d{{1,2}},? \d{{4}})"
+    rf"{_TIME}{_ZONE}\s*",
+    re.IGNORECASE,
+)
 
 #: ``infer_dtype`` results (``skipna=True``) of object columns that are numbers.
 _NUMERIC_INFERRED = frozenset(
@@ -68,7 +87,8 @@ def infer_kind(column: pd.Series) -> Kind:
     {"numeric", "categorical", "datetime"}
         ``numeric`` for numbers and booleans (numpy, nullable and object columns
         that hold numbers only, timedeltas), ``datetime`` for datetime64 (naive or
-        tz-aware) and object columns of dates, ``categorical`` for everything
+        tz-aware), object columns of dates and strings that
+        :func:`looks_like_dates`, ``categorical`` for everything
         else (``category``, strings, mixed values).
     """
     dtype = column.dtype
@@ -85,7 +105,41 @@ def infer_kind(column: pd.Series) -> Kind:
         return "numeric"
     if inferred in _DATETIME_INFERRED:
         return "datetime"
+    if inferred == "string" and looks_like_dates(column):
+        return "datetime"
     return "categorical"
+
+
+def looks_like_dates(column: pd.Series) -> bool:
+    """Whether a string column holds dates (or timestamps) written as text.
+
+    A CSV's dates arrive as strings; read as categorical levels they lose the
+    hour, weekday and order they carry (the hour of 4,543 tweets told the
+    phone they were sent from: test ROC AUC 0.91 with it, 0.72 without).
+
+    Parameters
+    ----------
+    column : pandas.Series
+        A column of strings.
+
+    Returns
+    -------
+    bool
+        True when at least ``DATE_MIN_SHARE`` of a sample of its distinct
+        values match a written date (``_DATE_PATTERN``) and pandas reads them
+        as dates.
+    """
+    distinct = pd.Series(column.dropna().unique())
+    if distinct.empty:
+        return False
+    if len(distinct) > DATE_SAMPLE:
+        distinct = distinct.sample(DATE_SAMPLE, random_state=0)
+    texts = distinct.astype(str)
+    written = texts.map(lambda text: _DATE_PATTERN.fullmatch(text) is not None)
+    if written.mean() < DATE_MIN_SHARE:
+        return False
+    parsed = to_datetime(texts)
+    return bool(parsed.notna().mean() >= DATE_MIN_SHARE)
 
 
 def looks_like_text(column: pd.Series) -> bool:

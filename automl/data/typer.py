@@ -100,7 +100,9 @@ class FeatureTyper(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
       :func:`~automl.data.columns.looks_like_text`), or named in
       ``column_types``, stay strings (missing as NaN); the pipeline encodes
       them.
-    * datetime: datetime64 (naive or tz-aware) and object columns of dates become
+    * datetime: datetime64 (naive or tz-aware), object columns of dates and
+      strings written as dates (:func:`~automl.data.columns.looks_like_dates`)
+      become
       ``<name>__year``, ``__month``, ``__day``, ``__day_of_week``, ``__hour``,
       ``__minute`` (each only when not constant at fit; local wall-clock time)
       and ``<name>__epoch`` (seconds since 1970 UTC). The original is dropped.

@@ -433,3 +433,43 @@ def test_transform_accepts_validated_frames_unchanged() -> None:
     pd.testing.assert_frame_equal(
         typer.transform(check_features(X)), typer.transform(X)
     )
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        ["2015-12-31T23:21:49Z", "2016-01-01T08:05:00Z", "2016-02-03T17:45:10Z"],
+        ["1969-01-01", "1970-02-03", "1971-12-31"],
+        ["1/1/2011", "12/31/2011", "2/28/2012"],
+        ["8 Mar 2017 10:15", "March 9, 2017", "10-Apr-2018"],
+    ],
+)
+def test_dates_written_as_strings_are_datetimes(written: list[str]) -> None:
+    X = pd.DataFrame({"when": [*written, None] * 3, "n": np.arange(12.0)})
+    typer = FeatureTyper().fit(X)
+    assert typer.kinds_["when"] == "datetime"
+    Xt = typer.transform(X)
+    expected = pd.to_datetime(pd.Series(written), format="mixed")
+    assert Xt["when__year"].iloc[:3].tolist() == expected.dt.year.astype(float).tolist()
+    assert Xt["when__epoch"].isna().tolist() == [False, False, False, True] * 3
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["20170308", "20170309", "20170310"],  # numbers, not written dates
+        ["1.2.3", "2.0.1", "v3"],  # versions
+        ["2017-03-08", "soon", "later"],  # mostly not dates
+        ["2017-03-08", "2017-13-45", "2017-02-30"],  # written as dates, not dates
+    ],
+)
+def test_strings_that_are_not_dates_stay_categorical(values: list[str]) -> None:
+    X = pd.DataFrame({"when": values * 4})
+    assert FeatureTyper().fit(X).kinds_["when"] == "categorical"
+
+
+def test_column_types_keep_dates_written_as_strings_categorical() -> None:
+    X = pd.DataFrame({"when": ["2020-01-01", "2020-06-01", "2021-01-01"] * 4})
+    typer = FeatureTyper(column_types={"when": "categorical"}).fit(X)
+    assert typer.kinds_["when"] == "categorical"
+    assert typer.columns_.categorical == ("when",)
