@@ -423,6 +423,7 @@ class AutoML(SklearnSystem):
             "n_trials": len(model.trials_),
             "budgets": dict(budgets),
             "final_model": info,
+            "trials": _trial_lines(model),
         }
 
     #: Non-default parameters of a variant (see the subclasses below).
@@ -430,6 +431,18 @@ class AutoML(SklearnSystem):
     #: ``automl.Policy`` fields a variant changes (ablations: one ingredient
     #: left out), passed as the estimator's ``policy``.
     policy: ClassVar[dict[str, Any]] = {}
+
+
+def _trial_lines(model: Any) -> list[list[Any]] | None:
+    """Each trial's family, budget, status, validation loss and fit seconds,
+    best first (``leaderboard()`` in short; None for an older automl)."""
+    if not hasattr(model, "leaderboard"):
+        return None
+    board = model.leaderboard()
+    columns = ["model", "budget", "status", "loss", "fit_time"]
+    board = board[board["trial_id"].notna()][columns]
+    rows = board.to_numpy().tolist()
+    return [[None if pd.isna(v) else v for v in row] for row in rows]
 
 
 @dataclass
@@ -575,6 +588,15 @@ class AutoMLHoldoutFraction(AutoML):
 
     name: str = "automl_holdout_fraction"
     policy: ClassVar[dict[str, Any]] = {"holdout_max_rows": 0}
+
+
+@dataclass
+class AutoMLNoPredictShare(AutoML):
+    """Ours with fold models fitting until their deadline, nothing left aside
+    for predicting their validation rows (before ``Policy.predict_share``)."""
+
+    name: str = "automl_no_predict_share"
+    policy: ClassVar[dict[str, Any]] = {"predict_share": 0.0}
 
 
 @dataclass
@@ -770,6 +792,7 @@ SYSTEMS: dict[str, type[System]] = {
     "automl_stack_check_against_plain": AutoMLStackCheckAgainstPlain,
     "automl_no_min_holdout_minority": AutoMLNoMinHoldoutMinority,
     "automl_holdout_fraction": AutoMLHoldoutFraction,
+    "automl_no_predict_share": AutoMLNoPredictShare,
     "automl_single": AutoMLSingle,
     "automl_refit_full": AutoMLRefitFull,
     "lightgbm": LightGBM,

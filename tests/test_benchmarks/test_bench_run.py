@@ -258,6 +258,11 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     assert 0 < details["search_time"] <= details["fit_time"]
     assert details["n_trials"] == sum(details["budgets"].values())
     assert "kind" in details["final_model"]
+    # One short line per trial: family, budget, status, loss, fit seconds.
+    assert 0 < len(details["trials"]) <= details["n_trials"]
+    assert all(
+        len(line) == 5 and isinstance(line[0], str) for line in details["trials"]
+    )
     assert details["memory_limit_mb"] == 3_000  # told to ours, and recorded
     report = budget_use.report(tmp_path)
     assert "| automl | 5 | 1 |" in report
