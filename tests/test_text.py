@@ -129,7 +129,7 @@ def test_texts_without_any_ngram_give_statistics_only() -> None:
     np.testing.assert_array_equal(out[:, 0], [0, 0, 1, 0])
 
 
-def test_text_variants_follow_the_first_seed_only_where_there_is_text() -> None:
+def test_text_variants_follow_the_first_seeds_of_two_families() -> None:
     from automl.data.properties import dataset_properties
     from automl.metalearning.warm_start import with_text_variants
     from automl.space import build_space, family_defaults
@@ -142,14 +142,27 @@ def test_text_variants_follow_the_first_seed_only_where_there_is_text() -> None:
         return build_space(properties, models=models)
 
     X, _ = _reports()
-    space = space_of(X, ["lightgbm", "linear"])
-    seeds = [("default", c) for c in family_defaults(space).values()]
+    space = space_of(X, ["lightgbm", "linear", "knn"])
+    defaults = family_defaults(space)
+    seeds = [("default", defaults[f]) for f in ("linear", "linear", "lightgbm", "knn")]
+    seeds[1] = ("portfolio", {**seeds[1][1], "model:linear:C": 0.5})
     varied = with_text_variants(seeds, space)
-    assert varied[0] == seeds[0] and varied[4:] == seeds[1:]
-    encoders = [c["text_encoder"] for _, c in varied[:4]]
-    assert encoders == ["words", "chars", "none", "ngrams"]
-    assert all(origin == "text variant" for origin, _ in varied[1:4])
-    assert all(c["model"] == seeds[0][1]["model"] for _, c in varied[:4])
+    # linear, its 3 variants, the second linear, lightgbm, its 3 variants, knn
+    assert [c["model"] for _, c in varied] == [
+        *["linear"] * 5,
+        *["lightgbm"] * 4,
+        "knn",
+    ]
+    assert varied[0] == seeds[0] and varied[4] == seeds[1] and varied[5] == seeds[2]
+    for start in (0, 5):
+        group = varied[start : start + 4]
+        assert {c["text_encoder"] for _, c in group} == {
+            "words",
+            "chars",
+            "none",
+            "ngrams",
+        }
+        assert all(origin == "text variant" for origin, _ in group[1:])
     plain = space_of(X[["lab"]], ["lightgbm"])
     plain_seeds = [("default", c) for c in family_defaults(plain).values()]
     assert with_text_variants(plain_seeds, plain) == plain_seeds

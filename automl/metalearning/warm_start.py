@@ -138,23 +138,35 @@ def with_large_table_configs(
 
 
 def with_text_variants(seeds: list[Seed], space: ConfigurationSpace) -> list[Seed]:
-    """The first seed again with each other text encoding, right after it.
+    """Two seeds again with each other text encoding, each right after its
+    seed: the first (the cheap early model, often a linear one) and the first
+    of another family (a booster on most tables).
 
     The knowledge base was built on tables without free text, so every seed
-    encodes text the default way (word n-grams); whether the text is worth
-    its columns at all is a property of the table (titles that repeat are
-    better as categoricals, tweets carry the signal), which these early
-    pairs show the optimiser's model. ``seeds`` unchanged without text.
+    encodes text the default way; whether the text is worth its columns at
+    all, and which encoding suits it, is a property of the table (titles that
+    repeat are better as categoricals, tweets carry the signal) and of the
+    model (on 4,543 tweets a linear model did best on the SVD of word
+    n-grams, the first booster on the frequent n-grams as columns), which
+    these early groups show the optimiser's model. ``seeds`` unchanged
+    without text.
     """
     if "text_encoder" not in space or not seeds:
         return seeds
-    first = seeds[0][1]
-    variants: list[Seed] = []
-    for name in map(str, space["text_encoder"].choices):  # type: ignore[attr-defined]
-        config = repair_config({**first, "text_encoder": name}, space)
-        if config is not None:
-            variants.append(("text variant", config))
-    return _unique([seeds[0], *variants, *seeds[1:]])
+    first_family = seeds[0][1].get("model")
+    other = next((s for s in seeds if s[1].get("model") != first_family), None)
+    bases = [seeds[0]] if other is None else [seeds[0], other]
+    encoders = list(map(str, space["text_encoder"].choices))  # type: ignore[attr-defined]
+    design: list[Seed] = []
+    for seed in seeds:
+        design.append(seed)
+        if seed not in bases:
+            continue
+        for name in encoders:
+            config = repair_config({**seed[1], "text_encoder": name}, space)
+            if config is not None:
+                design.append(("text variant", config))
+    return _unique(design)
 
 
 def with_strong_defaults(
