@@ -146,9 +146,10 @@ def with_text_variants(seeds: list[Seed], space: ConfigurationSpace) -> list[See
     encodes text the default way; whether the text is worth its columns at
     all, and which encoding suits it, is a property of the table (titles that
     repeat are better as categoricals, tweets carry the signal) and of the
-    model (on 4,543 tweets a linear model did best on the SVD of word
-    n-grams, the first booster on the frequent n-grams as columns), which
-    these early groups show the optimiser's model. ``seeds`` unchanged
+    model (on 4,543 tweets a linear model did best on character n-grams, a
+    LightGBM on the frequent word n-grams as columns), which these early
+    groups show the optimiser's model (tweets at 60 s: 0.956-0.960 ROC AUC
+    with the first seed's variants only, 0.972-0.974 with these). ``seeds`` unchanged
     without text.
     """
     if "text_encoder" not in space or not seeds:
