@@ -20,7 +20,7 @@ from ConfigSpace import ConfigurationSpace
 from automl._version import __version__
 from automl.ensemble import Candidate, CandidatePool
 from automl.evaluation import TrialData
-from automl.search import TrialRecord, is_full_budget_success
+from automl.search import TrialRecord
 from automl.search.trial_log import (
     LOG_NAME,
     LogHeader,
@@ -128,13 +128,11 @@ def resumed_trials(
 def offer_resumed(
     pool: CandidatePool, log: TrialLog, records: list[TrialRecord]
 ) -> None:
-    """Offer the resumed full-budget successes to the ensemble."""
+    """Offer the resumed successes to the ensemble: those whose predictions
+    the log stored, which are those the pool took."""
     stored = {int(t["trial_id"]) for t in log.trials if t.get("predictions")}
     for record in records:
-        if (
-            not is_full_budget_success(record.status, record.budget)
-            or record.trial_id not in stored
-        ):
+        if record.status != "ok" or record.trial_id not in stored:
             continue
         try:
             predictions = log.load_predictions(record.trial_id)

@@ -244,14 +244,27 @@ class SearchStage:
         return self.plan.reserve.seconds(self.pool.candidates, self.costs)
 
     def _keep_for_ensemble(self, record: TrialRecord) -> None:
-        full_budget = is_full_budget_success(record.status, record.budget)
+        joins = self.joins_pool(record)
         if self.trial_log is not None:
             predictions = getattr(record.outcome, "predictions", None)
-            self.trial_log.append(record, predictions if full_budget else None)
-        if full_budget:
+            self.trial_log.append(record, predictions if joins else None)
+        if joins:
             self.pool.add_record(record)
         if isinstance(record.outcome, TrialResult):
             record.outcome.predictions = None  # the pool holds what it keeps
+
+    def joins_pool(self, record: TrialRecord) -> bool:
+        """Whether a finished trial is offered to the ensemble: a success on
+        all rows, or from ``policy.large_table_rows`` rows on any share of
+        them. There the trials on all rows run out of time first: on 4M rows
+        at 300 s CatBoost on 3.7 % of the rows scored 0.099 (1 - AUC) on the
+        holdout, the best trial on all rows 0.134, and the final model was
+        that one, 0.863 test AUC. A partial trial's validation predictions
+        are as honest as any (the validation rows are the same)."""
+        if is_full_budget_success(record.status, record.budget):
+            return True
+        large = len(self.data.y) >= self.plan.policy.large_table_rows
+        return large and record.status == "ok"
 
     # -- what the final model gets --------------------------------------------------
 

@@ -37,6 +37,8 @@ class Costed(Protocol):
     def model_save_seconds(self) -> float: ...
     @property
     def family(self) -> str: ...
+    @property
+    def budget(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class CostModel:
     >>> costs = CostModel(Policy(), n_splits=5, refit_rows=1.25)
     >>> class Trial:
     ...     loss, duration, model_files, model_save_seconds = 0.1, 10.0, (), 0.0
-    ...     family = "lightgbm"
+    ...     family, budget = "lightgbm", 1.0
     >>> costs.bag(Trial()), costs.refit(Trial())
     (10.0, 2.5)
     """
@@ -110,15 +112,16 @@ class CostModel:
     def refit(self, trial: Costed) -> float:
         """One fit of the trial's configuration on all rows."""
         one_fit = duration(trial) / self.n_splits / self.refit_speedup
-        return one_fit * self.refit_rows
+        return one_fit * self.refit_rows / trial.budget
 
     def bag(self, trial: Costed) -> float:
         """The trial as a bag: its kept fold models read back, or its folds
-        refitted (about its trial's duration), whichever is cheaper."""
+        refitted on all their rows (its trial's duration over its budget),
+        whichever is cheaper."""
         kept = np.inf
         if trial.model_files:
             kept = self.read(trial.model_files, trial.model_save_seconds)
-        return float(min(kept, duration(trial)))
+        return float(min(kept, duration(trial) / trial.budget))
 
     def read(self, files: Sequence[str], save_seconds: float) -> float:
         """Reading kept fold models that took ``save_seconds`` to write (inf

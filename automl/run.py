@@ -323,11 +323,10 @@ def _result(
     board = with_skipped_families(
         leaderboard_frame(records, plan.metric), plan.memory.skipped
     )
-    if ensemble is not None:
-        best = min(
-            (r for r in records if is_full_budget_success(r.status, r.budget)),
-            key=lambda r: r.loss,
-        )
+    if ensemble is not None:  # of trials on all rows, or on large tables any
+        ok = [r for r in records if r.status == "ok"]
+        full = [r for r in ok if is_full_budget_success(r.status, r.budget)]
+        best = min(full or ok, key=lambda r: r.loss)
         model: Any = ensemble
         board = _with_ensemble_rows(board, ensemble, plan.metric)
     elif refitted is not None:

@@ -19,7 +19,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from automl import AutoClassifier, AutoRegressor
+from automl import AutoClassifier, AutoRegressor, Policy
 from automl.exceptions import FallbackModelWarning
 from automl.search import reuse_workers
 from tests.conftest import TEST_BUDGET
@@ -274,6 +274,24 @@ def test_without_a_full_budget_trial_the_best_partial_one_is_refitted(
     [member] = info["members"]
     assert member["family"] == clf.best_config_["model"]
     assert member["predictor"] == "full refit"
+
+
+def test_on_large_tables_trials_on_a_share_of_the_rows_join_the_ensemble(
+    breast_cancer,
+) -> None:
+    X, y = breast_cancer
+    budget = {**TEST_BUDGET, "max_trials": 2, "multi_fidelity": True}
+    # From 100 rows on, this table of 569 rows counts as large.
+    policy = Policy(large_table_rows=100)
+    clf = AutoClassifier(**budget, policy=policy).fit(X, y)
+    assert all(t["budget"] < 1 for t in clf.trials_)
+    info = clf.ensemble_info_
+    assert info["kind"] in {"single", "ensemble", "stack"}
+    assert "no trial finished on all rows" not in info["decision"]
+    assert {m["family"] for m in info["members"]} <= {
+        t["config"]["model"] for t in clf.trials_
+    }
+    assert clf.score(X, y) > 0.9
 
 
 def test_when_no_trial_succeeds_the_constant_baseline_predicts_and_says_why(

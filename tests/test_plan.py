@@ -289,6 +289,13 @@ def test_refits_on_all_cores_are_estimated_faster_than_their_trials() -> None:
     assert costs(1, refit_speedup=2.0).refit(candidates[0]) == pytest.approx(2.5)
 
 
+def test_a_trial_on_a_share_of_the_rows_costs_more_on_all_of_them() -> None:
+    trial = _candidates([4.0] * 4)[0]
+    quarter = replace(trial, budget=0.25)
+    assert costs(5).refit(quarter) == pytest.approx(4 * costs(5).refit(trial))
+    assert costs(5).bag(quarter) == pytest.approx(4 * costs(5).bag(trial))
+
+
 def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
     policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
     holdout = costs(1)

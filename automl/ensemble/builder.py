@@ -50,7 +50,8 @@ __all__ = ["Candidate", "build_ensemble", "compose_steps", "has_diverged"]
 
 @dataclass(frozen=True, eq=False)
 class Candidate:
-    """A finished full-budget trial offered to the ensemble.
+    """A finished trial offered to the ensemble (on all rows, or on a share
+    of them where the pool takes those too: ``Policy.large_table_rows``).
 
     Parameters
     ----------
@@ -71,6 +72,8 @@ class Candidate:
         it a bag without refitting; empty if they were not kept.
     model_save_seconds : float
         Seconds the trial took to write them (to estimate reading them).
+    budget : float
+        The share of each split's training rows the trial fitted on (1: all).
     """
 
     config: dict[str, Any]
@@ -81,6 +84,7 @@ class Candidate:
     duration: float | None = None
     model_files: tuple[str, ...] = ()
     model_save_seconds: float = 0.0
+    budget: float = 1.0
 
     @property
     def family(self) -> str:
@@ -110,6 +114,7 @@ class Candidate:
             duration=float(record.duration),
             model_files=tuple(getattr(record.outcome, "model_files", ())),
             model_save_seconds=getattr(record.outcome, "model_save_seconds", 0.0),
+            budget=1.0 if record.budget is None else min(1.0, float(record.budget)),
         )
 
 
