@@ -101,6 +101,7 @@ class SearchStage:
             budget_unit=self.fidelity.unit,
             row_caps=dict(plan.memory.row_caps),
             predict_share=plan.policy.predict_share,
+            partial_models=self.partial_trials_join,
         )
         self.pool = CandidatePool(
             directory=self.workdir / "predictions",
@@ -263,8 +264,13 @@ class SearchStage:
         are as honest as any (the validation rows are the same)."""
         if is_full_budget_success(record.status, record.budget):
             return True
-        large = len(self.data.y) >= self.plan.policy.large_table_rows
-        return large and record.status == "ok"
+        return self.partial_trials_join and record.status == "ok"
+
+    @property
+    def partial_trials_join(self) -> bool:
+        """Whether trials on a share of the rows join the pool (and keep their
+        models for it, as full-budget trials do): on large tables."""
+        return len(self.data.y) >= self.plan.policy.large_table_rows
 
     # -- what the final model gets --------------------------------------------------
 

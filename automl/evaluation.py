@@ -84,6 +84,9 @@ class TrialSettings:
     #: their fold models (one for a holdout), for the ensemble to use
     #: instead of refitting them; None: not kept.
     models_dir: str | None = None
+    #: Whether trials on a share of the rows keep theirs too (they join the
+    #: ensemble's pool on large tables: ``Policy.large_table_rows``).
+    partial_models: bool = False
 
 
 @dataclass
@@ -196,7 +199,7 @@ def _evaluate(
     kept = _FoldModels(settings.models_dir)
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
-        if budget is not None and budget < 1:
+        if budget is not None and budget < 1 and not settings.partial_models:
             kept = _FoldModels(None)  # only full-budget trials join the ensemble
         config, row_budget = budgeted(config, budget, settings)
         hopeless = _memory_check(config, trial_data, settings, row_budget)

@@ -103,6 +103,18 @@ def test_partial_budget_trials_keep_nothing_and_holdout_trials_their_model(
     )
     assert holdout.status == "ok"
     assert len(holdout.model_files) == 1
+    # On large tables partial trials join the pool, and keep their models.
+    keeping = replace(settings, partial_models=True)
+    kept = evaluate(
+        config,
+        data=holdout_problem.data,
+        settings=keeping,
+        seed=0,
+        deadline=None,
+        budget=0.5,
+    )
+    assert kept.status == "ok"
+    assert len(kept.model_files) == 1
 
 
 @pytest.mark.timing
