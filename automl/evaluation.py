@@ -200,7 +200,7 @@ def _evaluate(
     try:
         trial_data = _load_trial_data(data) if isinstance(data, str) else data
         if budget is not None and budget < 1 and not settings.partial_models:
-            kept = _FoldModels(None)  # only full-budget trials join the ensemble
+            kept = _FoldModels(None)  # the ensemble will not take this trial
         config, row_budget = budgeted(config, budget, settings)
         hopeless = _memory_check(config, trial_data, settings, row_budget)
         if hopeless:
