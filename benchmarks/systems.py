@@ -412,7 +412,11 @@ class AutoML(SklearnSystem):
         what the time plan reserved and estimated, and the trials' budgets."""
         model = self.model
         info = dict(getattr(model, "ensemble_info_", {}))
-        info.pop("members", None)
+        # The members in short: family, weight and predictor of each.
+        info["members"] = [
+            [m.get("family"), m.get("weight"), m.get("predictor")]
+            for m in info.get("members", [])
+        ]
         budgets = Counter(
             "full" if t["budget"] is None or t["budget"] >= 1 else f"{t['budget']:.3g}"
             for t in model.trials_

@@ -258,6 +258,8 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     assert 0 < details["search_time"] <= details["fit_time"]
     assert details["n_trials"] == sum(details["budgets"].values())
     assert "kind" in details["final_model"]
+    members = details["final_model"]["members"]  # family, weight, predictor
+    assert all(isinstance(family, str) and weight > 0 for family, weight, _ in members)
     # One short line per trial: family, budget, status, loss, fit seconds.
     assert 0 < len(details["trials"]) <= details["n_trials"]
     assert all(
