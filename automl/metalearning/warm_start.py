@@ -149,8 +149,8 @@ def with_text_variants(seeds: list[Seed], space: ConfigurationSpace) -> list[See
     model (on 4,543 tweets a linear model did best on character n-grams, a
     LightGBM on the frequent word n-grams as columns), which these early
     groups show the optimiser's model (tweets at 60 s: 0.956-0.960 ROC AUC
-    with the first seed's variants only, 0.972-0.974 with these). ``seeds`` unchanged
-    without text.
+    with the first seed's variants only, 0.972-0.974 with these). ``seeds``
+    unchanged without text.
     """
     if "text_encoder" not in space or not seeds:
         return seeds
