@@ -87,34 +87,25 @@ def test_partial_budget_trials_keep_nothing_and_holdout_trials_their_model(
 ) -> None:
     config = _lightgbm(binary_problem)
     settings = _settings(binary_problem, tmp_path)
-    partial = evaluate(
-        config,
-        data=binary_problem.data,
-        settings=settings,
-        seed=0,
-        deadline=None,
-        budget=0.5,
-    )
-    assert partial.status == "ok"
-    assert partial.model_files == ()
+
+    def trial(problem: Problem, settings: TrialSettings, budget: float | None):
+        result = evaluate(
+            config,
+            data=problem.data,
+            settings=settings,
+            seed=0,
+            deadline=None,
+            budget=budget,
+        )
+        assert result.status == "ok", result.error
+        return result
+
+    assert trial(binary_problem, settings, 0.5).model_files == ()
     assert list(tmp_path.iterdir()) == []
-    holdout = evaluate(
-        config, data=holdout_problem.data, settings=settings, seed=0, deadline=None
-    )
-    assert holdout.status == "ok"
-    assert len(holdout.model_files) == 1
+    assert len(trial(holdout_problem, settings, None).model_files) == 1
     # On large tables partial trials join the pool, and keep their models.
     keeping = replace(settings, partial_models=True)
-    kept = evaluate(
-        config,
-        data=holdout_problem.data,
-        settings=keeping,
-        seed=0,
-        deadline=None,
-        budget=0.5,
-    )
-    assert kept.status == "ok"
-    assert len(kept.model_files) == 1
+    assert len(trial(holdout_problem, keeping, 0.5).model_files) == 1
 
 
 @pytest.mark.timing
