@@ -15,6 +15,7 @@ import math
 import tempfile
 import threading
 import warnings
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -231,11 +232,96 @@ def _expected_warnings(record: logging.LogRecord) -> bool:
     return not any(expected in message for expected in _EXPECTED_WARNINGS)
 
 
+class _HigherStagesFirst(defaultdict):
+    """A halving tracker listing its ``(bracket, stage)`` keys highest stage first."""
+
+    def keys(self) -> list[tuple[int, int]]:  # type: ignore[override]
+        return sorted(super().keys(), key=lambda key: (-key[1], key[0]))
+
+
+@contextmanager
+def _keys_at_every_budget(runhistory: Any) -> Iterator[None]:
+    """``runhistory.get_instance_seed_budget_keys`` counts every budget a
+    configuration ran on, not only its highest."""
+    every = functools.partial(
+        type(runhistory).get_instance_seed_budget_keys,
+        runhistory,
+        highest_observed_budget_only=False,
+    )
+    runhistory.get_instance_seed_budget_keys = every
+    try:
+        yield
+    finally:
+        del runhistory.get_instance_seed_budget_keys
+
+
+class _SuccessiveHalving(SuccessiveHalving):
+    """SMAC 2.4's successive halving with its promotions mended.
+
+    Measured on a search of 90 trials, two in flight, ``min_budget`` 1/27:
+    SMAC's intensifier promoted 8 configurations (and none of 61 trials in
+    300 s on a table of 800,000 rows), and with 5 results told before its
+    first ask it raised ``ValueError`` at its first promotion. Three causes:
+
+    * each ``ask`` resumes one long generator, which runs every new first-stage
+      batch (opened whenever a rung waits for a running trial) before the
+      configurations promoted meanwhile: here each ``ask`` takes a fresh pass
+      over the tracker, highest stage first;
+    * the configurations told before the first ask fill a first-stage batch
+      topped up with one new configuration, not up to the batch's size, so
+      that batch has fewer configurations than it must promote: here the
+      batches are filled, and only configurations with a result on the lowest
+      rung (an earlier fit's halving trials) are batched, not those that ran
+      on all rows only;
+    * a rung is judged complete from each configuration's highest-budget
+      results only, so a configuration that also ran on all rows never
+      completes its rung: here every budget counts.
+    """
+
+    def __iter__(self) -> Iterator[TrialInfo]:
+        while True:
+            if not self._tracker:
+                self._batch_known_configs()
+            yield next(super().__iter__())
+
+    def reset(self) -> None:
+        super().reset()
+        self._tracker = _HigherStagesFirst(list)
+
+    def _batch_known_configs(self) -> None:
+        self.__post_init__()
+        lowest = self._budgets_in_stage[0][0]
+        known = [
+            config
+            for config in self.runhistory.get_configs()
+            if any(
+                key.budget == lowest
+                for key in self.runhistory.get_instance_seed_budget_keys(
+                    config, highest_observed_budget_only=False
+                )
+            )
+        ]
+        size = self._n_configs_in_stage[0][0]
+        for start in range(0, max(1, len(known)), size):
+            batch = known[start : start + size]
+            while len(batch) < size:
+                batch.append(next(self.config_generator))
+            self._tracker[(0, 0)].append((self._get_next_order_seed(), batch))
+
+    def _get_best_configs(self, *args: Any, **kwargs: Any) -> list[Configuration]:
+        with _keys_at_every_budget(self.runhistory):
+            return super()._get_best_configs(*args, **kwargs)
+
+
+class _Hyperband(_SuccessiveHalving, Hyperband):
+    """SMAC's Hyperband (brackets of successive halving), mended the same way."""
+
+
 def _intensifier(scenario: Scenario, fidelity: Fidelity) -> Any:
     if fidelity.schedule == "successive_halving":
-        return SuccessiveHalving(scenario, eta=fidelity.eta)
+        return _SuccessiveHalving(scenario, eta=fidelity.eta)
     if fidelity.schedule == "hyperband":
-        return Hyperband(scenario, eta=fidelity.eta)
+        return _Hyperband(scenario, eta=fidelity.eta)
     return HyperparameterOptimizationFacade.get_intensifier(
         scenario, max_config_calls=1
     )
