@@ -276,7 +276,12 @@ class _SuccessiveHalving(SuccessiveHalving):
     * a rung is judged complete from each configuration's highest-budget
       results only, so a configuration that also ran on all rows never
       completes its rung: here every budget counts.
+
+    SMAC's set-up from the run history (``__post_init__``, linear in the
+    trials) still runs once, as each pass would otherwise repeat it.
     """
+
+    _set_up: bool = False
 
     def __iter__(self) -> Iterator[TrialInfo]:
         while True:
@@ -284,9 +289,15 @@ class _SuccessiveHalving(SuccessiveHalving):
                 self._batch_known_configs()
             yield next(super().__iter__())
 
+    def __post_init__(self) -> None:
+        if not self._set_up:
+            super().__post_init__()
+            self._set_up = True
+
     def reset(self) -> None:
         super().reset()
         self._tracker = _HigherStagesFirst(list)
+        self._set_up = False
 
     def _batch_known_configs(self) -> None:
         self.__post_init__()
