@@ -73,6 +73,8 @@ RESULT_COLUMNS = (
 )
 FINISHED = ("ok", "error", "timeout")
 POLL_SECONDS = 0.5
+#: Seconds a worker killed at its timeout gets to write its stacks to its log.
+STACK_DUMP_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,16 @@ def kill_group(pid: int) -> None:
         pass
 
 
+def dump_stacks(process: subprocess.Popen) -> None:
+    """Ask a worker to write its threads' stacks to its log (``faulthandler``
+    on ``SIGUSR1``), so that a run killed at its timeout says where it was."""
+    try:
+        process.send_signal(signal.SIGUSR1)
+        process.wait(timeout=STACK_DUMP_SECONDS)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+
+
 def watch(process: subprocess.Popen, timeout: float) -> tuple[bool, float]:
     """Wait for a worker, polling its memory, and kill it at the timeout.
 
@@ -324,6 +336,7 @@ def watch(process: subprocess.Popen, timeout: float) -> tuple[bool, float]:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                dump_stacks(process)
                 kill_group(process.pid)
                 process.wait()
                 return True, peak

@@ -9,8 +9,10 @@ message; the traceback goes to stderr (the run's log file).
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -86,6 +88,8 @@ def evaluate(
     start = time.perf_counter()
     system.fit(X_train, y_train, run)
     result["fit_seconds"] = time.perf_counter() - start
+    if checkpoint is not None:  # a timeout while predicting keeps the fit's time
+        checkpoint({**result, "status": "running"})
 
     classes = None if run.task == "regression" else sorted(y_train.unique())
     result.update(score(system, X_test, y_test, run.task, classes))
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2:
         sys.stderr.write("usage: python -m benchmarks.worker SPEC_JSON RESULT_JSON\n")
         return 2
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # see run.dump_stacks
     spec = json.loads(Path(args[0]).read_text())
     target = Path(args[1])
     result = run(spec, lambda partial: write_json(target, partial))

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -112,6 +113,32 @@ def test_hard_timeout_kills_the_run_and_is_recorded(
         specs, ["random_forest"], 60, [0], tmp_path, retry_failed=True
     )
     assert again["status"] == "ok"
+
+
+def test_a_worker_killed_at_its_timeout_writes_its_stacks(tmp_path: Path) -> None:
+    waiting = (
+        "import faulthandler, signal, time\n"
+        "faulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+        "print('ready', flush=True)\n"
+        "def stuck_in_predict():\n"
+        "    time.sleep(60)\n"
+        "stuck_in_predict()\n"
+    )
+    log = tmp_path / "worker.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-c", waiting],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        while "ready" not in log.read_text():
+            assert process.poll() is None
+            time.sleep(0.05)
+        runner.dump_stacks(process)
+        runner.kill_group(process.pid)
+        process.wait()
+    assert "stuck_in_predict" in log.read_text()
 
 
 def test_a_failing_run_is_an_error_row(tmp_path: Path) -> None:
