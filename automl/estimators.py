@@ -137,7 +137,9 @@ _PARAMETERS = """
         predict time first, until the ensemble meets it, and there is no
         stacking; ``ensemble_info_["decision"]`` says whether it was met.
         With ``refit_full=True`` this is the fast-inference option (see the
-        README for measured speed-ups).
+        README for measured speed-ups). None: no limit, except on tables of
+        ``policy.large_table_rows`` rows or more, where the final model must
+        predict its training rows within ``time_limit``.
     decision_threshold : "auto", float or None, default="auto"
         Classifiers: "auto" fits a temperature to the final model's
         out-of-fold probabilities when that improves a probability metric

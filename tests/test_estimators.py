@@ -291,6 +291,11 @@ def test_on_large_tables_trials_on_a_share_of_the_rows_join_the_ensemble(
     assert {m["family"] for m in info["members"]} <= {
         t["config"]["model"] for t in clf.trials_
     }
+    # The training rows must be predicted within the time limit there.
+    assert (
+        f"infer_limit {TEST_BUDGET['time_limit'] / len(y):.3g} s/row"
+        in (info["decision"])
+    )
     assert clf.score(X, y) > 0.9
 
 
