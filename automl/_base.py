@@ -284,7 +284,6 @@ class BaseAuto(FittedReports, BaseEstimator):
             verbose=self.verbose,
             dask_cluster=self._dask_cluster(),
             max_ensemble_members=self.max_ensemble_members,
-            infer_limit=self.infer_limit,
             decision_threshold=self.decision_threshold,
         )
 

@@ -33,7 +33,6 @@ from automl.limits import Deadline
 from automl.metalearning.metadata import load_metadata
 from automl.metrics import Metric, score_predictions
 from automl.plan import FitPlan
-from automl.policy import Policy
 from automl.reporting import leaderboard_frame
 from automl.reporting.leaderboard import with_skipped_families
 from automl.resampling import validation_indices
@@ -140,7 +139,6 @@ class RunOptions:
     dask_cluster : object or None
         A Dask address or client; None runs local worker processes.
     max_ensemble_members : int or None
-    infer_limit : float or None
     decision_threshold : float, "auto" or None
         See :func:`~automl.ensemble.build_ensemble`.
     """
@@ -153,7 +151,6 @@ class RunOptions:
     verbose: int
     dask_cluster: Any
     max_ensemble_members: int | None
-    infer_limit: float | None
     decision_threshold: float | Literal["auto"] | None = "auto"
 
 
@@ -299,11 +296,7 @@ def _fit_ensemble(
             stack=plan.reserve.stack,
             refit_full=plan.reserve.refit_full,
             max_members=options.max_ensemble_members,
-            infer_limit=(
-                options.infer_limit
-                if options.infer_limit is not None
-                else large_table_infer_limit(len(data.y), deadline.limit, policy)
-            ),
+            infer_limit=plan.infer_limit,
             decision_threshold=options.decision_threshold,
             policy=policy,
             costs=costs,
@@ -313,23 +306,6 @@ def _fit_ensemble(
     except Exception as exc:  # the single best model is refitted instead
         logger.warning("Building the ensemble failed: %s", exc)
         return None
-
-
-def large_table_infer_limit(
-    n_rows: int, time_limit: float | None, policy: Policy
-) -> float | None:
-    """Seconds a row the final model of a large table may take to predict
-    when the user set no ``infer_limit``: its training rows in ``time_limit``.
-
-    On tables of ``policy.large_table_rows`` rows or more, models kept from
-    trials on a share of the rows join the ensemble, and one of them can be
-    far slower to predict than to fit (a kNN on 4 % of 4,000,000 rows took
-    61 s for its 10,000 validation rows: 100 minutes for 1,000,000). None on
-    smaller tables or without a time limit.
-    """
-    if time_limit is None or n_rows < policy.large_table_rows:
-        return None
-    return time_limit / n_rows
 
 
 def _result(

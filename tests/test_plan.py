@@ -130,6 +130,20 @@ def test_families_too_large_for_all_rows_are_searched_on_the_rows_that_fit() -> 
     assert all(roomy.row_caps.get(f, 1.0) > cap for f, cap in plan.row_caps.items())
 
 
+def test_a_large_tables_final_model_must_predict_its_rows_within_the_time_limit() -> (
+    None
+):
+    large = Policy().large_table_rows
+    plan = plan_fit(params(time_limit=300), table(3 * large), ROOMY)
+    assert plan.infer_limit == 300 / (3 * large)
+    assert plan_fit(params(time_limit=300), table(large - 1), ROOMY).infer_limit is None
+    assert (
+        plan_fit(params(time_limit=None), table(3 * large), ROOMY).infer_limit is None
+    )
+    mine = plan_fit(params(time_limit=300, infer_limit=1e-3), table(3 * large), ROOMY)
+    assert mine.infer_limit == 1e-3
+
+
 def test_the_reserve_is_capped_and_zero_without_a_time_limit() -> None:
     plan = plan_fit(params(time_limit=60), table(1_000), ROOMY)
     assert 1.0 < plan.reserve.seconds([], costs()) <= 1.0 + 0.3 * 60

@@ -65,7 +65,6 @@ def _run(
         verbose=0,
         dask_cluster=None,
         max_ensemble_members=None,
-        infer_limit=None,
     )
     runtime = Runtime(
         make_executor=lambda plan, options: executor(),

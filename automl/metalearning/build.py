@@ -177,7 +177,6 @@ def search_task(spec: CorpusDataset, options: BuildOptions) -> dict[str, Any]:
         verbose=0,
         dask_cluster=None,
         max_ensemble_members=1,
-        infer_limit=None,
     )
     result = run_fit(prepared.plan, prepared.data, fallback, run)
     full = [

@@ -287,7 +287,10 @@ class _SuccessiveHalving(SuccessiveHalving):
         while True:
             if not self._tracker:
                 self._batch_known_configs()
-            yield next(super().__iter__())
+            trial = next(super().__iter__(), None)
+            if trial is None:  # SMAC found no new configuration
+                return
+            yield trial
 
     def __post_init__(self) -> None:
         if not self._set_up:
