@@ -49,8 +49,10 @@ _PARAMETERS = """
         The kind of some columns of ``X``, by name: "numeric", "categorical",
         "datetime" or "text" (e.g. ``{{"review": "text", "zip": "categorical"}}``);
         the others' kinds are inferred. A string column is inferred to be free
-        text when more than 1 % of its values are distinct and they have at
-        least 3 words on average. Text columns become word or character
+        text when more than 1 % of its values are distinct, more than half
+        its rows hold a text no other row has, and they have at least 5 words
+        on average (shorter strings, names and titles, stay categorical).
+        Text columns become word or character
         n-gram TF-IDF reduced by a truncated SVD, plus text statistics
         (lengths, words, capitals, digits, punctuation): the encoder is a
         choice of the search.

@@ -46,6 +46,8 @@ def test_free_text_is_told_from_category_levels() -> None:
     assert not looks_like_text(levels)  # one word each, few distinct
     assert not looks_like_text(X["report"].astype("category"))  # declared levels
     assert not looks_like_text(pd.Series([f"user {i}" for i in range(300)]))  # ids
+    names = pd.Series([f"Smith, Mrs. Anne {i}" for i in range(300)])
+    assert not looks_like_text(names)  # short, unique: names and titles
     assert not looks_like_text(pd.Series(np.arange(300.0)))
     # Titles each rated by many rows: levels, though phrases (a movie's title).
     titles = pd.Series([f"The {w} of the night" for w in ("fall", "rise")] * 150)
