@@ -33,11 +33,12 @@ TEXT_MIN_UNIQUE_SHARE = 0.01
 #: ... and its distinct values have at least this many words on average
 #: (AutoGluon: 3). Shorter texts, names and titles, are categoricals: as text
 #: (4.07 words on average) tate_text's titles lost on five splits out of five
-#: to the same column as a categorical at 60 s (RMSE 3.740 against 3.532
-#: on average; AutoGluon ``best_quality_v150`` 3.577), and titanic's names
-#: scored the same either way (0.840 ROC AUC); the tweets (18 words) gain
-#: from their text (0.972 against 0.724). ``column_types`` makes any string
-#: column text.
+#: to the same column as a categorical at 60 s (RMSE 3.754 against 3.543 on
+#: average; AutoGluon ``best_quality_v150`` 3.577), titanic's names did no
+#: better (0.840 / 0.890 ROC AUC against 0.846 / 0.896); the tweets (18
+#: words) gain from their text (0.972 against 0.724).
+#: ``benchmarks/results/text-60s-short-texts``. ``column_types`` makes any
+#: string column text.
 TEXT_MIN_MEAN_WORDS = 5.0
 #: ... and at least this share of its rows hold a text no other row has. Texts
 #: that mostly repeat are levels whose identity is the signal (a movie's title
