@@ -400,9 +400,9 @@ def _infer_limit(
     rows took 61 s for its 10,000 validation rows: 100 minutes for
     1,000,000).
     """
-    time_limit = params["time_limit"]
-    if params["infer_limit"] is not None:
-        return float(params["infer_limit"])
+    time_limit, mine = params["time_limit"], params.get("infer_limit")
+    if mine is not None:
+        return float(mine)
     if time_limit is None or n_rows < policy.large_table_rows:
         return None
     return time_limit / n_rows
