@@ -42,14 +42,18 @@ def _run_two_in_flight(optimizer: SMACOptimizer, n_trials: int) -> list[Any]:
     return finished
 
 
-def _known(optimizer: SMACOptimizer, n: int, budget: float, seed: int) -> list[dict]:
-    """``n`` results told before the first ask, each better than any new one."""
+def _known(
+    optimizer: SMACOptimizer, n: int, budgets: tuple[float, ...], seed: int
+) -> list[dict]:
+    """``n`` results on each of ``budgets`` told before the first ask, each
+    better than any new one."""
     configs = [dict(c) for c in _space().sample_configuration(n)]
     for config in configs:
         loss = _loss(config) - 10.0
-        optimizer.tell_known(
-            config, seed=seed, budget=budget, loss=loss, status="ok", seconds=1
-        )
+        for budget in budgets:
+            optimizer.tell_known(
+                config, seed=seed, budget=budget, loss=loss, status="ok", seconds=1
+            )
     return configs
 
 
@@ -71,7 +75,7 @@ def test_promotions_run_before_new_first_rung_batches() -> None:
 def test_known_first_rung_results_are_promoted_without_running_them_again() -> None:
     # SMAC's own intensifier raised ValueError here at its first promotion.
     optimizer = _halving()
-    known = _known(optimizer, 5, RUNGS[0], _seed())
+    known = _known(optimizer, 5, (RUNGS[0],), _seed())
     finished = _run_two_in_flight(optimizer, 40)
     optimizer.close()
     first_rung = [p.config for p in finished if p.budget == RUNGS[0]]
@@ -83,8 +87,21 @@ def test_known_first_rung_results_are_promoted_without_running_them_again() -> N
 def test_full_budget_results_are_not_run_again_on_the_first_rung() -> None:
     # What "auto" tells halving when it switches: trials on all rows.
     optimizer = _halving()
-    known = _known(optimizer, 5, 1.0, _seed())
+    known = _known(optimizer, 5, (1.0,), _seed())
     finished = _run_two_in_flight(optimizer, 40)
     optimizer.close()
     assert not any(p.config in known for p in finished)
     assert any(p.budget == RUNGS[1] for p in finished)  # the first batch promoted
+
+
+def test_a_resumed_configuration_that_reached_all_rows_still_completes_its_rung() -> (
+    None
+):
+    # An earlier halving fit promoted these up to all rows; SMAC judged their
+    # first rung by their highest budget only and never promoted the bracket.
+    optimizer = _halving()
+    known = _known(optimizer, 5, (RUNGS[0], 1.0), _seed())
+    finished = _run_two_in_flight(optimizer, 40)
+    optimizer.close()
+    promoted = [p.config for p in finished if p.budget == RUNGS[1]]
+    assert all(config in promoted for config in known)
