@@ -91,7 +91,7 @@ class SearchStage:
         self.executor: Executor = runtime.make_executor(plan, options)
         cleanup.callback(self.executor.close)
         # Trials on a share of the rows join the pool too (see joins_pool).
-        self.partial_trials_join = len(data.y) >= plan.policy.large_table_rows
+        self.partial_trials_join = plan.large_table
         self.settings = TrialSettings(
             metric=plan.metric,
             crash_loss=crash_loss(plan.metric, fallback_loss),

@@ -219,6 +219,11 @@ class FitPlan:
             n_classes=self.reserve.n_classes,
         )
 
+    @property
+    def large_table(self) -> bool:
+        """Whether the table counts as large (see :func:`is_large_table`)."""
+        return is_large_table(self.memory.n_rows, self.policy)
+
     def fidelity(self, n_train: int) -> Fidelity:
         """The trials' budgets for ``n_train`` training rows.
 
@@ -403,9 +408,16 @@ def _infer_limit(
     time_limit, mine = params["time_limit"], params.get("infer_limit")
     if mine is not None:
         return float(mine)
-    if time_limit is None or n_rows < policy.large_table_rows:
+    if time_limit is None or not is_large_table(n_rows, policy):
         return None
     return time_limit / n_rows
+
+
+def is_large_table(n_rows: int, policy: Policy) -> bool:
+    """Tables of ``policy.large_table_rows`` rows or more: there trials on a
+    share of the rows join the ensemble's pool, and the final model's predict
+    time is bounded (:func:`_infer_limit`)."""
+    return n_rows >= policy.large_table_rows
 
 
 def _per_trial_memory_mb(params: Mapping[str, Any], memory: MemoryPlan) -> float | None:
