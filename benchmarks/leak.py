@@ -13,6 +13,11 @@ twice at the same budget:
 
 For each: the validation score the fit reports (the final model's, as the
 leaderboard shows it), the test score, and the gap between them (the leak).
+For ours, each first-layer member of the final model is also scored alone
+(its trial's validation RMSE against its test RMSE): a member's gap holds
+no ensemble-weight selection, so the chosen model's gap above its members'
+is what choosing the weights on the validated rows adds. ``--seed`` repeats
+ours' arms with another seed (the spread of the gap between fits).
 
 The ``lightgbm`` arm is the gap that is not a leak: a default LightGBM
 (strings as categories, dates as days) validated with the same splitter as
@@ -24,6 +29,7 @@ ours' gap at that level is drift, not leak.
 Run (resumable: a finished table/arm pair is skipped)::
 
     python -m benchmarks.leak --budget 60 --out benchmarks/results/leak-60s
+    python -m benchmarks.leak --budget 60 --tables birthdays --seed 1 --out ...
 """
 
 from __future__ import annotations
@@ -69,14 +75,54 @@ TABLES = {"movielens": movielens, "birthdays": birthdays}
 
 
 def fit_arm(
-    X: pd.DataFrame, y: pd.Series, arm: str, how: dict[str, Any], budget: float
+    X: pd.DataFrame,
+    y: pd.Series,
+    arm: str,
+    how: dict[str, Any],
+    budget: float,
+    seed: int,
 ) -> AutoRegressor:
     """Fit ours on the training rows, validated as ``arm`` says."""
     if arm == "shuffled":
-        return AutoRegressor(time_limit=budget).fit(X, y)
+        return AutoRegressor(time_limit=budget, random_state=seed).fit(X, y)
     if "groups" in how:
-        return AutoRegressor(time_limit=budget).fit(X, y, groups=X[how["groups"]])
-    return AutoRegressor(time_limit=budget, cv=TimeSeriesSplit(5)).fit(X, y)
+        return AutoRegressor(time_limit=budget, random_state=seed).fit(
+            X, y, groups=X[how["groups"]]
+        )
+    return AutoRegressor(
+        time_limit=budget, random_state=seed, cv=TimeSeriesSplit(5)
+    ).fit(X, y)
+
+
+def member_gaps(
+    model: AutoRegressor, X_test: pd.DataFrame, y_test: np.ndarray
+) -> list[dict[str, Any]]:
+    """Each first-layer member alone: its trial's validation RMSE, its test RMSE."""
+    ensemble = model.model_
+    if not hasattr(ensemble, "base"):
+        return []
+    board = model.leaderboard()
+    typed = model.typer_.transform(X_test)
+    rows = []
+    for member in ensemble.base:
+        trial = board.loc[board["trial_id"] == member.trial_id]
+        if member.trial_id is None or trial.empty:
+            continue
+        pred = ensemble.only(member.trial_id).predict(typed)
+        rows.append(
+            {
+                "trial_id": int(member.trial_id),
+                "family": member.family,
+                "weight": float(member.weight),
+                "reported_rmse": float(trial["score"].iloc[0]),
+                "test_rmse": _rmse(pred, y_test),
+            }
+        )
+    return rows
+
+
+def _rmse(pred: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred) - y) ** 2)))
 
 
 def lightgbm_arm(
@@ -117,23 +163,40 @@ def reported_rmse(model: AutoRegressor) -> float:
     return float(board.loc[board["origin"] == "ensemble (chosen)", "score"].iloc[0])
 
 
-def run(budget: float, out: Path, names: list[str]) -> None:
+ARMS = ("shuffled", "validated", "lightgbm")
+
+
+def run(
+    budget: float,
+    out: Path,
+    names: list[str],
+    seed: int = 0,
+    arms: tuple[str, ...] = ARMS,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     done = set()
     if path.exists():
-        done = {(r["table"], r["arm"]) for r in map(json.loads, path.open())}
+        done = {
+            (r["table"], r["arm"], r.get("seed", 0))
+            for r in map(json.loads, path.open())
+        }
     for name in names:
-        arms = [
-            a for a in ("shuffled", "validated", "lightgbm") if (name, a) not in done
+        todo = [
+            a
+            for a in arms
+            if (name, a, seed) not in done
+            and not (a == "lightgbm" and (name, a, 0) in done)
         ]
-        if not arms:
+        if not todo:
             continue
         X, y, test, how = TABLES[name]()
         X_train, y_train = X.loc[~test].reset_index(drop=True), y.loc[~test]
-        for arm in arms:
+        for arm in todo:
             start = time.time()
             y_fit = y_train.reset_index(drop=True)
+            y_test = y.loc[test].to_numpy()
+            members: list[dict[str, Any]] = []
             if arm == "lightgbm":
                 model, reported, validated = lightgbm_arm(X_train, y_fit, how)
                 pred = model.predict(_lightgbm_frame(X.loc[test]))
@@ -141,15 +204,17 @@ def run(budget: float, out: Path, names: list[str]) -> None:
                     "GroupKFold(5)" if "groups" in how else "TimeSeriesSplit(5)"
                 )
             else:
-                model = fit_arm(X_train, y_fit, arm, how, budget)
+                model = fit_arm(X_train, y_fit, arm, how, budget, seed)
                 pred = model.predict(X.loc[test])
+                members = member_gaps(model, X.loc[test], y_test)
                 reported = reported_rmse(model)
                 validation = model.validation_["splitter"] or model.resampling_
                 validated = model.validation_["validated_rows"]
-            test_rmse = float(np.sqrt(np.mean((pred - y.loc[test].to_numpy()) ** 2)))
-            row = {
+            test_rmse = _rmse(pred, y_test)
+            row: dict[str, Any] = {
                 "table": name,
                 "arm": arm,
+                "seed": seed,
                 "budget": budget,
                 "validation": validation,
                 "validated_rows": validated,
@@ -158,8 +223,9 @@ def run(budget: float, out: Path, names: list[str]) -> None:
                 "fit_seconds": time.time() - start,
                 "n_train": int((~test).sum()),
                 "n_test": int(test.sum()),
+                "optimism": test_rmse / reported,
+                "members": members,
             }
-            row["optimism"] = row["test_rmse"] / row["reported_rmse"]
             with path.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps(row), flush=True)
@@ -170,8 +236,11 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--tables", default=",".join(TABLES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arms", default=",".join(ARMS))
     args = parser.parse_args()
-    run(args.budget, args.out, args.tables.split(","))
+    arms = tuple(args.arms.split(","))
+    run(args.budget, args.out, args.tables.split(","), args.seed, arms)
 
 
 if __name__ == "__main__":
