@@ -5,7 +5,10 @@
 CSV, target last, an ``index.csv``), outside the repository:
 
 - ``generated-1m``: 1,000,000 rows, regression;
-- ``generated-5m``: 5,000,000 rows, binary (about 30 % positives).
+- ``generated-5m``: 5,000,000 rows, binary (about 30 % positives);
+- ``generated-10k`` and ``generated-100k``: 12,500 and 125,000 rows of the
+  regression table's structure (10,000 and 100,000 training rows in the
+  benchmark's split), the small end of the cost-against-rows curve.
 
 Each has 12 numeric features (two with 10 % and 30 % missing values, two pure
 noise), a ``store`` column of 5,000 levels (Zipf-distributed, a level effect
@@ -36,6 +39,8 @@ import pandas as pd
 from benchmarks.run import DEFAULT_GENERATED_DATASETS
 
 TABLES = {
+    "generated-10k": (12_500, "regression"),
+    "generated-100k": (125_000, "regression"),
     "generated-1m": (1_000_000, "regression"),
     "generated-5m": (5_000_000, "binary"),
 }

@@ -127,14 +127,17 @@ CONFIRMATION = (
     "house_16H",  # 22,784 rows, numeric
 )
 #: Issue 35's scoreboard of large tables: the extra tables of 100,000 rows
-#: or more, the corpus's two largest, and two generated tables
-#: (``python -m benchmarks.generate``) of 1 and 5 million rows.
+#: or more, the corpus's two largest, and generated tables
+#: (``python -m benchmarks.generate``) of 1 and 5 million rows, and of 12,500
+#: and 125,000 rows (the cost-against-rows curve's small end).
 LARGE_SCOREBOARD = (
     "fertility",  # binary, 254,654 rows, mostly categorical (extra)
     "birthdays",  # regression, 372,864 rows, time order (extra)
     "movielens",  # regression, 100,004 rows, ids, text title (extra)
     "metro-traffic-volume",  # regression, 48,204 rows
     "bank-marketing",  # binary, 45,211 rows
+    "generated-10k",  # regression, 12,500 rows, generated-1m's structure
+    "generated-100k",  # regression, 125,000 rows, generated-1m's structure
     "generated-1m",  # regression, 1,000,000 rows, 5,000-level store (generated)
     "generated-5m",  # binary, 5,000,000 rows (generated)
 )
