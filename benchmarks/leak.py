@@ -31,7 +31,8 @@ that ours' features have without any search. The ``lightgbm_grid`` arm is a
 search without ours: ``GRID_SIZE`` random LightGBM configurations validated
 the same way, the one with the best validation RMSE chosen; its gap is what
 choosing among trials adds to the splitter's, and the spread of the
-configurations' gaps is the noise a single model's gap has.
+configurations' gaps is the noise a single model's gap has;
+``lightgbm_grid_typed`` is the same search on ours' typed columns.
 
 Run (resumable: a finished table/arm pair is skipped)::
 
@@ -171,6 +172,7 @@ def lightgbm_grid_arm(
     X_test: pd.DataFrame,
     y_test: np.ndarray,
     how: dict[str, Any],
+    frame: Frame | None = None,
 ) -> tuple[np.ndarray, float, int, list[dict[str, Any]]]:
     """A search without ours: ``GRID_SIZE`` random LightGBM configurations
     (seed 0), each validated like the default arm; the one with the lowest
@@ -186,8 +188,8 @@ def lightgbm_grid_arm(
             "num_leaves": int(rng.choice([15, 31, 63, 127, 255])),
             "min_child_samples": int(rng.choice([5, 20, 50, 100])),
         }
-        model, reported, rows = lightgbm_arm(X, y, how, None, **params)
-        pred = model.predict(_lightgbm_frame(X_test))
+        model, reported, rows = lightgbm_arm(X, y, how, frame, **params)
+        pred = model.predict((frame or _lightgbm_frame)(X_test))
         configs.append(
             {**params, "reported_rmse": reported, "test_rmse": _rmse(pred, y_test)}
         )
@@ -213,7 +215,14 @@ def reported_rmse(model: AutoRegressor) -> float:
     return float(board.loc[board["origin"] == "ensemble (chosen)", "score"].iloc[0])
 
 
-ARMS = ("shuffled", "validated", "lightgbm", "lightgbm_typed", "lightgbm_grid")
+ARMS = (
+    "shuffled",
+    "validated",
+    "lightgbm",
+    "lightgbm_typed",
+    "lightgbm_grid",
+    "lightgbm_grid_typed",
+)
 
 
 def run(
@@ -247,19 +256,19 @@ def run(
             y_fit = y_train.reset_index(drop=True)
             y_test = y.loc[test].to_numpy()
             members: list[dict[str, Any]] = []
-            if arm in ("lightgbm", "lightgbm_typed"):
+            if arm.startswith("lightgbm"):
                 frame = _lightgbm_frame
-                if arm == "lightgbm_typed":
+                if arm.endswith("_typed"):
                     frame = FeatureTyper().fit(X_train, y_fit).transform
-                model, reported, validated = lightgbm_arm(X_train, y_fit, how, frame)
-                pred = model.predict(frame(X.loc[test]))
-                validation = (
-                    "GroupKFold(5)" if "groups" in how else "TimeSeriesSplit(5)"
-                )
-            elif arm == "lightgbm_grid":
-                pred, reported, validated, members = lightgbm_grid_arm(
-                    X_train, y_fit, X.loc[test], y_test, how
-                )
+                if arm.startswith("lightgbm_grid"):
+                    pred, reported, validated, members = lightgbm_grid_arm(
+                        X_train, y_fit, X.loc[test], y_test, how, frame
+                    )
+                else:
+                    model, reported, validated = lightgbm_arm(
+                        X_train, y_fit, how, frame
+                    )
+                    pred = model.predict(frame(X.loc[test]))
                 validation = (
                     "GroupKFold(5)" if "groups" in how else "TimeSeriesSplit(5)"
                 )
