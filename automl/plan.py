@@ -206,13 +206,18 @@ class FitPlan:
     policy: Policy
 
     def cost_model(
-        self, splits: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int
+        self,
+        splits: Sequence[tuple[np.ndarray, np.ndarray]],
+        n_rows: int,
+        n_columns: int = 1,
     ) -> CostModel:
         """The fit's one cost model, for trials validated on ``splits`` of
-        ``n_rows`` rows: the search's reserve and the ensemble builder ask it."""
+        ``n_rows`` rows of ``n_columns`` typed columns: the search's reserve
+        and the ensemble builder ask it."""
         return CostModel.for_splits(
             splits,
             n_rows,
+            n_columns=n_columns,
             policy=self.policy,
             refit_speedup=self.reserve.refit_speedup,
             cv_repeats=self.cv_repeats,

@@ -227,7 +227,7 @@ def run_fit(
         seed=plan.seed,
         generated_features=plan.policy.generated_features,
     )
-    costs = plan.cost_model(data.splits, len(data.y))
+    costs = plan.cost_model(data.splits, len(data.y), data.X.shape[1])
     deadline = options.deadline
     # The one cleanup path, also on an exception or Ctrl-C: callbacks run
     # last-in first-out (stop the workers, then delete their files).

@@ -213,6 +213,7 @@ def build_ensemble(
         costs = CostModel.for_splits(
             data.splits,
             len(data.y),
+            n_columns=data.X.shape[1],
             policy=policy,
             refit_speedup=refit_speedup,
             cv_repeats=cv_repeats,

@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
+from automl.costs import CONFORMITY_FIT_ROWS
+
 
 @dataclass(frozen=True)
 class ConformityScores:
@@ -230,7 +232,7 @@ class ResidualScale:
     floor: float = 0.0
 
     #: Rows the scale models are fitted on at most (a sample beyond).
-    MAX_ROWS: ClassVar[int] = 20_000
+    MAX_ROWS: ClassVar[int] = CONFORMITY_FIT_ROWS
 
     @classmethod
     def cross_fit(
