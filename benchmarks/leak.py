@@ -256,6 +256,7 @@ def run(
             y_fit = y_train.reset_index(drop=True)
             y_test = y.loc[test].to_numpy()
             members: list[dict[str, Any]] = []
+            fit_time = None
             if arm.startswith("lightgbm"):
                 frame = _lightgbm_frame
                 if arm.endswith("_typed"):
@@ -274,6 +275,7 @@ def run(
                 )
             else:
                 model = fit_arm(X_train, y_fit, arm, how, budget, seed)
+                fit_time = model.fit_time_
                 pred = model.predict(X.loc[test])
                 members = member_gaps(model, X.loc[test], y_test)
                 reported = reported_rmse(model)
@@ -290,6 +292,7 @@ def run(
                 "reported_rmse": reported,
                 "test_rmse": test_rmse,
                 "fit_seconds": time.time() - start,
+                "automl_fit_seconds": fit_time,
                 "n_train": int((~test).sum()),
                 "n_test": int(test.sum()),
                 "optimism": test_rmse / reported,
