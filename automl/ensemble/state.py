@@ -38,6 +38,23 @@ def has_diverged(refit_loss: float, trial_loss: float, tolerance: float = 0.01) 
     return refit_loss > trial_loss + max(abs(trial_loss), tolerance)
 
 
+#: The divergence check predicts at most this many validated rows (a seeded
+#: sample beyond): on birthdays' 248,625 rows under ``TimeSeriesSplit`` it
+#: predicted all of them with a LightGBM of 1,000 trees, 7.8 s a member that
+#: no estimate held, and the fit ended at 67 s of 60.
+DIVERGENCE_CHECK_ROWS = 20_000
+
+
+def divergence_sample(n_valid: int, seed: int) -> np.ndarray | None:
+    """Positions among the validated rows the divergence check predicts:
+    None (all of them) up to ``DIVERGENCE_CHECK_ROWS``, else that many, drawn
+    with ``seed`` and sorted."""
+    if n_valid <= DIVERGENCE_CHECK_ROWS:
+        return None
+    rng = np.random.RandomState(seed)
+    return np.sort(rng.choice(n_valid, DIVERGENCE_CHECK_ROWS, replace=False))
+
+
 def blend(predictions: Sequence[Any], weights: Any) -> np.ndarray:
     """The weighted sum of predictions (those of weight 0 are not read)."""
     parts = [
@@ -270,8 +287,19 @@ class BuildState:
         test 9.3).
         """
         rows = validation_indices(self.data.splits)
-        loss = self.valid_loss(model.predict_raw(self.data.X.iloc[rows]))
-        return has_diverged(loss, candidate.loss, self.policy.divergence_tolerance)
+        tolerance = self.policy.divergence_tolerance
+        sample = divergence_sample(len(rows), self.seed)
+        if sample is None:
+            loss = self.valid_loss(model.predict_raw(self.data.X.iloc[rows]))
+            return has_diverged(loss, candidate.loss, tolerance)
+        y, w = self.y_valid[sample], None
+        if self.w_valid is not None:
+            w = self.w_valid[sample]
+        refit = model.predict_raw(self.data.X.iloc[rows[sample]])
+        trial = np.asarray(candidate.predictions)[sample]
+        return has_diverged(
+            self.loss_fn(y, refit, w), self.loss_fn(y, trial, w), tolerance
+        )
 
     def oof_rmse(self, i: int) -> float:
         """A regression candidate's error scale on its OOF rows."""

@@ -14,7 +14,7 @@ from automl.ensemble import Candidate, build_ensemble, has_diverged
 from automl.ensemble.bagging import BaggedModel
 from automl.ensemble.fitted import FittedEnsemble
 from automl.ensemble.selection import metric_loss
-from automl.ensemble.state import BuildState
+from automl.ensemble.state import DIVERGENCE_CHECK_ROWS, BuildState, divergence_sample
 from automl.ensemble.steps import InferLimit
 from automl.evaluation import TrialResult, predict_pipeline
 from automl.metrics import get_metric
@@ -340,3 +340,16 @@ def test_a_refit_diverges_when_far_worse_on_the_rows_it_trained_on() -> None:
     assert not has_diverged(refit_loss=0.19, trial_loss=0.10)  # within the loss
     assert has_diverged(refit_loss=0.21, trial_loss=0.10)
     assert has_diverged(refit_loss=0.02, trial_loss=0.0)  # past the tolerance
+
+
+def test_the_divergence_check_predicts_a_bounded_sample_of_many_validated_rows() -> (
+    None
+):
+    """Predicting every validated row of a large table with a big member took
+    longer than its refit's estimate allowed (birthdays: 7.8 s a member)."""
+    assert divergence_sample(DIVERGENCE_CHECK_ROWS, seed=0) is None
+    sample = divergence_sample(250_000, seed=0)
+    assert sample is not None and len(sample) == DIVERGENCE_CHECK_ROWS
+    assert len(np.unique(sample)) == len(sample) and np.all(np.diff(sample) > 0)
+    assert sample[0] >= 0 and sample[-1] < 250_000
+    assert np.array_equal(sample, divergence_sample(250_000, seed=0))
