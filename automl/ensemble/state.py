@@ -228,7 +228,7 @@ class BuildState:
         refit = self.full and i not in self.as_kept
         try:
             model = self.fit_predictor(candidate, refit_full=refit)
-            if refit and self.diverged(model, candidate):
+            if refit and refit_diverged(self, model, candidate):
                 self.notes.append(
                     f"{candidate.name}: the refit on all rows did far worse on the "
                     "validation rows than the trial, kept the trial's own fit"
@@ -277,30 +277,6 @@ class BuildState:
         self.reused.add(candidate.name)
         return bag
 
-    def diverged(self, model: BaggedModel, candidate: Any) -> bool:
-        """Whether a refit on all rows broke on the rows its trial never saw.
-
-        Trained on the validation rows too, the refit should do at least about
-        as well on them as the trial did without them. Far worse means the
-        extra rows broke the fit, e.g. scikit-learn's HistGradientBoosting
-        on a class with 2 rows (seen on nursery: validation log loss 4e-6,
-        test 9.3).
-        """
-        rows = validation_indices(self.data.splits)
-        tolerance = self.policy.divergence_tolerance
-        sample = divergence_sample(len(rows), self.seed)
-        if sample is None:
-            loss = self.valid_loss(model.predict_raw(self.data.X.iloc[rows]))
-            return has_diverged(loss, candidate.loss, tolerance)
-        y, w = self.y_valid[sample], None
-        if self.w_valid is not None:
-            w = self.w_valid[sample]
-        refit = model.predict_raw(self.data.X.iloc[rows[sample]])
-        trial = np.asarray(candidate.predictions)[sample]
-        return has_diverged(
-            self.loss_fn(y, refit, w), self.loss_fn(y, trial, w), tolerance
-        )
-
     def oof_rmse(self, i: int) -> float:
         """A regression candidate's error scale on its OOF rows."""
         errors = np.asarray(self.ranked[i].predictions) - self.y_valid
@@ -325,3 +301,26 @@ class BuildState:
         result.stage_seconds = dict(self.stage_seconds)
         result.stage_estimates = dict(self.estimates)
         return result
+
+
+def refit_diverged(state: BuildState, model: BaggedModel, candidate: Any) -> bool:
+    """Whether a refit on all rows broke on the rows its trial never saw.
+
+    Trained on the validation rows too, the refit should do at least about
+    as well on them as the trial did without them. Far worse means the
+    extra rows broke the fit, e.g. scikit-learn's HistGradientBoosting on a
+    class with 2 rows (seen on nursery: validation log loss 4e-6, test 9.3).
+    Judged on at most ``DIVERGENCE_CHECK_ROWS`` of the validated rows.
+    """
+    rows = validation_indices(state.data.splits)
+    tolerance = state.policy.divergence_tolerance
+    sample = divergence_sample(len(rows), state.seed)
+    if sample is None:
+        loss = state.valid_loss(model.predict_raw(state.data.X.iloc[rows]))
+        return has_diverged(loss, candidate.loss, tolerance)
+    y = state.y_valid[sample]
+    w = None if state.w_valid is None else state.w_valid[sample]
+    refit = model.predict_raw(state.data.X.iloc[rows[sample]])
+    trial = np.asarray(candidate.predictions)[sample]
+    refit_loss, trial_loss = state.loss_fn(y, refit, w), state.loss_fn(y, trial, w)
+    return has_diverged(refit_loss, trial_loss, tolerance)

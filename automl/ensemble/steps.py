@@ -42,7 +42,7 @@ from automl.ensemble.bagging import BaggedModel, BagTimeoutError, fit_bag
 from automl.ensemble.fitted import BaseMember, FittedEnsemble, guard_predictions
 from automl.ensemble.selection import EnsembleSelection, greedy_ensemble_selection
 from automl.ensemble.stacking import StackCheck, check_stacking, fit_stackers
-from automl.ensemble.state import BuildState, blend
+from automl.ensemble.state import BuildState, blend, refit_diverged
 from automl.resampling import halves_of, validation_indices
 
 
@@ -268,7 +268,7 @@ class Members(Step):
             state.notes.append(
                 "no member fitted in time: refitted the best single model"
             )
-            if state.diverged(model, best):  # nothing else left: say so
+            if refit_diverged(state, model, best):  # nothing else left: say so
                 state.notes.append(
                     "warning: that refit did far worse on the validation rows "
                     "than its trial"
