@@ -96,15 +96,10 @@ def fit_arm(
     seed: int,
 ) -> AutoRegressor:
     """Fit ours on the training rows, validated as ``arm`` says."""
-    if arm == "shuffled":
-        return AutoRegressor(time_limit=budget, random_state=seed).fit(X, y)
-    if "groups" in how:
-        return AutoRegressor(time_limit=budget, random_state=seed).fit(
-            X, y, groups=X[how["groups"]]
-        )
-    return AutoRegressor(
-        time_limit=budget, random_state=seed, cv=TimeSeriesSplit(5)
-    ).fit(X, y)
+    cv = None if arm == "shuffled" or "groups" in how else TimeSeriesSplit(5)
+    groups = X[how["groups"]] if arm != "shuffled" and "groups" in how else None
+    model = AutoRegressor(time_limit=budget, random_state=seed, cv=cv)
+    return model.fit(X, y, groups=groups)
 
 
 def member_gaps(
@@ -142,16 +137,16 @@ def lightgbm_arm(
     X: pd.DataFrame,
     y: pd.Series,
     how: dict[str, Any],
-    frame: Frame | None = None,
+    frame: Frame,
     **params: Any,
 ) -> tuple[Any, float, int]:
-    """A LightGBM (default, or with ``params``) on ``frame(X)`` (default:
-    :func:`_lightgbm_frame`) validated like the fit's ``how``: the model
-    fitted on all rows, its out-of-fold RMSE and the rows validated."""
+    """A LightGBM (default, or with ``params``) on ``frame(X)`` validated
+    like the fit's ``how``: the model fitted on all rows, its out-of-fold
+    RMSE and the rows validated."""
     from lightgbm import LGBMRegressor
 
     groups = X[how["groups"]] if "groups" in how else None
-    X = (frame or _lightgbm_frame)(X)
+    X = frame(X)
     if groups is not None:
         splits = GroupKFold(5).split(X, y, groups=groups)
     else:
@@ -172,7 +167,7 @@ def lightgbm_grid_arm(
     X_test: pd.DataFrame,
     y_test: np.ndarray,
     how: dict[str, Any],
-    frame: Frame | None = None,
+    frame: Frame,
 ) -> tuple[np.ndarray, float, int, list[dict[str, Any]]]:
     """A search without ours: ``GRID_SIZE`` random LightGBM configurations
     (seed 0), each validated like the default arm; the one with the lowest
@@ -189,7 +184,7 @@ def lightgbm_grid_arm(
             "min_child_samples": int(rng.choice([5, 20, 50, 100])),
         }
         model, reported, rows = lightgbm_arm(X, y, how, frame, **params)
-        pred = model.predict((frame or _lightgbm_frame)(X_test))
+        pred = model.predict(frame(X_test))
         configs.append(
             {**params, "reported_rmse": reported, "test_rmse": _rmse(pred, y_test)}
         )
