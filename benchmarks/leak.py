@@ -196,7 +196,7 @@ def lightgbm_grid_arm(
 def _lightgbm_frame(X: pd.DataFrame) -> pd.DataFrame:
     """Dates as days since 1970, other strings as categories."""
     out = X.copy()
-    for name in out.select_dtypes(include="object").columns:
+    for name in out.select_dtypes(include=["object", "string"]).columns:
         if name == "date":
             out[name] = (pd.to_datetime(out[name]) - pd.Timestamp(0)).dt.days
         else:
