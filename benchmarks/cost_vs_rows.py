@@ -5,8 +5,9 @@ Usage, from the repository root::
     python -m benchmarks.cost_vs_rows benchmarks/results/large-scoreboard-300s \
         [--budget 300] [--reference lightgbm] [--out FOLDER]
 
-reads the runs of one budget (several results folders may be given), and
-for every table that every system ran, in order of training rows, gives each
+reads the runs of one budget (several results folders may be given; a run
+of a later folder replaces the same table's and system's run of an earlier
+one), and for every table that every system ran, in order of training rows, gives each
 system's normalised score (``--reference`` = 0, the run's best = 1, as in
 :mod:`benchmarks.report`), its peak memory (the run's whole process tree) and
 its fit time. Writes ``cost_vs_rows.md`` and ``cost_vs_rows.png`` (score and
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.report import load_results, markdown_table, summarise
+from benchmarks.report import KEY, load_results, markdown_table, summarise
 
 SYSTEMS = ("automl", "flaml", "autogluon_best_v150", "autogluon_medium", "lightgbm")
 MARKDOWN_FILE = "cost_vs_rows.md"
@@ -37,7 +38,8 @@ def cost_table(
     Parameters
     ----------
     folders : sequence of str or Path
-        Results folders (or ``results.csv`` files) of one protocol.
+        Results folders (or ``results.csv`` files) of one protocol; a later
+        folder's run of a (table, system) replaces an earlier folder's.
     budget : float
         The budget whose runs are read.
     reference : str, default="lightgbm"
@@ -51,7 +53,7 @@ def cost_table(
     """
     runs = pd.concat(
         [load_results(_csv(folder)) for folder in folders], ignore_index=True
-    )
+    ).drop_duplicates(KEY, keep="last")
     runs = runs[runs["budget"] == budget]
     summary = summarise(runs, budget, reference)
     systems = [s for s in SYSTEMS if s in summary.normalised.columns]

@@ -23,8 +23,8 @@ RUNS = {
 }
 
 
-def _results(folder: Path) -> Path:
-    for dataset, (rows, systems) in RUNS.items():
+def _results(folder: Path, runs: dict = RUNS) -> Path:
+    for dataset, (rows, systems) in runs.items():
         for system, (auc, memory) in systems.items():
             append_row(
                 folder / "results.csv",
@@ -57,6 +57,16 @@ def test_tables_in_order_of_rows_with_scores_against_the_reference(
     assert by.at[("small", "automl"), "normalised"] == pytest.approx(0.5)
     assert by.at[("small", "lightgbm"), "normalised"] == pytest.approx(0.0)
     assert by.at[("big", "automl"), "peak_memory_mb"] == 4000
+
+
+def test_a_later_folder_replaces_an_earlier_folders_run(tmp_path: Path) -> None:
+    earlier = _results(tmp_path / "earlier")
+    rerun = {"big": (1_000_000, {"automl": (0.78, 3000)})}
+    later = _results(tmp_path / "later", rerun)
+    by = cost_table([earlier, later], 300.0).set_index(["dataset", "system"])
+    assert by.at[("big", "flaml"), "normalised"] == pytest.approx(1.0)
+    assert by.at[("big", "automl"), "normalised"] == pytest.approx(0.75)
+    assert by.at[("big", "automl"), "peak_memory_mb"] == 3000
 
 
 def test_main_writes_the_markdown_and_the_plot(tmp_path: Path) -> None:
