@@ -7,11 +7,12 @@ Usage, from the repository root::
 
 reads the runs of one budget (several results folders may be given; a run
 of a later folder replaces the same table's and system's run of an earlier
-one), and for every table that every system ran, in order of training rows, gives each
-system's normalised score (``--reference`` = 0, the run's best = 1, as in
-:mod:`benchmarks.report`), its peak memory (the run's whole process tree) and
-its fit time. Writes ``cost_vs_rows.md`` and ``cost_vs_rows.png`` (score and
-memory against rows, log scale) into ``--out`` (default: the first folder).
+one), and for every table that every system ran, in order of training
+rows, gives each system's normalised score (``--reference`` = 0, the run's
+best = 1, as in :mod:`benchmarks.report`), its peak memory (the run's whole
+process tree) and its fit time. Writes ``cost_vs_rows.md`` and
+``cost_vs_rows.png`` (score and memory against rows, log scale) into
+``--out`` (default: the first folder).
 """
 
 from __future__ import annotations
