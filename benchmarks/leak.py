@@ -96,8 +96,9 @@ def fit_arm(
     seed: int,
 ) -> AutoRegressor:
     """Fit ours on the training rows, validated as ``arm`` says."""
-    cv = None if arm == "shuffled" or "groups" in how else TimeSeriesSplit(5)
-    groups = X[how["groups"]] if arm != "shuffled" and "groups" in how else None
+    validated = arm != "shuffled"
+    groups = X[how["groups"]] if validated and "groups" in how else None
+    cv = TimeSeriesSplit(5) if validated and groups is None else None
     model = AutoRegressor(time_limit=budget, random_state=seed, cv=cv)
     return model.fit(X, y, groups=groups)
 

@@ -313,14 +313,14 @@ def refit_diverged(state: BuildState, model: BaggedModel, candidate: Any) -> boo
     Judged on at most ``DIVERGENCE_CHECK_ROWS`` of the validated rows.
     """
     rows = validation_indices(state.data.splits)
-    tolerance = state.policy.divergence_tolerance
     sample = divergence_sample(len(rows), state.seed)
     if sample is None:
-        loss = state.valid_loss(model.predict_raw(state.data.X.iloc[rows]))
-        return has_diverged(loss, candidate.loss, tolerance)
-    y = state.y_valid[sample]
-    w = None if state.w_valid is None else state.w_valid[sample]
-    refit = model.predict_raw(state.data.X.iloc[rows[sample]])
-    trial = np.asarray(candidate.predictions)[sample]
-    refit_loss, trial_loss = state.loss_fn(y, refit, w), state.loss_fn(y, trial, w)
-    return has_diverged(refit_loss, trial_loss, tolerance)
+        refit_loss = state.valid_loss(model.predict_raw(state.data.X.iloc[rows]))
+        trial_loss = candidate.loss
+    else:
+        y = state.y_valid[sample]
+        w = None if state.w_valid is None else state.w_valid[sample]
+        refit = model.predict_raw(state.data.X.iloc[rows[sample]])
+        trial = np.asarray(candidate.predictions)[sample]
+        refit_loss, trial_loss = state.loss_fn(y, refit, w), state.loss_fn(y, trial, w)
+    return has_diverged(refit_loss, trial_loss, state.policy.divergence_tolerance)
