@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.report import KEY, load_results, markdown_table, summarise
+from benchmarks.report import load_runs, markdown_table, summarise
 
 SYSTEMS = ("automl", "flaml", "autogluon_best_v150", "autogluon_medium", "lightgbm")
 MARKDOWN_FILE = "cost_vs_rows.md"
@@ -52,9 +52,7 @@ def cost_table(
         Columns ``dataset``, ``n_train``, ``system``, ``normalised``,
         ``peak_memory_mb``, ``fit_seconds``, ``status``; sorted by rows.
     """
-    runs = pd.concat(
-        [load_results(_csv(folder)) for folder in folders], ignore_index=True
-    ).drop_duplicates(KEY, keep="last")
+    runs = load_runs(folders)
     runs = runs[runs["budget"] == budget]
     summary = summarise(runs, budget, reference)
     systems = [s for s in SYSTEMS if s in summary.normalised.columns]

@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python -m benchmarks.report benchmarks/results/quick-60s
+    python -m benchmarks.report benchmarks/results/quick-60s [MORE_RESULTS ...]
 
 prints the markdown and writes ``report.md`` and ``normalised_scores.png``
 beside the results file (or into ``--out``).
@@ -105,6 +105,24 @@ def load_results(path: str | Path, metric: str | None = None) -> pd.DataFrame:
     sign = frame["metric"].map(lambda m: 1.0 if GREATER_IS_BETTER[m] else -1.0)
     frame["score"] = frame["value"].astype(float) * sign
     return frame
+
+
+def load_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Read several results files; a later file's run replaces an earlier one's.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Results CSV files or the folders holding them, of one protocol; e.g.
+        the peers' runs, then a rerun of ours with newer code.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`load_results`, one row per (dataset, system, seed, budget).
+    """
+    runs = pd.concat([load_results(path) for path in paths], ignore_index=True)
+    return runs.drop_duplicates(KEY, keep="last").reset_index(drop=True)
 
 
 def impute_failures(runs: pd.DataFrame) -> pd.DataFrame:
@@ -479,7 +497,7 @@ def failures_markdown(summary: Summary) -> str:
     return "\n".join(lines) or "- none"
 
 
-def settings_markdown(summary: Summary, source: Path) -> str:
+def settings_markdown(summary: Summary, sources: Sequence[str | Path]) -> str:
     """Return the lines that say what was run, where and how."""
     runs = summary.runs
     seeds = sorted(runs["seed"].unique())
@@ -490,7 +508,8 @@ def settings_markdown(summary: Summary, source: Path) -> str:
         d for d in summary.normalised.index if summary.normalised.loc[d].isna().all()
     ]
     lines = [
-        f"- results: `{source}`; {len(runs)} runs on {runs['dataset'].nunique()} "
+        f"- results: {', '.join(f'`{source}`' for source in sources)}; "
+        f"{len(runs)} runs on {runs['dataset'].nunique()} "
         f"datasets, seeds {', '.join(map(str, seeds))}",
         f"- budget {_number(summary.budget)} s per run; n_jobs "
         f"{', '.join(map(str, jobs))} for every system alike; hard timeout "
@@ -533,11 +552,11 @@ METHOD = """\
 - Median fit time / budget over the runs that finished."""
 
 
-def build_markdown(summary: Summary, source: Path, title: str) -> str:
+def build_markdown(summary: Summary, sources: Sequence[str | Path], title: str) -> str:
     """Return the whole report for one budget as markdown."""
     parts = [
         f"# Benchmark report: {title}, {_number(summary.budget)} s",
-        settings_markdown(summary, source),
+        settings_markdown(summary, sources),
         "## Summary",
         summary_markdown(summary),
         "## Score per dataset (main metric; best in bold)",
@@ -614,7 +633,7 @@ def plot_normalised(summary: Summary, path: str | Path) -> Path:
 
 
 def build_report(
-    results: str | Path,
+    results: str | Path | Sequence[str | Path],
     out: str | Path | None = None,
     added: dict[str, str | Path] | None = None,
     systems: Sequence[str] | None = None,
@@ -624,10 +643,12 @@ def build_report(
 
     Parameters
     ----------
-    results : str or Path
-        A results CSV file or the folder holding ``results.csv``.
+    results : str or Path, or a sequence of them
+        A results CSV file or the folder holding ``results.csv``; of several,
+        a later one's run of a (dataset, system, seed, budget) replaces an
+        earlier one's.
     out : str or Path, optional
-        Output folder; default the results file's folder.
+        Output folder; default the (first) results file's folder.
     added : dict, optional
         System name to another results file (or folder) whose ``automl`` runs
         are reported under that name, e.g. an older version of ours run
@@ -646,11 +667,11 @@ def build_report(
     files : list of Path
         The files written: the markdown first, then one PNG per budget.
     """
-    results = Path(results)
-    source = results / "results.csv" if results.is_dir() else results
-    out = Path(out) if out else source.parent
+    sources = [results] if isinstance(results, str | Path) else list(results)
+    first = Path(sources[0])
+    out = Path(out) if out else (first if first.is_dir() else first.parent)
     out.mkdir(parents=True, exist_ok=True)
-    runs = load_results(source)
+    runs = load_runs(sources)
     if systems is not None:
         runs = runs[runs["system"].str.split("/").str[0].isin(systems)]
     for name, path in (added or {}).items():
@@ -661,7 +682,7 @@ def build_report(
     parts, files = [], []
     for budget in budgets:
         summary = summarise(runs, budget, reference)
-        parts.append(build_markdown(summary, source, source.parent.name))
+        parts.append(build_markdown(summary, sources, out.name))
         name = (
             PLOT_FILE
             if len(budgets) == 1
@@ -681,7 +702,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m benchmarks.report",
         description="Markdown table and PNG from a benchmark results file.",
     )
-    parser.add_argument("results", help="results folder or results.csv")
+    parser.add_argument(
+        "results",
+        nargs="+",
+        help="results folders or results.csv files; a later one's run replaces "
+        "an earlier one's",
+    )
     parser.add_argument(
         "--out", default=None, help="output folder (default: beside the results)"
     )

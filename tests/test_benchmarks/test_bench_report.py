@@ -140,6 +140,18 @@ def test_last_row_of_a_run_wins(tmp_path: Path) -> None:
     assert runs.set_index(["dataset", "system"]).at[("bin", "automl"), "value"] == 0.95
 
 
+def test_a_later_results_file_replaces_an_earlier_ones_runs(tmp_path: Path) -> None:
+    peers = write_results(tmp_path / "peers", {("reg", "automl"): "timeout"})
+    rerun = tmp_path / "rerun" / "results.csv"
+    row = {"dataset": "reg", "task": "regression", "system": "automl"}
+    append_row(rerun, row | {"budget": 10, "seed": 0, "status": "ok", "rmse": 7.0})
+
+    markdown, _ = build_report([peers, rerun.parent], tmp_path / "out")
+
+    assert "| reg | regression | RMSE ↓ | **7** | 9 | 10 | 20 |" in markdown
+    assert "reg / automl / seed 0: timeout" not in markdown
+
+
 def test_ties_use_a_relative_and_an_absolute_tolerance() -> None:
     assert is_tie(0.9005, 0.9, "roc_auc")
     assert not is_tie(0.902, 0.9, "roc_auc")
