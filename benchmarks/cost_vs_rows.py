@@ -7,8 +7,9 @@ Usage, from the repository root::
 
 reads the runs of one budget (several results folders may be given; a run
 of a later folder replaces the same table's and system's run of an earlier
-one), and for every table that every system ran, in order of training
-rows, gives each system's normalised score (``--reference`` = 0, the run's
+one), and for every table that every system ran (a failed run shows as its
+status and a gap in the plot), in order of training rows, gives each
+system's normalised score (``--reference`` = 0, the run's
 best = 1, as in :mod:`benchmarks.report`), its peak memory (the run's whole
 process tree) and its fit time. Writes ``cost_vs_rows.md`` and
 ``cost_vs_rows.png`` (score and memory against rows, log scale) into
@@ -29,6 +30,8 @@ from benchmarks.report import load_runs, markdown_table, summarise
 SYSTEMS = ("automl", "flaml", "autogluon_best_v150", "autogluon_medium", "lightgbm")
 MARKDOWN_FILE = "cost_vs_rows.md"
 PLOT_FILE = "cost_vs_rows.png"
+#: Normalised scores below this are drawn on it, with their value written.
+SCORE_FLOOR = -1.0
 
 
 def cost_table(
@@ -55,8 +58,10 @@ def cost_table(
     runs = load_runs(folders)
     runs = runs[runs["budget"] == budget]
     summary = summarise(runs, budget, reference)
-    systems = [s for s in SYSTEMS if s in summary.normalised.columns]
-    complete = summary.normalised[systems].dropna(how="any").index
+    systems = [s for s in SYSTEMS if s in set(runs["system"])]
+    ran = runs[runs["system"].isin(systems)].groupby("dataset")["system"].nunique()
+    complete = ran.index[ran == len(systems)]
+    n_train = runs.groupby("dataset")["n_train"].max()  # a killed run may lack it
     rows = []
     for (dataset, system), run in runs.groupby(["dataset", "system"]):
         if dataset not in complete or system not in systems:
@@ -65,9 +70,11 @@ def cost_table(
         rows.append(
             {
                 "dataset": dataset,
-                "n_train": int(first["n_train"]),
+                "n_train": int(n_train[dataset]),
                 "system": system,
-                "normalised": summary.normalised.at[dataset, system],
+                "normalised": summary.normalised.at[dataset, system]
+                if first["status"] == "ok"
+                else float("nan"),
                 "peak_memory_mb": float(first["peak_memory_mb"]),
                 "fit_seconds": float(first["fit_seconds"]),
                 "status": first["status"],
@@ -89,12 +96,10 @@ def cost_markdown(table: pd.DataFrame) -> str:
         cells = [f"{dataset} ({n_train:,})"]
         for system in systems:
             score, memory = by.at[system, "normalised"], by.at[system, "peak_memory_mb"]
-            failed = (
-                ""
-                if by.at[system, "status"] == "ok"
-                else f" ({by.at[system, 'status']})"
+            status = by.at[system, "status"]
+            cells.append(
+                f"{score:.2f} / {memory / 1024:.1f}" if status == "ok" else str(status)
             )
-            cells.append(f"{score:.2f} / {memory / 1024:.1f}{failed}")
         lines.append(cells)
     return markdown_table(["table (train rows)", *systems], lines)
 
@@ -108,7 +113,18 @@ def plot_costs(table: pd.DataFrame, path: str | Path) -> Path:
 
     figure, (score_axes, memory_axes) = plt.subplots(1, 2, figsize=(11, 4))
     for system, group in table.groupby("system", sort=False):
-        score_axes.plot(group["n_train"], group["normalised"], "o-", label=system)
+        scores = group["normalised"].clip(lower=SCORE_FLOOR)
+        (line,) = score_axes.plot(group["n_train"], scores, "o-", label=system)
+        for rows, score in zip(group["n_train"], group["normalised"], strict=True):
+            if score < SCORE_FLOOR:  # far below the rest: drawn on the floor
+                score_axes.annotate(
+                    f"{score:.1f}",
+                    (rows, SCORE_FLOOR),
+                    color=line.get_color(),
+                    fontsize=7,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
         memory_axes.plot(group["n_train"], group["peak_memory_mb"] / 1024, "o-")
     for axes in (score_axes, memory_axes):
         axes.set_xscale("log")

@@ -69,6 +69,15 @@ def test_a_later_folder_replaces_an_earlier_folders_run(tmp_path: Path) -> None:
     assert by.at[("big", "automl"), "peak_memory_mb"] == 3000
 
 
+def test_a_failed_run_keeps_its_table_and_shows_its_status(tmp_path: Path) -> None:
+    folder = _results(tmp_path)
+    row = {"dataset": "big", "task": "binary", "system": "flaml", "budget": 300}
+    append_row(folder / "results.csv", row | {"seed": 0, "status": "timeout"})
+    assert main([str(folder)]) == 0
+    markdown = (tmp_path / "cost_vs_rows.md").read_text()
+    assert "| big (1,000,000) | 1.00 / 3.9 | timeout | 0.00 / 0.3 |" in markdown
+
+
 def test_main_writes_the_markdown_and_the_plot(tmp_path: Path) -> None:
     assert main([str(_results(tmp_path))]) == 0
     markdown = (tmp_path / "cost_vs_rows.md").read_text()
