@@ -1,6 +1,6 @@
 """The tail: where ours is far worse than a default random forest or the best peer.
 
-``python -m benchmarks.tail RUN [--system automl] [--out FILE]``
+``python -m benchmarks.tail RUN [MORE_RUNS ...] [--system automl] [--out FILE]``
 
 A scoreboard's mean rank hides a table where ours fails badly (the hidden
 confirmation of the last wave: a 275-row table at 9 times the peers' log
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import impute_failures, load_results, markdown_table
+from benchmarks.report import impute_failures, load_runs, markdown_table
 
 RANDOM_FOREST = "random_forest"
 PEERS = ("autogluon", "flaml")
@@ -105,11 +105,17 @@ def tail_markdown(table: pd.DataFrame, system: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="a benchmarks.run output folder")
+    parser.add_argument(
+        "run",
+        type=Path,
+        nargs="+",
+        help="benchmarks.run output folders; a later one's run replaces an "
+        "earlier one's (e.g. the peers' run, then a rerun of ours)",
+    )
     parser.add_argument("--system", default="automl")
     parser.add_argument("--out", type=Path, default=None, help="also write here")
     args = parser.parse_args(argv)
-    runs = load_results(args.run)
+    runs = load_runs(args.run)
     text = tail_markdown(tail_table(runs, args.system), args.system)
     if args.out is not None:
         args.out.write_text(text)

@@ -52,3 +52,15 @@ def test_the_command_writes_the_worst_ratios(tmp_path: Path) -> None:
     main([str(tmp_path), "--out", str(tmp_path / "tail.md")])
     text = (tmp_path / "tail.md").read_text()
     assert "**10**" in text and "1 of 2" in text
+
+
+def test_a_rerun_of_ours_replaces_its_run_in_an_earlier_folder(tmp_path: Path) -> None:
+    _results(tmp_path)
+    rerun = pd.DataFrame(
+        [{"dataset": "multi", "task": "multiclass", "system": "automl"}]
+    ).assign(log_loss=0.15, seed=0, budget=60, status="ok", message="", version="")
+    (tmp_path / "rerun").mkdir()
+    rerun.to_csv(tmp_path / "rerun" / "results.csv", index=False)
+    main([str(tmp_path), str(tmp_path / "rerun"), "--out", str(tmp_path / "tail.md")])
+    text = (tmp_path / "tail.md").read_text()
+    assert "**10**" not in text and "**1.5**" in text
