@@ -9,7 +9,7 @@ which CatBoost then treats as categorical labels. The module imports without
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,11 +48,6 @@ class CatBoostModel(ModelComponent):
     requires = ("catboost",)
     default_encoder = "native"
     quantile_objective = True
-    large_table: ClassVar[dict[str, Any]] = {
-        "n_estimators": 1000,
-        "learning_rate": 0.1,
-        "depth": 6,
-    }
 
     @classmethod
     def search_space(cls, properties: DatasetProperties) -> ConfigurationSpace:
