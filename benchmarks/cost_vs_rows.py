@@ -9,11 +9,11 @@ reads the runs of one budget (several results folders may be given; a run
 of a later folder replaces the same table's and system's run of an earlier
 one), and for every table that every system ran (a failed run shows as its
 status and a gap in the plot), in order of training rows, gives each
-system's normalised score (``--reference`` = 0, the run's
-best = 1, as in :mod:`benchmarks.report`), its peak memory (the run's whole
-process tree) and its fit time. Writes ``cost_vs_rows.md`` and
-``cost_vs_rows.png`` (score and memory against rows, log scale) into
-``--out`` (default: the first folder).
+system's normalised score (``--reference`` = 0, the run's best = 1, as in
+:mod:`benchmarks.report`), its peak memory (the run's whole process tree)
+and its fit time. Writes ``cost_vs_rows.md`` and ``cost_vs_rows.png``
+(score and memory against rows, log scale) into ``--out`` (default: the
+first folder).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.report import load_runs, markdown_table, summarise
+from benchmarks.report import load_runs, markdown_table, results_file, summarise
 
 SYSTEMS = ("automl", "flaml", "autogluon_best_v150", "autogluon_medium", "lightgbm")
 MARKDOWN_FILE = "cost_vs_rows.md"
@@ -141,11 +141,6 @@ def plot_costs(table: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _csv(folder: str | Path) -> Path:
-    folder = Path(folder)
-    return folder / "results.csv" if folder.is_dir() else folder
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m benchmarks.cost_vs_rows``."""
     parser = argparse.ArgumentParser(
@@ -156,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reference", default="lightgbm")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    out = Path(args.out) if args.out else _csv(args.results[0]).parent
+    out = Path(args.out) if args.out else results_file(args.results[0]).parent
     table = cost_table(args.results, args.budget, args.reference)
     markdown = cost_markdown(table)
     (out / MARKDOWN_FILE).write_text(markdown + "\n")

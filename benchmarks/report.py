@@ -74,6 +74,12 @@ REPORT_FILE = "report.md"
 PLOT_FILE = "normalised_scores.png"
 
 
+def results_file(path: str | Path) -> Path:
+    """The results CSV of ``path``: the file itself, or a folder's ``results.csv``."""
+    path = Path(path)
+    return path / "results.csv" if path.is_dir() else path
+
+
 def load_results(path: str | Path, metric: str | None = None) -> pd.DataFrame:
     """Read a results file and keep the last row of each run.
 
@@ -92,10 +98,7 @@ def load_results(path: str | Path, metric: str | None = None) -> pd.DataFrame:
         task's main metric, or ``metric``), ``value`` (its raw value) and
         ``score`` (higher is better, NaN for a failed run).
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "results.csv"
-    frame = pd.read_csv(path, converters={"message": str, "version": str})
+    frame = pd.read_csv(results_file(path), converters={"message": str, "version": str})
     frame = frame.drop_duplicates(KEY, keep="last").reset_index(drop=True)
     frame["metric"] = frame["task"].map(MAIN_METRIC) if metric is None else metric
     frame["value"] = [
@@ -668,8 +671,7 @@ def build_report(
         The files written: the markdown first, then one PNG per budget.
     """
     sources = [results] if isinstance(results, str | Path) else list(results)
-    first = Path(sources[0])
-    out = Path(out) if out else (first if first.is_dir() else first.parent)
+    out = Path(out) if out else results_file(sources[0]).parent
     out.mkdir(parents=True, exist_ok=True)
     runs = load_runs(sources)
     if systems is not None:
