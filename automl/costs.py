@@ -168,6 +168,26 @@ class CostModel:
         and every repeat of k-fold."""
         return self.cv_repeats * check_stacker_seconds / self.policy.check_rows
 
+    # -- the best trial grown on more rows ---------------------------------------
+
+    def grown(self, trial: Costed, share: float) -> float:
+        """One fit of the trial's configuration on ``share`` of its split's
+        training rows, with the final model's threads."""
+        one_fit = duration(trial) / self.n_splits / self.refit_speedup
+        return one_fit * share / trial.budget
+
+    def grown_share(self, trial: Costed, seconds: float) -> float | None:
+        """The largest share of the training rows (at most all) the trial's
+        configuration fits on in ``seconds``; None if the trial fitted on all
+        of them, or the share is less than ``policy.grow_min_factor`` times
+        the trial's (not worth taking the seconds from the search)."""
+        budget = trial.budget
+        if budget >= 1:
+            return None
+        share = min(1.0, seconds / max(self.grown(trial, 1.0), 1e-9))
+        least = min(1.0, self.policy.grow_min_factor * budget)
+        return share if share >= least else None
+
     # -- a single refit ------------------------------------------------------------
 
     def refit_budget(

@@ -129,8 +129,10 @@ class ReservePolicy:
             """What the builder will afford, best first (estimated lazily: this
             runs before every trial): the stack if its share is small enough,
             the plain ensemble, else (a holdout) the best member refitted on
-            all rows and the others as their trials kept them, else only the
-            kept models."""
+            all rows and the others as their trials kept them, else the kept
+            models with the best trial grown on as many rows as the cap
+            affords (if it fitted on a share of them), else only the kept
+            models."""
             plain = needed(False)
             if self.stack is not False and n_splits > 1:
                 stacked = needed(self.stack)
@@ -139,13 +141,33 @@ class ReservePolicy:
             yield plain
             if n_splits == 1:
                 yield needed(False, 1)
-                yield needed(False, 0)
+                kept = needed(False, 0)
+                grown = self.grown_best(candidates, costs, cap - kept)
+                if grown is not None:
+                    yield kept + grown
+                yield kept
 
         policy = self.policy
         cap = policy.ensemble_share * time_limit
         chosen = next((s for s in options() if s <= cap), cap)
         base = policy.reserve_base_seconds + policy.reserve_base_share * time_limit
         return base + chosen
+
+    def grown_best(
+        self, candidates: Sequence[Any], costs: CostModel, seconds: float
+    ) -> float | None:
+        """Seconds for the best candidate grown on the most rows ``seconds``
+        afford (``GrowBest``), with the reserve's safety; None if it fitted on
+        all rows, growing is off, or too few more rows fit."""
+        policy = self.policy
+        finite = [c for c in candidates if np.isfinite(c.loss)]
+        if not policy.grow_best or not finite:
+            return None
+        best = min(finite, key=lambda c: c.loss)
+        share = costs.grown_share(best, seconds / policy.reserve_safety)
+        if share is None:
+            return None
+        return policy.reserve_safety * costs.grown(best, share)
 
 
 @dataclass(frozen=True)

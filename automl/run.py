@@ -251,7 +251,9 @@ def run_fit(
         search.notes += [note] if note else []
         if candidates:  # built here: the workers' memory and time are free
             search.executor.release()
-        ensemble = _fit_ensemble(candidates, plan, data, options, costs)
+        ensemble = _fit_ensemble(
+            candidates, plan, data, options, costs, search.settings.budget_unit
+        )
         refitted: tuple[TrialRecord, Any] | None = None
         if ensemble is None:
             why = (
@@ -279,6 +281,7 @@ def _fit_ensemble(
     data: TrialData,
     options: RunOptions,
     costs: Any,
+    budget_unit: Literal["rows", "iterations"],
 ) -> FittedEnsemble | None:
     """The final model from the kept trials, or None if there is none."""
     if not candidates:
@@ -302,6 +305,7 @@ def _fit_ensemble(
             costs=costs,
             clock=deadline.clock,
             row_caps=plan.memory.row_caps,
+            budget_unit=budget_unit,
         )
     except Exception as exc:  # the single best model is refitted instead
         logger.warning("Building the ensemble failed: %s", exc)

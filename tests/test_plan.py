@@ -348,3 +348,34 @@ def test_a_holdout_keeps_time_only_for_refits_the_cap_affords(tmp_path) -> None:
     kept = reserve(dear, holdout, stack=False, n_refits=0)
     assert reserve(dear, holdout, stack=False, n_refits=1) > 0.25 * 60
     assert policy.seconds(dear, holdout) == pytest.approx(base + kept)
+
+
+def test_a_holdout_keeps_time_to_grow_a_best_trial_that_fitted_on_a_share(
+    tmp_path,
+) -> None:
+    policy = plan_fit(params(time_limit=60), table(1_000), ROOMY).reserve
+    holdout, cap = costs(1), 0.25 * 60
+    base = policy.seconds([], holdout) - reserve([], holdout)
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"0" * 1000)
+    ninth = [
+        replace(c, budget=1 / 9, model_files=(str(model),), model_save_seconds=0.01)
+        for c in _candidates([4.0] * 4)
+    ]
+    kept = reserve(ninth, holdout, stack=False, n_refits=0)
+    assert kept < 1
+    # The best refitted on all rows would need more than the cap: the time
+    # left under it grows the best on about a third of the rows instead.
+    assert reserve(ninth, holdout, stack=False, n_refits=1) > cap
+    assert policy.seconds(ninth, holdout) == pytest.approx(base + cap)
+    share = holdout.grown_share(ninth[0], (cap - kept) / Policy().reserve_safety)
+    assert share is not None and 2 / 9 < share < 1
+    off = replace(policy, policy=Policy(grow_best=False))
+    assert off.seconds(ninth, holdout) == pytest.approx(base + kept)
+    # Less than twice the trial's rows would fit: not worth the search's time.
+    slow = [replace(c, duration=20.0) for c in ninth]
+    assert holdout.grown_share(slow[0], cap) is None
+    slow_kept = reserve(slow, holdout, stack=False, n_refits=0)
+    assert policy.seconds(slow, holdout) == pytest.approx(base + slow_kept)
+    # A trial on all rows is never grown.
+    assert holdout.grown_share(_candidates([4.0] * 4)[0], 10**6) is None

@@ -117,6 +117,7 @@ def fit_bag(
     seed: int,
     deadline: float | None,
     refit_full: bool = False,
+    budget: float | None = None,
 ) -> Bag:
     """Fit one configuration as a bag over ``data.splits`` (or on all rows).
 
@@ -138,6 +139,9 @@ def fit_bag(
     refit_full : bool, default=False
         Fit a single model on all rows instead of the fold models (faster to
         predict; no OOF predictions).
+    budget : float or None, default=None
+        The share of the rows (or iterations, by ``settings.budget_unit``)
+        each model fits on, as a trial's budget; None: all.
 
     Returns
     -------
@@ -149,7 +153,7 @@ def fit_bag(
         If the deadline passed before a fold model could be started.
     """
     start = time.time()
-    config, cap = budgeted(config, None, settings)  # the family's row cap
+    config, cap = budgeted(config, budget, settings)  # with the family's row cap
     if refit_full:
         _check_time(deadline, "refit")
         rows = None if cap is None else subsample(np.arange(len(data.y)), cap, seed)

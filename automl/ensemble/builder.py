@@ -32,6 +32,7 @@ from automl.ensemble.state import BuildState, has_diverged
 from automl.ensemble.steps import (
     Assemble,
     CheckSelection,
+    GrowBest,
     Guard,
     InferLimit,
     Members,
@@ -137,6 +138,7 @@ def build_ensemble(
     costs: CostModel | None = None,
     clock: Clock = time.time,
     row_caps: dict[str, float] | None = None,
+    budget_unit: Literal["rows", "iterations"] = "rows",
 ) -> FittedEnsemble:
     """Build the final predictor from the search's candidates (module docstring).
 
@@ -194,6 +196,9 @@ def build_ensemble(
     row_caps : dict of str to float, optional
         Family -> the most rows (a fraction) its members fit on: the memory
         plan's, for families that do not fit on all rows.
+    budget_unit : {"rows", "iterations"}, default="rows"
+        What the candidates' budgets are shares of (the search's fidelity
+        unit): ``GrowBest`` grows the best one in that unit.
 
     Returns
     -------
@@ -228,6 +233,7 @@ def build_ensemble(
             crash_loss=float("inf"),
             n_threads=n_threads,
             row_caps=dict(row_caps or {}),
+            budget_unit=budget_unit,
         ),
         policy,
         costs,
@@ -263,7 +269,8 @@ def compose_steps(
     non-crossing quantiles does not cross), shifts each level to hold its
     share of the out-of-fold targets, then takes its CQR scores.
     """
-    steps: list[Step] = [Select(), CheckSelection(), Members()]
+    steps: list[Step] = [GrowBest()] if policy.grow_best else []
+    steps += [Select(), CheckSelection(), Members()]
     if infer_limit is not None:
         steps.append(InferLimit(infer_limit))
     steps.append(Assemble())

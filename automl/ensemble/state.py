@@ -174,7 +174,9 @@ class BuildState:
         self.last_lap = now
 
     def cost(self, i: int) -> float:
-        """Estimated seconds to make ``ranked[i]`` a predictor."""
+        """Estimated seconds to make ``ranked[i]`` a predictor (none if it is one)."""
+        if i in self.fitted:
+            return 0.0
         return self.costs.member(self.ranked[i], self.full)
 
     def valid_loss(self, predictions: np.ndarray) -> float:

@@ -5,6 +5,9 @@ deadline and notes what it decided.
 also the order of degradation (whatever the clock allows, something useful
 is kept):
 
+``GrowBest``      a holdout's best trial, if it fitted on a share of the
+                  rows, refitted on as many more as the clock affords and
+                  kept if better on the holdout;
 ``Select``        greedy ensemble selection over the kept validation
                   predictions (no model is fitted);
 ``CheckSelection`` on small tables, the selection checked on held-out halves
@@ -26,7 +29,7 @@ then the steps of :mod:`~automl.ensemble.calibration_steps` (``Calibrate``,
 
 A step left out of the composition is an ablation: ``Policy(calibrate=False)``
 leaves out ``Calibrate``, ``Policy(regression_guard=None)`` ``Guard``,
-``stacking=False`` ``Stack``.
+``Policy(grow_best=False)`` ``GrowBest``, ``stacking=False`` ``Stack``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,59 @@ def run_steps(state: BuildState, steps: list[Step]) -> FittedEnsemble:
         ran = step.run(state)
         state.lap(step.name if ran else None)
     return state.finish()
+
+
+class GrowBest(Step):
+    """A holdout's best candidate, which its trial fitted on a share of the
+    rows (a large table's successive halving), refitted with the build's
+    threads on the largest share of the training rows the clock affords
+    (``CostModel.grown_share``: at least ``policy.grow_min_factor`` times
+    its own), the reading of the next ``policy.typical_members - 1`` kept
+    models left its time. Scored on the holdout, which it did not train on,
+    it replaces the candidate only if better there."""
+
+    name = "grow_best"
+
+    def run(self, state: BuildState) -> bool:
+        best = state.ranked[0]
+        if len(state.data.splits) != 1 or best.budget >= 1:
+            return False
+        safety = state.policy.safety
+        others = state.ranked[1 : state.policy.typical_members]
+        rest = safety * sum(state.costs.bag(c) for c in others)
+        share = state.costs.grown_share(best, (state.remaining() - rest) / safety)
+        if share is None:
+            state.notes.append(
+                f"{best.name} fitted on {best.budget:.3g} of the rows: no time to "
+                "grow it on more"
+            )
+            return False
+        deadline = state.member_deadline()
+        try:
+            bag = fit_bag(
+                best.config,
+                state.data,
+                state.settings,
+                seed=best.seed,
+                deadline=None if deadline is None else deadline - rest,
+                budget=share,
+            )
+        except Exception as exc:  # the trial's own model stays the candidate
+            state.notes.append(f"growing {best.name} failed: {exc}")
+            return True
+        assert bag.oof is not None
+        loss = state.valid_loss(bag.oof)
+        better = loss < best.loss
+        state.notes.append(
+            f"{best.name} grown from {best.budget:.3g} to {share:.3g} of the rows: "
+            f"holdout loss {best.loss:.5g} -> {loss:.5g}, "
+            + ("kept" if better else "the trial's model kept")
+        )
+        if better:
+            grown = replace(best, loss=loss, predictions=bag.oof, budget=share)
+            state.ranked[0], state.preds[0] = grown, bag.oof
+            state.fitted[0] = bag.model
+        return True
 
 
 class Select(Step):
@@ -232,10 +288,11 @@ class Members(Step):
         """The heaviest members whose refits, with the reading of the others'
         kept models, fit in the time left."""
         refits: list[int] = []
-        for i in members:
+        to_make = [i for i in members if i not in state.fitted]
+        for i in to_make:
             trying = [*refits, i]
             seconds = sum(state.cost(j) for j in trying) + sum(
-                state.costs.bag(state.ranked[j]) for j in members if j not in trying
+                state.costs.bag(state.ranked[j]) for j in to_make if j not in trying
             )
             if state.affords(seconds):
                 refits.append(i)

@@ -12,11 +12,11 @@ import pytest
 from automl.costs import CostModel
 from automl.ensemble import Candidate, CandidatePool, build_ensemble
 from automl.ensemble.bagging import load_bag
-from automl.ensemble.selection import EnsembleSelection
+from automl.ensemble.selection import EnsembleSelection, metric_loss
 from automl.ensemble.state import BuildState
-from automl.ensemble.steps import Members
+from automl.ensemble.steps import GrowBest, Members
 from automl.evaluation import TrialSettings, evaluate, predict_pipeline
-from automl.metrics import Metric
+from automl.metrics import Metric, get_metric
 from automl.policy import Policy
 from automl.resampling import validation_indices
 from automl.space import build_space, family_defaults
@@ -289,3 +289,102 @@ def test_the_members_refits_leave_the_time_kept_for_the_last_step(
     assert state.kept_for_last > 0  # the residual scale of adaptive intervals
     deadline = state.member_deadline()
     assert deadline == 100.0 - Policy().margin_seconds - state.kept_for_last
+
+
+def _partial_candidate(problem: Problem, tmp_path: Path, budget: float) -> Candidate:
+    """A large table's trial on ``budget`` of the rows, which keeps its model."""
+    config = _lightgbm(problem)
+    settings = replace(_settings(problem, tmp_path), partial_models=True)
+    result = evaluate(
+        config,
+        data=problem.data,
+        settings=settings,
+        seed=0,
+        deadline=None,
+        budget=budget,
+    )
+    assert result.status == "ok", result.error
+    return Candidate(
+        config,
+        0,
+        result.loss,
+        result.predictions,
+        trial_id=0,
+        duration=result.fit_time,
+        model_files=result.model_files,
+        model_save_seconds=result.model_save_seconds,
+        budget=budget,
+    )
+
+
+def test_a_holdouts_best_trial_on_a_share_of_the_rows_is_grown_on_more(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    problem = Problem(holdout_problem.data, get_metric("log_loss", "binary"))
+    data = problem.data
+    quarter = _partial_candidate(problem, tmp_path, 0.25)
+    ensemble = build_ensemble(
+        [quarter], data, problem.metric, deadline=time.time() + 60
+    )
+    assert "lightgbm#0 grown from 0.25 to 1 of the rows" in ensemble.decision
+    grown_loss = ensemble.validation_losses["best_single"]
+    assert grown_loss < quarter.loss
+    # The member is the grown model, scored on holdout rows it did not train
+    # on (not refitted on all rows afterwards).
+    valid = data.splits[0][1]
+    member = ensemble.base[0].model.predict_raw(data.X.iloc[valid])
+    loss = metric_loss(problem.metric, data.task)
+    assert loss(data.y[valid], member) == pytest.approx(grown_loss)
+    off = build_ensemble(
+        [quarter],
+        data,
+        problem.metric,
+        deadline=time.time() + 60,
+        policy=Policy(grow_best=False),
+    )
+    assert "grown" not in off.decision
+
+
+def test_a_grown_model_no_better_on_the_holdout_leaves_the_trial_the_candidate(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    problem = Problem(holdout_problem.data, get_metric("log_loss", "binary"))
+    quarter = _partial_candidate(problem, tmp_path, 0.25)
+    perfect = replace(quarter, loss=0.0)  # no model can beat it
+    state = BuildState(
+        [perfect],
+        problem.data,
+        problem.metric,
+        _settings(problem, tmp_path),
+        Policy(),
+        CostModel.for_splits(problem.data.splits, len(problem.data.y)),
+        deadline=time.time() + 60,
+        seed=0,
+        full=False,
+    )
+    assert GrowBest().run(state)
+    assert "holdout loss 0 -> " in state.notes[-1]
+    assert state.notes[-1].endswith("the trial's model kept")
+    assert state.ranked == [perfect] and state.fitted == {}
+
+
+def test_no_time_to_grow_leaves_the_best_trial_as_it_is(
+    holdout_problem: Problem, tmp_path: Path
+) -> None:
+    quarter = _partial_candidate(holdout_problem, tmp_path, 0.25)
+    # Growing it "would take" an hour; a minute is left.
+    slow = replace(quarter, duration=3600.0)
+    state = BuildState(
+        [slow],
+        holdout_problem.data,
+        holdout_problem.metric,
+        _settings(holdout_problem, tmp_path),
+        Policy(),
+        CostModel.for_splits(holdout_problem.data.splits, len(holdout_problem.data.y)),
+        deadline=time.time() + 60,
+        seed=0,
+        full=False,
+    )
+    assert not GrowBest().run(state)
+    assert "no time to grow it on more" in state.notes[-1]
+    assert state.ranked == [slow] and state.fitted == {}
