@@ -108,6 +108,8 @@ class BuildState:
     fitted: dict[int, BaggedModel] = field(default_factory=dict)
     #: Names of the candidates whose bag is their trial's kept fold models.
     reused: set[str] = field(default_factory=set)
+    #: Names of the candidates grown on more rows than their trial's (``GrowBest``).
+    grown: set[str] = field(default_factory=set)
     #: Members that are their trial's kept model though the others are
     #: refitted on all rows (a holdout short of time).
     as_kept: set[int] = field(default_factory=set)

@@ -131,6 +131,7 @@ class GrowBest(Step):
             grown = replace(best, loss=loss, predictions=bag.oof, budget=share)
             state.ranked[0], state.preds[0] = grown, bag.oof
             state.fitted[0] = bag.model
+            state.grown.add(best.name)
         return True
 
 
@@ -423,10 +424,13 @@ class Assemble(Step):
         full, kfold = state.full, state.kfold
         what = "full refits" if full else "k-fold bags" if kfold else "models"
         reused = sum(m.name in state.reused for m in base)
+        grown = sum(m.name in state.grown for m in base)
+        refitted = len(base) - reused - grown
         if not full:
-            what += f" ({reused} kept from their trials, {len(base) - reused} refitted)"
-        elif reused:
-            what = f"models ({len(base) - reused} refitted on all rows, {reused} kept)"
+            what += f" ({reused} kept from their trials, {refitted} refitted)"
+        elif reused or grown:
+            what = f"models ({refitted} refitted on all rows, {reused} kept"
+            what += f", {grown} grown)" if grown else ")"
         state.notes.append(f"{kind} of {len(base)} {what}")
         state.result = FittedEnsemble(kind, state.data.task, state.data.n_classes, base)
         return True

@@ -327,6 +327,9 @@ def test_a_holdouts_best_trial_on_a_share_of_the_rows_is_grown_on_more(
         [quarter], data, problem.metric, deadline=time.time() + 60
     )
     assert "lightgbm#0 grown from 0.25 to 1 of the rows" in ensemble.decision
+    assert "single of 1 models (0 refitted on all rows, 0 kept, 1 grown)" in (
+        ensemble.decision
+    )
     grown_loss = ensemble.validation_losses["best_single"]
     assert grown_loss < quarter.loss
     # The member is the grown model, scored on holdout rows it did not train
