@@ -214,6 +214,7 @@ class SearchStage:
             self.deadline.remaining,
             self.executor.n_workers,
             policy=self.plan.policy,
+            large_table=self.plan.large_table,
         )
 
     def _initial_design(self) -> list[tuple[str, dict[str, Any]]]:

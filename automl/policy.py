@@ -220,6 +220,11 @@ class Policy:
     halving_min_observations: int = 4
     halving_full_trials_wanted: int = 20
     halving_decide_within: float = 0.5
+    #: From ``large_table_rows`` it judges after this many: on generated-1m at
+    #: 300 s a third full trial of 41 s (an MLP, by the workers' timing) put
+    #: the fourth past half the search in 2 of 6 runs, and those never
+    #: switched (test RMSE 1.079 against 1.051 in a run that did).
+    halving_min_observations_large: int = 2
 
     # -- threads and memory ------------------------------------------------------
     #: Below this many rows a trial's model uses one thread: OpenMP overhead

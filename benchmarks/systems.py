@@ -438,15 +438,20 @@ class AutoML(SklearnSystem):
 
 
 def _trial_lines(model: Any) -> list[list[Any]] | None:
-    """Each trial's family, budget, status, validation loss and fit seconds,
-    best first (``leaderboard()`` in short; None for an older automl)."""
+    """Each trial's family, budget, status, validation loss, fit seconds and
+    the second of the fit it ended at, best first (``leaderboard()`` in
+    short; None for an older automl)."""
     if not hasattr(model, "leaderboard"):
         return None
     board = model.leaderboard()
     columns = ["model", "budget", "status", "loss", "fit_time"]
-    board = board[board["trial_id"].notna()][columns]
-    rows = board.to_numpy().tolist()
-    return [[None if pd.isna(v) else v for v in row] for row in rows]
+    board = board[board["trial_id"].notna()]
+    ended = {t["trial_id"]: t["started"] + t["duration"] for t in model.trials_}
+    rows = board[columns].to_numpy().tolist()
+    return [
+        [None if pd.isna(v) else v for v in row] + [round(ended[trial_id], 1)]
+        for row, trial_id in zip(rows, board["trial_id"], strict=True)
+    ]
 
 
 @dataclass

@@ -372,6 +372,10 @@ def test_a_holdout_keeps_time_to_grow_a_best_trial_that_fitted_on_a_share(
     assert share is not None and 2 / 9 < share < 1
     off = replace(policy, policy=Policy(grow_best=False))
     assert off.seconds(ninth, holdout) == pytest.approx(base + kept)
+    # Kept as soon as a partial trial is in the pool, though a dear trial on
+    # all rows leads: the best partial trial often comes late.
+    leading = [replace(ninth[0], budget=1.0, duration=40.0, loss=-1.0), *ninth[1:]]
+    assert policy.seconds(leading, holdout) == pytest.approx(base + cap)
     # Less than twice the trial's rows would fit: not worth the search's time.
     slow = [replace(c, duration=20.0) for c in ninth]
     assert holdout.grown_share(slow[0], cap) is None

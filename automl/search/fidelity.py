@@ -61,7 +61,8 @@ FULL = Fidelity("full")
 class HalvingWhenDear:
     """Full budgets first; successive halving once full trials prove too dear.
 
-    After ``policy.halving_min_observations`` finished trials and during the
+    After ``policy.halving_min_observations`` finished trials
+    (``halving_min_observations_large`` on a large table) and during the
     first ``policy.halving_decide_within`` of the search, whenever fewer than
     ``policy.halving_full_trials_wanted`` more trials of their median duration
     would fit in ``seconds_left()`` on ``n_workers``, the halving optimiser is
@@ -81,6 +82,8 @@ class HalvingWhenDear:
         Seconds the search has left.
     n_workers : int
     policy : Policy, optional
+    large_table : bool, default=False
+        Whether the table counts as large (``policy.large_table_rows``).
     """
 
     def __init__(
@@ -91,9 +94,14 @@ class HalvingWhenDear:
         n_workers: int,
         *,
         policy: Policy = DEFAULT_POLICY,
+        large_table: bool = False,
     ) -> None:
         self.current = full
-        self.min_observations = policy.halving_min_observations
+        self.min_observations = (
+            policy.halving_min_observations_large
+            if large_table
+            else policy.halving_min_observations
+        )
         self.full_trials_wanted = policy.halving_full_trials_wanted
         self.make_halving = make_halving
         self.seconds_left = seconds_left

@@ -287,10 +287,14 @@ def test_automl_runs_under_the_runner(tiny_datasets: Path, tmp_path: Path) -> No
     assert "kind" in details["final_model"]
     members = details["final_model"]["members"]  # family, weight, predictor
     assert all(isinstance(family, str) and weight > 0 for family, weight, _ in members)
-    # One short line per trial: family, budget, status, loss, fit seconds.
+    # One short line per trial: family, budget, status, loss, fit seconds and
+    # the second of the fit it ended at.
     assert 0 < len(details["trials"]) <= details["n_trials"]
     assert all(
-        len(line) == 5 and isinstance(line[0], str) for line in details["trials"]
+        len(line) == 6
+        and isinstance(line[0], str)
+        and 0 < line[5] <= row["fit_seconds"] + 0.1
+        for line in details["trials"]
     )
     assert details["memory_limit_mb"] == 3_000  # told to ours, and recorded
     report = budget_use.report(tmp_path)

@@ -30,12 +30,20 @@ class Clock:
         return self.left
 
 
-def _policy(clock: Clock, n_workers: int = 1) -> HalvingWhenDear:
+def _policy(
+    clock: Clock, n_workers: int = 1, large_table: bool = False
+) -> HalvingWhenDear:
     def make(fidelity: Fidelity) -> SMACOptimizer:
         return SMACOptimizer(_space(), seed=0, fidelity=fidelity)
 
     halving = Fidelity("successive_halving", MIN_BUDGET)
-    return HalvingWhenDear(make(FULL), lambda told: make(halving), clock, n_workers)
+    return HalvingWhenDear(
+        make(FULL),
+        lambda told: make(halving),
+        clock,
+        n_workers,
+        large_table=large_table,
+    )
 
 
 def _run(policy: HalvingWhenDear, n_trials: int, seconds: float) -> list:
@@ -69,6 +77,17 @@ def test_dear_trials_switch_to_halving_after_the_first_observations() -> None:
     assert set(later) <= set(stage_budgets(MIN_BUDGET))
     assert min(later) < 1.0  # halving: low rungs first
     policy.close()
+
+
+def test_a_large_table_decides_on_fewer_finished_trials() -> None:
+    seconds = 2 * 100.0 / (FULL_TRIALS_WANTED - 1)  # just too dear on 2 workers
+    fewer = Policy().halving_min_observations_large
+    assert fewer < MIN_OBSERVATIONS
+    for large_table, switched in [(False, False), (True, True)]:
+        policy = _policy(Clock(left=100.0), n_workers=2, large_table=large_table)
+        assert _run(policy, fewer, seconds) == [None] * fewer
+        assert policy.switched is switched
+        policy.close()
 
 
 def test_no_switch_in_the_second_half_of_the_search() -> None:
