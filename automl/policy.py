@@ -87,7 +87,8 @@ class Policy:
     #: ``grow_min_factor`` times the trial's rows, else the seconds stay with
     #: the search. On generated-1m at 300 s the ensemble's members had fitted
     #: on 1/9 and 1/27 of the rows, and refitting them on all rows needed
-    #: 495 s with 3 s left.
+    #: 495 s with 3 s left; grown, a CatBoost went from 1/27 to 40 % of the
+    #: rows in 51 s (holdout RMSE 1.083 -> 1.044; test 1.0505 -> 1.0440).
     grow_best: bool = True
     grow_min_factor: float = 2.0
     #: Seconds kept free before the fit's deadline by the final model's stages.
