@@ -130,9 +130,8 @@ class ReservePolicy:
             runs before every trial): the stack if its share is small enough,
             the plain ensemble, else (a holdout) the best member refitted on
             all rows and the others as their trials kept them, else the kept
-            models with the best trial grown on as many rows as the cap
-            affords (if it fitted on a share of them), else only the kept
-            models."""
+            models and the best trial on a share of the rows grown on as
+            many as the cap affords, else only the kept models."""
             plain = needed(False)
             if self.stack is not False and n_splits > 1:
                 stacked = needed(self.stack)
