@@ -79,16 +79,8 @@ class Policy:
     #: Share of the remaining time a single final refit (no ensemble) is
     #: planned to use; successive-halving trials refit on the rows it affords.
     refit_time_share: float = 0.6
-    #: A holdout's best trial that fitted on a share of the rows (a large
-    #: table's successive halving) is first refitted on the largest share of
-    #: the training rows the time left affords, scored on the holdout and kept
-    #: only if better there (the ensemble's ``GrowBest`` step); the search
-    #: reserves the time within ``ensemble_share``. At least
-    #: ``grow_min_factor`` times the trial's rows, else the seconds stay with
-    #: the search. On generated-1m at 300 s the ensemble's members had fitted
-    #: on 1/9 and 1/27 of the rows, and refitting them on all rows needed
-    #: 495 s with 3 s left; grown, a CatBoost went from 1/27 to 40 % of the
-    #: rows in 51 s (holdout RMSE 1.083 -> 1.044; test 1.0505 -> 1.0440).
+    #: ``GrowBest`` (>= ``grow_min_factor`` times the trial's rows; generated-1m
+    #: at 300 s: 1/27 -> 40 % of the rows, RMSE 1.0505 -> 1.0440; ``-grow2``).
     grow_best: bool = True
     grow_min_factor: float = 2.0
     #: Seconds kept free before the fit's deadline by the final model's stages.
@@ -221,10 +213,8 @@ class Policy:
     halving_min_observations: int = 4
     halving_full_trials_wanted: int = 20
     halving_decide_within: float = 0.5
-    #: From ``large_table_rows`` it judges after this many: on generated-1m at
-    #: 300 s a third full trial of 41 s (an MLP, by the workers' timing) put
-    #: the fourth past half the search in 2 of 6 runs, and those never
-    #: switched (test RMSE 1.079 against 1.051 in a run that did).
+    #: From ``large_table_rows``, after this many (generated-1m: 2 of 6 runs had
+    #: their 4th past half the search, never switched; ``-grow2``).
     halving_min_observations_large: int = 2
 
     # -- threads and memory ------------------------------------------------------
@@ -287,17 +277,22 @@ class Policy:
         ValueError
             If a key is not a field of this version's policy.
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(
-                f"{unknown} are not fields of this version's Policy; "
-                f"its fields are {sorted(known)}."
-            )
+        _check_known(values)
         kwargs = dict(values)
         if "strong_defaults" in kwargs:
             kwargs["strong_defaults"] = tuple(kwargs["strong_defaults"])
         return cls(**kwargs)
+
+
+def _check_known(values: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` for a key that is not a field of :class:`Policy`."""
+    known = {f.name for f in fields(Policy)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"{unknown} are not fields of this version's Policy; "
+            f"its fields are {sorted(known)}."
+        )
 
 
 def _check(policy: Policy) -> None:
