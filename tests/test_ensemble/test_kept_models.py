@@ -39,11 +39,20 @@ def _settings(problem: Problem, tmp_path: Path, metric: Metric | None = None):
     )
 
 
-def _kept_candidate(problem: Problem, tmp_path: Path, trial_id: int) -> Candidate:
+def _kept_candidate(
+    problem: Problem, tmp_path: Path, trial_id: int, budget: float | None = None
+) -> Candidate:
+    """A trial that keeps its model; on ``budget`` of the rows, a large
+    table's (whose partial trials keep theirs too)."""
     config = _lightgbm(problem)
-    settings = _settings(problem, tmp_path)
+    settings = replace(_settings(problem, tmp_path), partial_models=True)
     result = evaluate(
-        config, data=problem.data, settings=settings, seed=trial_id, deadline=None
+        config,
+        data=problem.data,
+        settings=settings,
+        seed=trial_id,
+        deadline=None,
+        budget=budget,
     )
     assert result.status == "ok", result.error
     return Candidate(
@@ -55,6 +64,7 @@ def _kept_candidate(problem: Problem, tmp_path: Path, trial_id: int) -> Candidat
         duration=result.fit_time,
         model_files=result.model_files,
         model_save_seconds=result.model_save_seconds,
+        budget=1.0 if budget is None else budget,
     )
 
 
@@ -291,38 +301,12 @@ def test_the_members_refits_leave_the_time_kept_for_the_last_step(
     assert deadline == 100.0 - Policy().margin_seconds - state.kept_for_last
 
 
-def _partial_candidate(problem: Problem, tmp_path: Path, budget: float) -> Candidate:
-    """A large table's trial on ``budget`` of the rows, which keeps its model."""
-    config = _lightgbm(problem)
-    settings = replace(_settings(problem, tmp_path), partial_models=True)
-    result = evaluate(
-        config,
-        data=problem.data,
-        settings=settings,
-        seed=0,
-        deadline=None,
-        budget=budget,
-    )
-    assert result.status == "ok", result.error
-    return Candidate(
-        config,
-        0,
-        result.loss,
-        result.predictions,
-        trial_id=0,
-        duration=result.fit_time,
-        model_files=result.model_files,
-        model_save_seconds=result.model_save_seconds,
-        budget=budget,
-    )
-
-
 def test_a_holdouts_best_trial_on_a_share_of_the_rows_is_grown_on_more(
     holdout_problem: Problem, tmp_path: Path
 ) -> None:
     problem = Problem(holdout_problem.data, get_metric("log_loss", "binary"))
     data = problem.data
-    quarter = _partial_candidate(problem, tmp_path, 0.25)
+    quarter = _kept_candidate(problem, tmp_path, 0, 0.25)
     ensemble = build_ensemble(
         [quarter], data, problem.metric, deadline=time.time() + 60
     )
@@ -352,7 +336,7 @@ def test_a_grown_model_no_better_on_the_holdout_leaves_the_trial_the_candidate(
     holdout_problem: Problem, tmp_path: Path
 ) -> None:
     problem = Problem(holdout_problem.data, get_metric("log_loss", "binary"))
-    quarter = _partial_candidate(problem, tmp_path, 0.25)
+    quarter = _kept_candidate(problem, tmp_path, 0, 0.25)
     perfect = replace(quarter, loss=0.0)  # no model can beat it
     state = BuildState(
         [perfect],
@@ -374,7 +358,7 @@ def test_a_grown_model_no_better_on_the_holdout_leaves_the_trial_the_candidate(
 def test_no_time_to_grow_leaves_the_best_trial_as_it_is(
     holdout_problem: Problem, tmp_path: Path
 ) -> None:
-    quarter = _partial_candidate(holdout_problem, tmp_path, 0.25)
+    quarter = _kept_candidate(holdout_problem, tmp_path, 0, 0.25)
     # Growing it "would take" an hour; a minute is left.
     slow = replace(quarter, duration=3600.0)
     state = BuildState(
