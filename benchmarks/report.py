@@ -530,6 +530,16 @@ def settings_markdown(summary: Summary, sources: Sequence[str | Path]) -> str:
             f"- several versions within this run for: {', '.join(mixed)} "
             "(the code changed between runs; see the `version` column)"
         )
+    unscored = runs[runs["status"].isin(FAILED) & runs["score"].isna()]
+    if len(unscored):
+        lines.append(
+            "- failed runs left out of the means and ranked last (no `constant` "
+            "run on their split to score them; run it with `--systems constant`): "
+            + ", ".join(
+                f"{d} / {s}"
+                for d, s in zip(unscored["dataset"], unscored["system"], strict=True)
+            )
+        )
     if reference_best:
         lines.append(
             f"- normalised score undefined ({summary.reference} is the best or "

@@ -112,6 +112,19 @@ def test_failure_is_scored_as_the_constant_predictor(tmp_path: Path) -> None:
     assert systems.loc["lightgbm", "mean normalised score"] == pytest.approx(0.75)
 
 
+def test_a_failure_without_a_constant_run_is_named_as_left_out(
+    tmp_path: Path,
+) -> None:
+    runs = load_results(write_results(tmp_path, {("reg", "automl"): "timeout"}))
+    summary = summarise(runs[runs["system"] != "constant"], 10)
+    assert np.isnan(summary.normalised.at["reg", "automl"])
+    settings = report.settings_markdown(summary, ["results.csv"])
+    assert "left out of the means" in settings
+    assert "reg / automl" in settings
+    scored = report.settings_markdown(summarise(runs, 10), ["results.csv"])
+    assert "left out of the means" not in scored
+
+
 def test_rf_as_the_best_leaves_the_dataset_unnormalised(tmp_path: Path) -> None:
     path = write_results(
         tmp_path, {("bin", "automl"): "error", ("bin", "lightgbm"): "error"}
