@@ -32,7 +32,7 @@ SLOW = {
     "random_forest": 500,  # extra_trees shares the forests' code path
     "mlp": 300,
 }
-# A wide, deep MLP: the default one early-stops in under a second on fast machines.
+# A wide, deep MLP: the default one may converge in under a second on fast machines.
 WIDER = {"mlp": {"model:mlp:n_layers": 3, "model:mlp:n_units": 256.0}}
 
 

@@ -21,6 +21,7 @@ from automl.space import (
     family_defaults,
     select_models,
 )
+from automl.space.components.sklearn_models import MLP_EARLY_STOPPING_ROWS
 from tests.test_space.datasets import Dataset, cheap, make_dataset
 
 N_SAMPLED = 20
@@ -122,6 +123,21 @@ def test_missing_class_in_training_subset_keeps_all_columns() -> None:
         assert proba.shape == (len(data.X), 3)
         assert np.all(proba[:, 2] == 0.0)
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_mlp_stops_early_only_on_large_tables() -> None:
+    # On a small table sklearn's early stopping (accuracy on a 10 % split, 10
+    # epochs without a gain) stopped the MLP after a few epochs, underfitted.
+    data = make_dataset("binary", n_rows=None)
+    values = family_defaults(build_space(data.properties, ["mlp"]))["mlp"]
+    mlp = build_pipeline(values, data.ctx).fit(data.X, data.y)[-1].estimator_
+    assert not mlp.early_stopping
+    assert mlp.n_iter_ > 50
+    large = dataclasses.replace(
+        data.ctx,
+        properties=dataclasses.replace(data.properties, n_rows=MLP_EARLY_STOPPING_ROWS),
+    )
+    assert build_pipeline(values, large)[-1].estimator.early_stopping
 
 
 def test_threads_and_seed_reach_every_library() -> None:
