@@ -278,10 +278,7 @@ class Policy:
             If a key is not a field of this version's policy.
         """
         _check_known(values)
-        kwargs = dict(values)
-        if "strong_defaults" in kwargs:
-            kwargs["strong_defaults"] = tuple(kwargs["strong_defaults"])
-        return cls(**kwargs)
+        return cls(**values)
 
 
 def _check_known(values: Mapping[str, Any]) -> None:
@@ -297,10 +294,22 @@ def _check_known(values: Mapping[str, Any]) -> None:
 
 def _check(policy: Policy) -> None:
     """Raise ``ValueError`` for a field that means nothing: not a finite
-    number, negative, or a share outside (0, 1]."""
+    number, negative, or a share outside (0, 1]; or names that are not
+    strings. Names given as a list are kept as a tuple (the policy is
+    hashable and immutable)."""
     for f in fields(policy):
         value = getattr(policy, f.name)
-        if isinstance(value, bool) or value is None or isinstance(value, tuple):
+        if isinstance(f.default, tuple):
+            if not isinstance(value, list | tuple) or not all(
+                isinstance(name, str) for name in value
+            ):
+                raise ValueError(
+                    f"Policy.{f.name} must be a sequence of family names such as "
+                    f"{f.default!r}, got {value!r}."
+                )
+            object.__setattr__(policy, f.name, tuple(value))
+            continue
+        if isinstance(value, bool) or value is None:
             continue
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"Policy.{f.name} must be a finite number, got {value!r}.")

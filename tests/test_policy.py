@@ -43,6 +43,14 @@ def test_a_policy_refuses_values_that_mean_nothing(
         Policy(**change)  # type: ignore[arg-type]
 
 
+def test_family_names_may_come_as_a_list_but_must_be_names() -> None:
+    policy = Policy(strong_defaults=["linear", "mlp"])  # type: ignore[arg-type]
+    assert policy.strong_defaults == ("linear", "mlp")
+    assert hash(policy) == hash(Policy(strong_defaults=("linear", "mlp")))
+    with pytest.raises(ValueError, match="sequence of family names"):
+        Policy(strong_defaults="mlp")  # type: ignore[arg-type]
+
+
 def test_unknown_fields_are_named_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="not fields of this version's Policy"):
         Policy.from_dict({"stack_shares": 0.2})
