@@ -125,7 +125,7 @@ def test_missing_class_in_training_subset_keeps_all_columns() -> None:
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-def test_mlp_stops_early_only_on_large_tables() -> None:
+def test_an_mlp_classifier_stops_early_only_on_large_tables() -> None:
     # On a small table sklearn's early stopping (accuracy on a 10 % split, 10
     # epochs without a gain) stopped the MLP after a few epochs, underfitted.
     data = make_dataset("binary", n_rows=None)
@@ -138,6 +138,9 @@ def test_mlp_stops_early_only_on_large_tables() -> None:
         properties=dataclasses.replace(data.properties, n_rows=MLP_EARLY_STOPPING_ROWS),
     )
     assert build_pipeline(values, large)[-1].estimator.early_stopping
+    regression = make_dataset("regression", n_rows=None)
+    values = family_defaults(build_space(regression.properties, ["mlp"]))["mlp"]
+    assert build_pipeline(values, regression.ctx)[-1].estimator.early_stopping
 
 
 def test_threads_and_seed_reach_every_library() -> None:
