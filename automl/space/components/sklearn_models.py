@@ -53,6 +53,7 @@ KNN_CHUNK_MB = 1024.0
 #: stopping early from 100 rows (without, the recorded diabetes fit's MLP
 #: went from RMSE 56.7 to 72.2).
 MLP_EARLY_STOPPING_ROWS = 100_000
+MLP_REGRESSOR_EARLY_STOPPING_ROWS = 100
 
 
 class HistGradientBoostingModel(ChunkedModelComponent):
@@ -367,8 +368,9 @@ class KNeighborsModel(ModelComponent):
 
 
 class MLPModel(ModelComponent):
-    """scikit-learn's multi-layer perceptron (adam; early stopping from 100
-    rows for a regressor, ``MLP_EARLY_STOPPING_ROWS`` for a classifier).
+    """scikit-learn's multi-layer perceptron (adam; early stopping from
+    ``MLP_REGRESSOR_EARLY_STOPPING_ROWS`` rows for a regressor,
+    ``MLP_EARLY_STOPPING_ROWS`` for a classifier).
 
     A regression target is standardised before fitting.
     """
@@ -395,9 +397,10 @@ class MLPModel(ModelComponent):
 
     @classmethod
     def build(cls, params: Params, ctx: BuildContext) -> Any:
-        regression = ctx.task == "regression"
-        model = MLPRegressor if regression else MLPClassifier
-        stop_early_from = 100 if regression else MLP_EARLY_STOPPING_ROWS
+        if ctx.task == "regression":
+            model, stop_early_from = MLPRegressor, MLP_REGRESSOR_EARLY_STOPPING_ROWS
+        else:
+            model, stop_early_from = MLPClassifier, MLP_EARLY_STOPPING_ROWS
         layers = (round_int(params.get("n_units", 100)),) * int(
             params.get("n_layers", 1)
         )
